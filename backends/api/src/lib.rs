@@ -1,0 +1,29 @@
+//! The interface between ocisync's engine and its storage backends.
+//!
+//! A backend is a plugin: it declares its type name and options once ([`BackendSpec`], built with
+//! [`declare_options!`]) and turns a configured remote into a [`Remote`] — an OpenDAL `Operator`
+//! plus the [`Features`] that tell the engine where sizes, hashes and modification times come
+//! from. Credential providers ([`credentials`]) plug in the same way.
+
+pub mod backend;
+pub mod credentials;
+pub mod error;
+pub mod object;
+pub mod options;
+pub mod remote;
+pub mod secret;
+pub mod units;
+
+pub use backend::{Backend, BackendSpec, GlobalOptions, OpenContext};
+pub use credentials::{
+    CredentialProvider, CredentialSource, CredentialSpec, CredentialType, Credentials,
+};
+pub use error::{Error, ErrorKind, Result};
+pub use object::{Md5, ObjectInfo};
+pub use options::{ConfigValues, OptionError, OptionKind, OptionSpec, OptionType, RawValue};
+pub use remote::{Features, HashSource, ModtimeSource, Remote, SetModtime};
+pub use secret::Secret;
+pub use units::{Duration, Size};
+
+/// Re-exported so backends name the same OpenDAL as the engine.
+pub use opendal;

@@ -1,0 +1,282 @@
+//! A configured remote opened for use: an OpenDAL operator rooted at `bucket/prefix` plus the
+//! facts the engine needs to compare and copy objects without asking the backend's name.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures::stream::{BoxStream, StreamExt};
+use jiff::Timestamp;
+use opendal::{Metadata, Operator};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::object::{Md5, ObjectInfo, format_mtime, parse_mtime};
+
+/// User-metadata key rclone uses for the modification time (`x-amz-meta-mtime`, `opc-meta-mtime`).
+pub const META_MTIME: &str = "mtime";
+/// User-metadata key rclone uses for the MD5 of multipart uploads.
+pub const META_MD5: &str = "md5chksum";
+
+/// Where a listing's MD5 comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashSource {
+    /// Listings carry no hash.
+    None,
+    /// `Metadata::content_md5` (hex or base64) — OCI listings' `md5` field.
+    ContentMd5,
+    /// The ETag, when it is 32 hex digits (S3 single-part uploads without SSE-KMS/SSE-C).
+    EtagIfMd5,
+}
+
+/// Where the modification time comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModtimeSource {
+    /// The listing's `last_modified` is the real modification time (file systems).
+    Native,
+    /// The real time is in the `mtime` user metadata; listings show the upload time.
+    Metadata,
+}
+
+/// Whether the modification time of an existing object can be changed without re-uploading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetModtime {
+    No,
+    /// Through [`Remote::set_modtime`]'s hook.
+    Yes,
+}
+
+/// What a backend can and cannot tell or do, decided when it is opened.
+#[derive(Debug, Clone)]
+pub struct Features {
+    pub listing_md5: HashSource,
+    /// An MD5 may be stored in the `md5chksum` user metadata (needs a HEAD to read).
+    pub md5_in_metadata: bool,
+    /// An MD5 can be computed by reading the object (cheap for local files only).
+    pub md5_by_reading: bool,
+    pub modtime: ModtimeSource,
+    pub set_modtime: SetModtime,
+    /// Writes carry rclone's `mtime` / `md5chksum` user metadata.
+    pub writes_metadata: bool,
+    /// The smallest difference in modification time the backend keeps.
+    pub modtime_precision: std::time::Duration,
+    /// Multipart part size and parts in flight for writes (`None`: the service decides).
+    pub write_chunk: Option<usize>,
+    pub write_concurrency: usize,
+    /// Objects of at least this size are written multipart (the streaming writer switches when
+    /// the first part is full, so the effective threshold is `min(write_chunk, upload_cutoff)`).
+    pub upload_cutoff: u64,
+    /// The ETag returned by a single-part write is the hex MD5 of the content, so the engine
+    /// can verify an upload it could not send Content-MD5 for.
+    pub etag_is_md5_for_single_part: bool,
+    /// The listing's order is byte-wise sorted (object stores).
+    pub sorted_listing: bool,
+    /// Whether `list` must check that the root exists (file systems list a missing directory
+    /// as empty).
+    pub check_root_exists: bool,
+    /// Classifies objects that cannot be read as they are (e.g. OCI Archive tier).
+    pub unreadable: Option<fn(&Metadata) -> Option<String>>,
+}
+
+impl Default for Features {
+    fn default() -> Self {
+        Features {
+            listing_md5: HashSource::None,
+            md5_in_metadata: false,
+            md5_by_reading: false,
+            modtime: ModtimeSource::Metadata,
+            set_modtime: SetModtime::No,
+            writes_metadata: true,
+            modtime_precision: std::time::Duration::from_nanos(1),
+            write_chunk: None,
+            write_concurrency: 1,
+            upload_cutoff: u64::MAX,
+            etag_is_md5_for_single_part: false,
+            sorted_listing: false,
+            check_root_exists: false,
+            unreadable: None,
+        }
+    }
+}
+
+/// Backend hook to change an object's modification time in place.
+#[async_trait]
+pub trait ModtimeSetter: Send + Sync {
+    async fn set_modtime(&self, path: &str, mtime: Timestamp) -> Result<()>;
+}
+
+/// A remote ready for the engine.
+#[derive(Clone)]
+pub struct Remote {
+    /// The configured name (`aws_s3`), or the connection string's backend (`:s3`), or `local`.
+    pub name: String,
+    /// What followed the colon: `bucket/prefix`, for messages.
+    pub root: String,
+    /// Rooted at `root`: paths given to it are relative.
+    pub op: Operator,
+    pub features: Features,
+    pub modtime_setter: Option<Arc<dyn ModtimeSetter>>,
+}
+
+impl std::fmt::Debug for Remote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Remote").field("name", &self.name).field("root", &self.root).finish()
+    }
+}
+
+impl Remote {
+    /// `name:root` as the operator typed it.
+    pub fn display(&self) -> String {
+        if self.name == "local" { self.root.clone() } else { format!("{}:{}", self.name, self.root) }
+    }
+
+    fn err(&self, e: impl Into<Error>, op: &'static str, path: &str) -> Error {
+        e.into().with_remote(self.name.clone()).with_operation(op).with_path(path.to_string())
+    }
+
+    /// Lists the objects under the root (all levels when `recursive`), as they come.
+    ///
+    /// A root that does not exist is [`ErrorKind::DirNotFound`].
+    pub async fn list(&self, recursive: bool) -> Result<BoxStream<'static, Result<ObjectInfo>>> {
+        if self.features.check_root_exists {
+            match self.op.stat("/").await {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => {
+                    return Err(Error::new(ErrorKind::DirNotFound, "is a file, not a directory")
+                        .with_remote(self.name.clone())
+                        .with_operation("list")
+                        .with_path(self.root.clone()));
+                }
+                Err(e) if e.kind() == opendal::ErrorKind::NotFound => {
+                    return Err(Error::new(ErrorKind::DirNotFound, "directory not found")
+                        .with_remote(self.name.clone())
+                        .with_operation("list")
+                        .with_path(self.root.clone()));
+                }
+                Err(e) => return Err(self.err(e, "list", &self.root)),
+            }
+        }
+        let lister = self
+            .op
+            .lister_with("")
+            .recursive(recursive)
+            .await
+            .map_err(|e| self.root_error(e))?;
+        let features = self.features.clone();
+        let this = self.clone();
+        Ok(lister
+            .filter_map(move |entry| {
+                let out = match entry {
+                    Err(e) => Some(Err(this.root_error(e))),
+                    Ok(entry) => {
+                        let path = entry.path();
+                        // The root itself, and directory markers inside a recursive listing.
+                        if path.is_empty() || path == "/" || (recursive && path.ends_with('/')) {
+                            None
+                        } else {
+                            Some(Ok(info_from_metadata(path, entry.metadata(), &features, true)))
+                        }
+                    }
+                };
+                std::future::ready(out)
+            })
+            .boxed())
+    }
+
+    /// A missing bucket is a missing root: exit code 3 as in rclone.
+    fn root_error(&self, e: opendal::Error) -> Error {
+        let not_found = e.kind() == opendal::ErrorKind::NotFound;
+        let mut err = self.err(e, "list", &self.root);
+        if not_found {
+            err.kind = ErrorKind::DirNotFound;
+        }
+        err
+    }
+
+    /// Everything the backend can say about one object (a HEAD for object stores).
+    pub async fn stat(&self, path: &str) -> Result<ObjectInfo> {
+        let meta = self.op.stat(path).await.map_err(|e| self.err(e, "stat", path))?;
+        Ok(info_from_metadata(path, &meta, &self.features, false))
+    }
+
+    /// Computes an object's MD5 by reading it (local files).
+    pub async fn read_md5(&self, path: &str) -> Result<Md5> {
+        use md5::Digest;
+        let reader = self.op.reader_with(path).chunk(1 << 20).await.map_err(|e| self.err(e, "read", path))?;
+        let mut stream = reader.into_stream(..).await.map_err(|e| self.err(e, "read", path))?;
+        let mut hasher = md5::Md5::new();
+        while let Some(buf) = stream.next().await {
+            let buf = buf.map_err(|e| self.err(e, "read", path))?;
+            for chunk in buf {
+                hasher.update(&chunk);
+            }
+        }
+        Ok(Md5(hasher.finalize().into()))
+    }
+
+    /// Changes the modification time in place, where the backend can.
+    pub async fn set_modtime(&self, path: &str, mtime: Timestamp) -> Result<()> {
+        match &self.modtime_setter {
+            Some(s) => s.set_modtime(path, mtime).await.map_err(|e| self.err(e, "set modtime", path)),
+            None => Err(self.err(Error::new(ErrorKind::Unsupported, "cannot set modification time"), "set modtime", path)),
+        }
+    }
+
+    /// The user metadata to write with an object, in rclone's convention.
+    pub fn write_metadata(&self, mtime: Option<Timestamp>, md5: Option<Md5>, multipart: bool) -> Option<HashMap<String, String>> {
+        if !self.features.writes_metadata {
+            return None;
+        }
+        let mut m = HashMap::new();
+        if let Some(t) = mtime {
+            m.insert(META_MTIME.to_string(), format_mtime(t));
+        }
+        if let (Some(md5), true) = (md5, multipart) {
+            m.insert(META_MD5.to_string(), md5.to_base64());
+        }
+        (!m.is_empty()).then_some(m)
+    }
+
+    /// Whether a write of `size` bytes goes multipart.
+    pub fn is_multipart(&self, size: u64) -> bool {
+        match self.features.write_chunk {
+            Some(chunk) => size >= self.features.upload_cutoff.min(chunk as u64) && size > 0,
+            None => false,
+        }
+    }
+}
+
+/// Turns OpenDAL metadata into an [`ObjectInfo`] by the backend's [`Features`].
+pub fn info_from_metadata(path: &str, meta: &Metadata, f: &Features, from_listing: bool) -> ObjectInfo {
+    let user = meta.user_metadata();
+    let meta_mtime = user.as_ref().and_then(|u| u.get(META_MTIME)).and_then(parse_mtime);
+    let meta_md5 = user.as_ref().and_then(|u| u.get(META_MD5)).and_then(Md5::from_base64);
+    let listed_md5 = match f.listing_md5 {
+        HashSource::None => None,
+        HashSource::ContentMd5 => meta.content_md5().and_then(Md5::parse),
+        HashSource::EtagIfMd5 => meta.etag().and_then(Md5::from_hex),
+    };
+    let md5 = listed_md5.or(meta_md5);
+    let (mtime, mtime_exact) = match (meta_mtime, f.modtime) {
+        (Some(t), _) => (Some(t), true),
+        (None, ModtimeSource::Native) => (meta.last_modified().map(to_jiff), true),
+        // After a HEAD without `mtime` metadata, the server time is all there is: exact.
+        (None, ModtimeSource::Metadata) => (meta.last_modified().map(to_jiff), !from_listing),
+    };
+    let md5_obtainable = md5.is_none() && ((f.md5_in_metadata && from_listing) || f.md5_by_reading);
+    ObjectInfo {
+        path: path.trim_start_matches('/').into(),
+        is_dir: meta.is_dir(),
+        size: meta.content_length(),
+        mtime,
+        mtime_exact,
+        md5,
+        md5_obtainable,
+        unreadable: f.unreadable.and_then(|u| u(meta)).map(Into::into),
+        content_type: meta.content_type().map(Into::into),
+    }
+}
+
+/// OpenDAL's timestamp to jiff's.
+pub fn to_jiff(t: opendal::raw::Timestamp) -> Timestamp {
+    t.into_inner()
+}
