@@ -75,6 +75,8 @@ pub struct Features {
     pub check_root_exists: bool,
     /// Classifies objects that cannot be read as they are (e.g. OCI Archive tier).
     pub unreadable: Option<fn(&Metadata) -> Option<String>>,
+    /// A top-level directory of the backend's own (partial files) that listings leave out.
+    pub skip_prefix: Option<&'static str>,
 }
 
 impl Default for Features {
@@ -94,6 +96,7 @@ impl Default for Features {
             sorted_listing: false,
             check_root_exists: false,
             unreadable: None,
+            skip_prefix: None,
         }
     }
 }
@@ -170,7 +173,10 @@ impl Remote {
                     Ok(entry) => {
                         let path = entry.path();
                         // The root itself, and directory markers inside a recursive listing.
-                        if path.is_empty() || path == "/" || (recursive && path.ends_with('/')) {
+                        let own = features.skip_prefix.is_some_and(|p| {
+                            path.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+                        });
+                        if own || path.is_empty() || path == "/" || (recursive && path.ends_with('/')) {
                             None
                         } else {
                             Some(Ok(info_from_metadata(path, entry.metadata(), &features, true)))

@@ -1,1 +1,113 @@
-//! placeholder
+//! `type = "local"`: the local file system, on OpenDAL's `fs` service.
+//!
+//! Files are written to a temporary name inside `.ocisync-partial/` under the root and renamed
+//! into place when complete, so a reader never sees half a file; the modification time is then
+//! set to the source's, as rclone does.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use ocisync_backend::backend::with_standard_layers;
+use ocisync_backend::remote::ModtimeSetter;
+use ocisync_backend::{
+    Backend, BackendSpec, Error, ErrorKind, Features, HashSource, ModtimeSource, OpenContext, Remote, Result,
+    SetModtime,
+};
+
+/// Where partial files live while they are written. Listings skip it.
+pub const PARTIAL_DIR: &str = ".ocisync-partial";
+
+ocisync_backend::declare_options! {
+    /// Options of `type = "local"`.
+    pub struct LocalOptions {
+        /// Don't set the modification time of copied files (they get the time of the copy).
+        no_set_modtime: bool = "false", advanced;
+        /// Free text shown by `listremotes --long`.
+        description: Option<String>, advanced;
+    }
+}
+
+pub static SPEC: BackendSpec = BackendSpec {
+    name: "local",
+    prefix: "local",
+    description: "Local disk. A path without `NAME:` is local.",
+    options: LocalOptions::SPECS,
+    open_options: false,
+    credential_keys: &[],
+};
+
+pub struct LocalBackend;
+
+/// Registered in ocisync's backend list.
+pub static BACKEND: LocalBackend = LocalBackend;
+
+#[async_trait]
+impl Backend for LocalBackend {
+    fn spec(&self) -> &'static BackendSpec {
+        &SPEC
+    }
+
+    async fn open(&self, ctx: OpenContext<'_>) -> Result<Remote> {
+        let opts = LocalOptions::from_values(ctx.values).map_err(|e| Error::config(e.to_string()))?;
+        let root = absolute_root(ctx.path)?;
+        let root_str = root.to_string_lossy().to_string();
+        let partial = root.join(PARTIAL_DIR);
+        let builder = opendal::services::Fs::default()
+            .root(&root_str)
+            .atomic_write_dir(&partial.to_string_lossy());
+        let op = opendal::Operator::new(builder)
+            .map_err(|e| Error::from(e).with_remote(ctx.name.to_string()))?;
+        let features = Features {
+            listing_md5: HashSource::None,
+            md5_in_metadata: false,
+            md5_by_reading: true,
+            modtime: ModtimeSource::Native,
+            set_modtime: if opts.no_set_modtime { SetModtime::No } else { SetModtime::Yes },
+            writes_metadata: false,
+            write_chunk: None,
+            write_concurrency: 1,
+            check_root_exists: true,
+            skip_prefix: Some(PARTIAL_DIR),
+            ..Features::default()
+        };
+        Ok(Remote {
+            name: ctx.name.to_string(),
+            root: ctx.path.to_string(),
+            op: with_standard_layers(op, ctx.global),
+            features,
+            modtime_setter: (!opts.no_set_modtime).then(|| Arc::new(FileTimes { root }) as Arc<dyn ModtimeSetter>),
+        })
+    }
+}
+
+fn absolute_root(path: &str) -> Result<PathBuf> {
+    let p = if path.is_empty() { Path::new(".") } else { Path::new(path) };
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map_err(|e| Error::new(ErrorKind::Other, format!("current directory: {e}")))?
+            .join(p)
+    };
+    Ok(abs)
+}
+
+/// Sets file modification times (OpenDAL's fs service has no call for it).
+struct FileTimes {
+    root: PathBuf,
+}
+
+#[async_trait]
+impl ModtimeSetter for FileTimes {
+    async fn set_modtime(&self, path: &str, mtime: jiff::Timestamp) -> Result<()> {
+        let file = self.root.join(path.trim_start_matches('/'));
+        let when = std::time::SystemTime::from(mtime);
+        tokio::task::spawn_blocking(move || {
+            std::fs::File::options().write(true).open(&file).and_then(|f| f.set_modified(when))
+        })
+        .await
+        .map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?
+        .map_err(|e| Error::new(ErrorKind::Other, e.to_string()))
+    }
+}

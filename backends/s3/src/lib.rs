@@ -1,1 +1,227 @@
-//! placeholder
+//! `type = "s3"`: Amazon S3 and S3-compatible servers, on OpenDAL's `s3` service.
+//!
+//! Option keys and meanings are rclone's. Credentials come, in this order, from a
+//! `credentials = "NAME"` provider (fetched at run time, kept in memory), from the
+//! `access_key_id`/`secret_access_key` keys, from the environment/instance when `env_auth` is
+//! true, or not at all (anonymous access) — as in rclone.
+
+mod credentials;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use ocisync_backend::backend::{split_bucket, with_standard_layers};
+use ocisync_backend::{
+    Backend, BackendSpec, Error, Features, HashSource, ModtimeSource, OpenContext, OptionError, Remote, Result,
+    Secret, SetModtime, Size,
+};
+
+ocisync_backend::declare_options! {
+    /// Options of `type = "s3"` (rclone's names and meanings).
+    pub struct S3Options {
+        /// S3 provider: AWS, Minio, Ceph, Other... AWS selects virtual-hosted-style addressing.
+        provider: Option<String>;
+        /// Get AWS credentials from the runtime (environment variables, shared profile, EC2/ECS
+        /// instance metadata) when access_key_id and secret_access_key are blank.
+        env_auth: bool = "false";
+        /// AWS access key ID. Leave blank for anonymous access or runtime credentials.
+        access_key_id: Option<Secret>;
+        /// AWS secret access key. Leave blank for anonymous access or runtime credentials.
+        secret_access_key: Option<Secret>;
+        /// AWS session token, for temporary credentials.
+        session_token: Option<Secret>, advanced;
+        /// Region to connect to (us-east-1 if blank).
+        region: Option<String>;
+        /// Endpoint for the S3 API; required for S3-compatible servers. Plain http only for
+        /// loopback addresses.
+        endpoint: Option<String>;
+        /// Location constraint (used by rclone when creating buckets; ocisync never creates
+        /// buckets, so it is accepted and ignored).
+        location_constraint: Option<String>, advanced;
+        /// Canned ACL for objects written.
+        acl: Option<String>, advanced;
+        /// Canned ACL for buckets created (ignored: ocisync never creates buckets).
+        bucket_acl: Option<String>, advanced;
+        /// If true use path-style access, if false virtual-hosted style. AWS always uses
+        /// virtual-hosted style unless an endpoint is given.
+        force_path_style: bool = "true", advanced;
+        /// Storage class for new objects (STANDARD, STANDARD_IA, GLACIER_IR, ...).
+        storage_class: Option<String>;
+        /// Server-side encryption: AES256 or aws:kms.
+        server_side_encryption: Option<String>;
+        /// KMS key ARN or ID when server_side_encryption is aws:kms.
+        sse_kms_key_id: Option<String>;
+        /// Files of at least this size are uploaded multipart.
+        upload_cutoff: Size = "200Mi", advanced;
+        /// Part size of multipart uploads; parts are buffered in memory, upload_concurrency at a time.
+        chunk_size: Size = "5Mi", advanced;
+        /// Parts of one file uploaded at once.
+        upload_concurrency: usize = "4", advanced;
+        /// Don't check or create the bucket (ocisync never creates buckets; accepted for rclone).
+        no_check_bucket: bool = "false", advanced;
+        /// Don't store the MD5 of multipart uploads in the `md5chksum` metadata (saves reading
+        /// local files twice, but rclone and ocisync can then compare them by size only).
+        disable_checksum: bool = "false", advanced;
+        /// Shared credentials profile for env_auth.
+        profile: Option<String>, advanced;
+        /// Free text shown by `listremotes --long`.
+        description: Option<String>, advanced;
+    }
+}
+
+pub static SPEC: BackendSpec = BackendSpec {
+    name: "s3",
+    prefix: "s3",
+    description: "Amazon S3 and S3-compatible object storage.",
+    options: S3Options::SPECS,
+    open_options: false,
+    credential_keys: &["access_key_id", "secret_access_key", "session_token"],
+};
+
+pub struct S3Backend;
+
+/// Registered in ocisync's backend list.
+pub static BACKEND: S3Backend = S3Backend;
+
+#[async_trait]
+impl Backend for S3Backend {
+    fn spec(&self) -> &'static BackendSpec {
+        &SPEC
+    }
+
+    fn validate(&self, values: &ocisync_backend::ConfigValues) -> Vec<OptionError> {
+        let Ok(o) = S3Options::from_values(values) else { return Vec::new() };
+        let mut problems = Vec::new();
+        if o.access_key_id.is_some() != o.secret_access_key.is_some() {
+            let missing = if o.access_key_id.is_some() { "secret_access_key" } else { "access_key_id" };
+            problems.push(OptionError::invalid(missing, "access_key_id and secret_access_key go together"));
+        }
+        if o.chunk_size.bytes() < 5 << 20 {
+            problems.push(OptionError::invalid("chunk_size", "S3 parts must be at least 5Mi"));
+        }
+        if o.upload_concurrency == 0 {
+            problems.push(OptionError::invalid("upload_concurrency", "must be at least 1"));
+        }
+        if let Some(e) = &o.endpoint {
+            if let Err(m) = check_endpoint(e) {
+                problems.push(OptionError::invalid("endpoint", m));
+            }
+        }
+        problems
+    }
+
+    async fn open(&self, ctx: OpenContext<'_>) -> Result<Remote> {
+        let o = S3Options::from_values(ctx.values).map_err(|e| Error::config(e.to_string()).with_remote(ctx.name))?;
+        let (bucket, root) = split_bucket(ctx.path);
+        if bucket.is_empty() {
+            return Err(Error::config("a bucket is needed: NAME:bucket/prefix").with_remote(ctx.name));
+        }
+        let mut b = opendal::services::S3::default().bucket(&bucket).root(&root);
+        b = b.region(o.region.as_deref().filter(|r| !r.is_empty()).unwrap_or("us-east-1"));
+        let aws = o.provider.as_deref().is_none_or(|p| p.eq_ignore_ascii_case("aws"));
+        match &o.endpoint {
+            Some(e) => {
+                check_endpoint(e).map_err(|m| Error::config(format!("endpoint: {m}")).with_remote(ctx.name))?;
+                b = b.endpoint(e);
+                if !o.force_path_style {
+                    b = b.enable_virtual_host_style();
+                }
+            }
+            None if aws || !o.force_path_style => b = b.enable_virtual_host_style(),
+            None => {}
+        }
+        if let Some(c) = &ctx.credentials {
+            b = b.credential_provider_chain(credentials::chain(c.clone()));
+        } else if let (Some(k), Some(s)) = (&o.access_key_id, &o.secret_access_key) {
+            b = b.access_key_id(k.expose()).secret_access_key(s.expose()).disable_config_load();
+            if let Some(t) = &o.session_token {
+                b = b.session_token(t.expose());
+            }
+        } else if o.env_auth {
+            if let Some(p) = &o.profile {
+                b = b.profile(p);
+            }
+        } else {
+            b = b.disable_config_load().skip_signature();
+        }
+        if let Some(c) = &o.storage_class {
+            b = b.default_storage_class(c);
+        }
+        if let Some(acl) = &o.acl {
+            b = b.default_acl(acl);
+        }
+        if let Some(sse) = &o.server_side_encryption {
+            b = b.server_side_encryption(sse);
+        }
+        if let Some(k) = &o.sse_kms_key_id {
+            b = b.server_side_encryption_aws_kms_key_id(k);
+        }
+        let op = opendal::Operator::new(b).map_err(|e| Error::from(e).with_remote(ctx.name))?;
+        // With SSE-KMS or SSE-C the ETag is not the content's MD5.
+        let etag_is_md5 = o.server_side_encryption.as_deref().is_none_or(|s| s.eq_ignore_ascii_case("AES256"));
+        let features = Features {
+            listing_md5: if etag_is_md5 { HashSource::EtagIfMd5 } else { HashSource::None },
+            md5_in_metadata: !o.disable_checksum,
+            md5_by_reading: false,
+            modtime: ModtimeSource::Metadata,
+            set_modtime: SetModtime::No,
+            writes_metadata: true,
+            write_chunk: Some(o.chunk_size.bytes() as usize),
+            write_concurrency: o.upload_concurrency.max(1),
+            upload_cutoff: o.upload_cutoff.bytes(),
+            etag_is_md5_for_single_part: etag_is_md5,
+            sorted_listing: true,
+            ..Features::default()
+        };
+        Ok(Remote {
+            name: ctx.name.to_string(),
+            root: ctx.path.to_string(),
+            op: with_standard_layers(op, ctx.global),
+            features,
+            modtime_setter: None,
+        })
+    }
+}
+
+/// TLS everywhere except loopback: plain http is refused for any other host.
+pub fn check_endpoint(endpoint: &str) -> std::result::Result<(), String> {
+    let lower = endpoint.to_ascii_lowercase();
+    if lower.starts_with("https://") {
+        return Ok(());
+    }
+    let Some(rest) = lower.strip_prefix("http://") else {
+        return Err(format!("{endpoint:?} must start with https:// (or http:// for a loopback address)"));
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or_default()
+    } else {
+        authority.rsplit_once(':').map(|(h, _)| h).unwrap_or(authority)
+    };
+    let loopback = host == "localhost"
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        Ok(())
+    } else {
+        Err(format!("{endpoint:?}: plain http is only allowed for loopback addresses; use https://"))
+    }
+}
+
+/// Reads `Arc<CredentialSource>` values as AWS credentials.
+pub(crate) type Source = Arc<ocisync_backend::CredentialSource>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_on_loopback() {
+        assert!(check_endpoint("https://s3.us-east-2.amazonaws.com").is_ok());
+        assert!(check_endpoint("http://127.0.0.1:9000").is_ok());
+        assert!(check_endpoint("http://localhost:9000/").is_ok());
+        assert!(check_endpoint("http://[::1]:9000").is_ok());
+        assert!(check_endpoint("http://10.0.0.5:9000").is_err());
+        assert!(check_endpoint("http://minio.internal").is_err());
+        assert!(check_endpoint("ftp://x").is_err());
+    }
+}
