@@ -1,1 +1,11 @@
-//! ocisync
+//! ocisync: copy and sync objects between storage systems the way rclone does, on Apache OpenDAL.
+//!
+//! The binary (`main.rs`) only parses the command line and maps errors to exit codes; the work
+//! happens here: [`config`] reads remotes, [`resolve`] turns `NAME:path` into an OpenDAL-backed
+//! [`ocisync_backend::Remote`], and [`engine`] lists, compares, transfers and deletes.
+
+pub mod config;
+pub mod credentials;
+pub mod registry;
+pub mod remote_path;
+pub mod resolve;
