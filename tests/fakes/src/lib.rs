@@ -1,1 +1,14 @@
-//! placeholder
+//! Fake OCI services for ocisync's tests and benchmark. They run in-process on 127.0.0.1 (or as
+//! the `fake-oci` binary), keep everything in memory, and check requests the way OCI does —
+//! signatures included — independently of ocisync's own client code.
+//!
+//! - [`http`]: the server scaffolding every fake shares (keep-alive, request log, counters,
+//!   fault injection, `/_fake/` admin endpoints).
+//! - [`oci_sig`]: OCI request-signature verification; [`keys`]: RSA keys and fingerprints.
+//! - [`objectstorage`]: the Object Storage fake.
+
+pub mod faults;
+pub mod http;
+pub mod keys;
+pub mod monitor;
+pub mod oci_sig;
