@@ -1,0 +1,5 @@
+//! One module per group of commands; [`crate::app`] dispatches to them.
+
+pub mod info;
+pub mod list;
+pub mod transfer;

@@ -1,0 +1,223 @@
+//! Copies one object: a streaming GET piped into a streaming (multipart when large) write,
+//! hashing on the way so the bytes written are proven equal to the source's.
+//!
+//! Nothing holds a whole object: memory per transfer is the write chunk times the parts in
+//! flight. The modification time and MD5 written are the source's, in rclone's metadata keys.
+//! Corruption is caught twice: the MD5 of the bytes read must match the source's listed MD5
+//! (checked before the write is committed, so a bad copy is aborted, not published), and where
+//! the destination's ETag is an MD5 (S3 single-part) or an MD5 of part MD5s (S3 multipart), it
+//! must match what was sent.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use futures::StreamExt;
+use jiff::Timestamp;
+use md5::Digest;
+use ocisync_backend::object::parse_mtime;
+use ocisync_backend::remote::{META_MD5, META_MTIME, to_jiff};
+use ocisync_backend::{Error, ErrorKind, Md5, ObjectInfo, Remote, Result, SetModtime};
+
+use super::stats::Stats;
+use crate::mime;
+
+/// Attempts per object for faults a retry may cure (each request is also retried by the
+/// backend's retry layer; this covers failures in the middle of a stream).
+const ATTEMPTS: u32 = 3;
+
+/// Copies `obj` from `src` to `dst`, retrying temporary failures. Returns the modification time
+/// written.
+pub async fn copy(src: &Remote, dst: &Remote, obj: &ObjectInfo, stats: &Stats) -> Result<()> {
+    let mut attempt = 1;
+    loop {
+        let moved = AtomicU64::new(0);
+        match copy_once(src, dst, obj, stats, &moved).await {
+            Ok(()) => return Ok(()),
+            Err(e) => {
+                stats.bytes.fetch_sub(moved.load(Relaxed), Relaxed);
+                let retry = matches!(e.kind, ErrorKind::Temporary | ErrorKind::Corrupted);
+                if !retry || attempt >= ATTEMPTS {
+                    return Err(e);
+                }
+                tracing::debug!("{}: attempt {attempt}/{ATTEMPTS} failed, retrying: {e}", obj.path);
+                tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt))).await;
+                attempt += 1;
+            }
+        }
+    }
+}
+
+async fn copy_once(src: &Remote, dst: &Remote, obj: &ObjectInfo, stats: &Stats, moved: &AtomicU64) -> Result<()> {
+    let path: &str = &obj.path;
+    let src_err = |e: opendal::Error, op| Error::from(e).with_remote(src.name.clone()).with_operation(op).with_path(path);
+    let dst_err = |e: opendal::Error, op| Error::from(e).with_remote(dst.name.clone()).with_operation(op).with_path(path);
+
+    let multipart = dst.is_multipart(obj.size);
+    // rclone stores the MD5 of multipart uploads in metadata; for a local source that means
+    // reading the file before sending it, as rclone does.
+    let mut precomputed = None;
+    if multipart && obj.md5.is_none() && src.features.md5_by_reading && dst.features.md5_in_metadata {
+        precomputed = Some(src.read_md5(path).await?);
+    }
+
+    let reader = src
+        .op
+        .reader_with(path)
+        .content_length_hint(obj.size)
+        .await
+        .map_err(|e| src_err(e, "read"))?;
+    let mut stream = reader.into_stream(..).await.map_err(|e| src_err(e, "read"))?;
+    // The GET's own headers: user metadata (mtime, md5chksum) without a HEAD.
+    let meta = stream.metadata().await.ok();
+    let user = meta.as_ref().and_then(|m| m.user_metadata());
+    let meta_mtime = user.as_ref().and_then(|u| u.get(META_MTIME)).and_then(parse_mtime);
+    let mtime: Option<Timestamp> = meta_mtime.or(if obj.mtime_exact { obj.mtime } else { None }).or_else(|| {
+        meta.as_ref().and_then(|m| m.last_modified()).map(to_jiff).or(obj.mtime)
+    });
+    let expected = obj
+        .md5
+        .or(precomputed)
+        .or_else(|| meta.as_ref().and_then(|m| m.content_md5()).and_then(Md5::parse))
+        .or_else(|| user.as_ref().and_then(|u| u.get(META_MD5)).and_then(Md5::from_base64));
+    let content_type = obj.content_type.as_deref().or(meta.as_ref().and_then(|m| m.content_type()));
+
+    let mut w = dst.op.writer_with(path);
+    if let Some(chunk) = dst.features.write_chunk {
+        w = w.chunk(chunk).concurrent(dst.features.write_concurrency);
+    }
+    if let Some(m) = dst.write_metadata(mtime, expected, multipart) {
+        w = w.user_metadata(m);
+    }
+    if dst.features.writes_metadata {
+        w = w.content_type(content_type.unwrap_or_else(|| mime::guess(path)));
+    }
+    let mut writer = w.await.map_err(|e| dst_err(e, "write"))?;
+
+    let mut whole = md5::Md5::new();
+    let mut parts = PartHasher::new(dst.features.write_chunk);
+    let mut total = 0u64;
+    let piped: Result<()> = async {
+        while let Some(buf) = stream.next().await {
+            let buf = buf.map_err(|e| src_err(e, "read"))?;
+            for bytes in buf.clone() {
+                whole.update(&bytes);
+                parts.update(&bytes);
+            }
+            let n = buf.len() as u64;
+            total += n;
+            moved.fetch_add(n, Relaxed);
+            stats.bytes.fetch_add(n, Relaxed);
+            writer.write(buf).await.map_err(|e| dst_err(e, "write"))?;
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = piped {
+        return abort(&mut writer, e).await;
+    }
+    if total != obj.size {
+        let e = Error::new(ErrorKind::Temporary, format!("read {total} bytes, expected {} (object changed or body cut short)", obj.size))
+            .with_remote(src.name.clone())
+            .with_operation("read")
+            .with_path(path);
+        return abort(&mut writer, e).await;
+    }
+    let sent = Md5(whole.finalize().into());
+    if let Some(exp) = expected {
+        if exp != sent {
+            let e = Error::new(ErrorKind::Corrupted, format!("MD5 of the data read is {sent}, the source says {exp}"))
+                .with_remote(src.name.clone())
+                .with_operation("read")
+                .with_path(path);
+            return abort(&mut writer, e).await;
+        }
+    }
+    let written = writer.close().await.map_err(|e| dst_err(e, "write"))?;
+
+    if dst.features.etag_is_md5_for_single_part {
+        if let Some(etag) = written.etag() {
+            let etag = etag.trim_matches('"');
+            let expected_etag = if etag.contains('-') { parts.multipart_etag() } else { sent.to_hex() };
+            if !etag.eq_ignore_ascii_case(&expected_etag) {
+                let _ = dst.op.delete(path).await;
+                return Err(Error::new(
+                    ErrorKind::Corrupted,
+                    format!("the server's ETag {etag} does not match the data sent ({expected_etag}); upload removed"),
+                )
+                .with_remote(dst.name.clone())
+                .with_operation("write")
+                .with_path(path));
+            }
+        }
+    }
+    if let (SetModtime::Yes, false, Some(t)) = (dst.features.set_modtime, dst.features.writes_metadata, mtime) {
+        dst.set_modtime(path, t).await?;
+    }
+    Ok(())
+}
+
+/// Drops a write in progress: nothing is published (multipart parts are aborted, partial local
+/// files removed).
+async fn abort(writer: &mut opendal::Writer, e: Error) -> Result<()> {
+    if let Err(abort_err) = writer.abort().await {
+        tracing::debug!("abort after failed write: {abort_err}");
+    }
+    Err(e)
+}
+
+/// MD5s of each `chunk`-sized part, for S3's multipart ETag: hex(md5(part md5s))-N.
+struct PartHasher {
+    chunk: Option<usize>,
+    filled: usize,
+    current: md5::Md5,
+    done: Vec<u8>,
+    count: usize,
+}
+
+impl PartHasher {
+    fn new(chunk: Option<usize>) -> Self {
+        PartHasher { chunk, filled: 0, current: md5::Md5::new(), done: Vec::new(), count: 0 }
+    }
+
+    fn update(&mut self, mut data: &[u8]) {
+        let Some(chunk) = self.chunk else { return };
+        while !data.is_empty() {
+            let take = (chunk - self.filled).min(data.len());
+            self.current.update(&data[..take]);
+            self.filled += take;
+            data = &data[take..];
+            if self.filled == chunk {
+                self.finish_part();
+            }
+        }
+    }
+
+    fn finish_part(&mut self) {
+        let h = std::mem::replace(&mut self.current, md5::Md5::new()).finalize();
+        self.done.extend_from_slice(&h);
+        self.count += 1;
+        self.filled = 0;
+    }
+
+    fn multipart_etag(mut self) -> String {
+        if self.filled > 0 {
+            self.finish_part();
+        }
+        format!("{}-{}", Md5::of(&self.done).to_hex(), self.count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multipart_etag_like_s3() {
+        let data = vec![7u8; 25];
+        let mut p = PartHasher::new(Some(10));
+        p.update(&data[..3]);
+        p.update(&data[3..]);
+        let parts: Vec<u8> = data.chunks(10).flat_map(|c| Md5::of(c).0).collect();
+        assert_eq!(p.multipart_etag(), format!("{}-3", Md5::of(&parts).to_hex()));
+    }
+}
