@@ -1,1 +1,11 @@
-//! placeholder
+//! Oracle Cloud Infrastructure for ocisync: request signing, identities (user, instance and
+//! resource principals), the Object Storage backend (`type = "oracleobjectstorage"`, an OpenDAL
+//! service implemented here because OpenDAL has none) and the OCI Vault credential provider.
+
+pub mod auth;
+pub mod endpoints;
+pub mod keys;
+pub mod sign;
+
+#[cfg(test)]
+mod testutil;

@@ -1,0 +1,209 @@
+//! The `oracleobjectstorage` backend: turns a configured remote (`NAME:bucket/prefix`) into an
+//! OpenDAL operator on the Object Storage service, with the [`Features`] the engine needs.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use ocisync_backend::backend::{split_bucket, with_standard_layers};
+use ocisync_backend::opendal::{Metadata, Operator};
+use ocisync_backend::{
+    Backend, BackendSpec, ConfigValues, Error, Features, HashSource, ModtimeSource, OpenContext, OptionError, Remote,
+    Result, SetModtime,
+};
+
+use super::backend::ObjectStorageBuilder;
+use super::config::{ObjectStorageConfig, OracleOptions, expand_home, warn_ignored_once};
+use super::core::{META_ARCHIVAL_STATE, META_STORAGE_TIER};
+use crate::auth::{AuthOptions, OciAuth, build_auth};
+use crate::endpoints::{check_endpoint_url, object_storage_endpoint};
+
+pub static SPEC: BackendSpec = BackendSpec {
+    name: "oracleobjectstorage",
+    prefix: "oos",
+    description: "Oracle Cloud Infrastructure Object Storage (native API, signed requests, instance principals).",
+    options: OracleOptions::SPECS,
+    open_options: false,
+    credential_keys: &[],
+};
+
+pub struct OracleBackend;
+
+/// Registered in ocisync's backend list.
+pub static BACKEND: OracleBackend = OracleBackend;
+
+#[async_trait]
+impl Backend for OracleBackend {
+    fn spec(&self) -> &'static BackendSpec {
+        &SPEC
+    }
+
+    fn validate(&self, values: &ConfigValues) -> Vec<OptionError> {
+        let Ok(o) = OracleOptions::from_values(values) else { return Vec::new() };
+        let mut problems = o.problems();
+        if let Some(e) = o.endpoint.as_deref().filter(|e| !e.is_empty())
+            && let Err(m) = check_endpoint_url(e)
+        {
+            problems.push(OptionError::invalid("endpoint", m));
+        }
+        if let Err(e) = o.sse_customer_key() {
+            problems.push(e);
+        }
+        problems
+    }
+
+    async fn open(&self, ctx: OpenContext<'_>) -> Result<Remote> {
+        let remote = ctx.name;
+        let config_error = |e: OptionError| Error::config(e.to_string()).with_remote(remote);
+        let o = OracleOptions::from_values(ctx.values).map_err(config_error)?;
+        if let Some(p) = o.problems().into_iter().next() {
+            return Err(config_error(p));
+        }
+        warn_ignored_once(remote, &o.ignored_settings());
+
+        let (bucket, root) = split_bucket(ctx.path);
+        if bucket.is_empty() {
+            return Err(Error::config("a bucket is needed: NAME:bucket/prefix").with_remote(remote));
+        }
+        let auth = build_auth(&auth_options(&o)).await.map_err(|e| e.with_remote(remote))?;
+        let endpoint = resolve_endpoint(&o, auth.as_ref()).await.map_err(|e| e.with_remote(remote))?;
+        let sse_customer = o.sse_customer_key().map_err(config_error)?;
+
+        let config = ObjectStorageConfig {
+            root: Some(root),
+            bucket,
+            namespace: o.namespace.clone().filter(|n| !n.is_empty()),
+            endpoint,
+            storage_tier: Some(o.storage_tier.clone()),
+            chunk_size: Some(part_bytes(o.chunk_size.bytes())),
+            upload_concurrency: Some(o.upload_concurrency),
+            max_upload_parts: Some(o.max_upload_parts),
+            leave_parts_on_error: o.leave_parts_on_error,
+            no_check_bucket: o.no_check_bucket,
+            sse_kms_key_id: o.sse_kms_key_id.clone().filter(|k| !k.is_empty()),
+        };
+        let mut builder = ObjectStorageBuilder::from_config(config).auth(auth);
+        if let Some(key) = sse_customer {
+            builder = builder.sse_customer_key(key);
+        }
+        let op = Operator::new(builder).map_err(|e| Error::from(e).with_remote(remote))?;
+
+        Ok(Remote {
+            name: remote.to_string(),
+            root: ctx.path.to_string(),
+            op: with_standard_layers(op, ctx.global),
+            features: features(&o),
+            modtime_setter: None,
+        })
+    }
+}
+
+/// What the engine may rely on: listings carry OCI's MD5 (base64; multipart objects list
+/// `<md5>-<parts>`, which the engine ignores) and upload times; the real modification time is
+/// rclone's `mtime` metadata, which a HEAD or the GET of a copy returns.
+fn features(o: &OracleOptions) -> Features {
+    Features {
+        listing_md5: HashSource::ContentMd5,
+        md5_in_metadata: !o.disable_checksum,
+        md5_by_reading: false,
+        modtime: ModtimeSource::Metadata,
+        set_modtime: SetModtime::No,
+        writes_metadata: true,
+        write_chunk: Some(part_bytes(o.chunk_size.bytes())),
+        write_concurrency: o.upload_concurrency.max(1),
+        upload_cutoff: o.upload_cutoff.bytes(),
+        // OCI ETags are opaque identifiers, never MD5s.
+        etag_is_md5_for_single_part: false,
+        sorted_listing: true,
+        check_root_exists: false,
+        unreadable: Some(archive_not_restored),
+        ..Features::default()
+    }
+}
+
+/// `chunk_size` as a buffer size (validated to at most 50 GiB, which fits 64-bit usize).
+fn part_bytes(size: u64) -> usize {
+    usize::try_from(size).unwrap_or(usize::MAX)
+}
+
+/// Archive-tier objects must be restored before they can be read: skipped with a warning.
+pub fn archive_not_restored(meta: &Metadata) -> Option<String> {
+    let user = meta.user_metadata()?;
+    if !user.get(META_STORAGE_TIER)?.eq_ignore_ascii_case("Archive") {
+        return None;
+    }
+    match user.get(META_ARCHIVAL_STATE) {
+        Some(state) if state.eq_ignore_ascii_case("Restored") => None,
+        state => Some(format!(
+            "Archive tier object not restored{}: restore it first (oci os object restore)",
+            state.map(|s| format!(" (archival state {s})")).unwrap_or_default()
+        )),
+    }
+}
+
+fn auth_options(o: &OracleOptions) -> AuthOptions {
+    AuthOptions {
+        provider: o.provider.clone(),
+        config_file: expand_home(&o.config_file),
+        config_profile: o.config_profile.clone(),
+        region: o.region.clone().filter(|r| !r.is_empty()),
+        federation_endpoint: o.federation_endpoint.clone().filter(|e| !e.is_empty()),
+    }
+}
+
+/// `endpoint` wins; otherwise the region's Object Storage URL, the region from the options or,
+/// failing that, from the identity (config-file profile, instance metadata).
+async fn resolve_endpoint(o: &OracleOptions, auth: &dyn OciAuth) -> Result<String> {
+    if let Some(e) = o.endpoint.as_deref().filter(|e| !e.is_empty()) {
+        check_endpoint_url(e).map_err(|m| Error::config(format!("endpoint: {m}")))?;
+        return Ok(e.trim_end_matches('/').to_string());
+    }
+    let region = match o.region.clone().filter(|r| !r.is_empty()) {
+        Some(r) => r,
+        None => auth.region().await?.ok_or_else(|| {
+            Error::config(format!(
+                "no region: set `region` (or `endpoint`); the {} provider does not bring one",
+                auth.name()
+            ))
+        })?,
+    };
+    object_storage_endpoint(&region)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ocisync_backend::opendal::raw::MetadataBuilder;
+
+    fn listed(tier: Option<&str>, state: Option<&str>) -> Metadata {
+        let mut m = MetadataBuilder::file(1);
+        let user: Vec<(String, String)> = [(META_STORAGE_TIER, tier), (META_ARCHIVAL_STATE, state)]
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.to_string(), v?.to_string())))
+            .collect();
+        m.user_metadata(user);
+        m.build()
+    }
+
+    #[test]
+    fn archive_objects_are_unreadable_until_restored() {
+        assert!(archive_not_restored(&listed(Some("Archive"), Some("Archived"))).unwrap().contains("restore it first"));
+        assert!(archive_not_restored(&listed(Some("Archive"), Some("Restoring"))).unwrap().contains("Restoring"));
+        assert!(archive_not_restored(&listed(Some("Archive"), None)).is_some());
+        assert_eq!(archive_not_restored(&listed(Some("Archive"), Some("Restored"))), None);
+        assert_eq!(archive_not_restored(&listed(Some("Standard"), None)), None);
+        assert_eq!(archive_not_restored(&listed(None, None)), None);
+        assert_eq!(archive_not_restored(&MetadataBuilder::file(1).build()), None);
+    }
+
+    #[test]
+    fn spec_matches_rclone() {
+        assert_eq!(SPEC.name, "oracleobjectstorage");
+        assert_eq!(SPEC.prefix, "oos");
+        let f = features(&OracleOptions::from_values(&ConfigValues::new()).unwrap());
+        assert_eq!(f.write_chunk, Some(5 << 20));
+        assert_eq!(f.write_concurrency, 10);
+        assert_eq!(f.upload_cutoff, 200 << 20);
+        assert_eq!(f.listing_md5, HashSource::ContentMd5);
+        assert!(f.sorted_listing && f.md5_in_metadata && !f.etag_is_md5_for_single_part);
+    }
+}
