@@ -31,8 +31,6 @@ pub use crate::auth::SignBody;
 use crate::keys::RsaSigningKey;
 pub use encoding::{encode_path_segment, encode_query, encode_query_component};
 
-const X_DATE: HeaderName = HeaderName::from_static("x-date");
-const X_CONTENT_SHA256: HeaderName = HeaderName::from_static("x-content-sha256");
 const REQUEST_TARGET: &str = "(request-target)";
 
 /// Whether `host` is among the signed headers. Everything signs it except the instance
@@ -71,41 +69,32 @@ fn sign_with(
     host: HostHeader,
     sign: impl FnOnce(&[u8]) -> Result<Vec<u8>>,
 ) -> Result<()> {
+    check_key_id(key_id)?;
     let wire = WireTarget::of(&parts.uri, &parts.headers)?;
-    let mut names: Vec<HeaderName> = vec![date_header(&mut parts.headers)?];
-    let mut signing_string = String::new();
-    append_line(
-        &mut signing_string,
-        names[0].as_str(),
-        &header_value(&parts.headers, &names[0])?,
-    );
-    let target = format!(
-        "{} {}",
-        parts.method.as_str().to_ascii_lowercase(),
-        wire.path_and_query
-    );
-    append_line(&mut signing_string, REQUEST_TARGET, &target);
+
+    // (name, value) in signing-string order.
+    let mut signed: Vec<(&'static str, String)> = Vec::with_capacity(6);
+    let date = date_header(&mut parts.headers)?;
+    signed.push((date, header_value(&parts.headers, date)?));
+    let method = parts.method.as_str().to_ascii_lowercase();
+    signed.push((REQUEST_TARGET, format!("{method} {}", wire.path_and_query)));
     if host == HostHeader::Signed {
-        append_line(&mut signing_string, HOST.as_str(), &wire.host);
+        signed.push(("host", wire.host));
     }
     if let Some(bytes) = body_to_hash(&parts.method, body) {
-        set_body_headers(&mut parts.headers, bytes);
-        for name in [CONTENT_LENGTH, CONTENT_TYPE, X_CONTENT_SHA256] {
-            append_line(
-                &mut signing_string,
-                name.as_str(),
-                &header_value(&parts.headers, &name)?,
-            );
-            names.push(name);
+        set_body_headers(&mut parts.headers, bytes)?;
+        for name in ["content-length", "content-type", "x-content-sha256"] {
+            signed.push((name, header_value(&parts.headers, name)?));
         }
     }
 
-    let signature = STANDARD.encode(sign(signing_string.as_bytes())?);
-    let header_list = signed_header_list(&names, host);
-    check_key_id(key_id)?;
+    let signing_string: Vec<String> = signed.iter().map(|(n, v)| format!("{n}: {v}")).collect();
+    let signature = STANDARD.encode(sign(signing_string.join("\n").as_bytes())?);
+    let header_list: Vec<&str> = signed.iter().map(|(n, _)| *n).collect();
     let authorization = format!(
-        "Signature version=\"1\",headers=\"{header_list}\",keyId=\"{key_id}\",\
-         algorithm=\"rsa-sha256\",signature=\"{signature}\""
+        "Signature version=\"1\",headers=\"{}\",keyId=\"{key_id}\",\
+         algorithm=\"rsa-sha256\",signature=\"{signature}\"",
+        header_list.join(" ")
     );
     let mut value = HeaderValue::from_str(&authorization).map_err(|_| {
         Error::new(
@@ -129,29 +118,10 @@ fn body_to_hash<'a>(method: &Method, body: SignBody<'a>) -> Option<&'a [u8]> {
     }
 }
 
-/// The `headers="..."` parameter, in signing-string order.
-fn signed_header_list(names: &[HeaderName], host: HostHeader) -> String {
-    let mut list = vec![names[0].as_str(), REQUEST_TARGET];
-    if host == HostHeader::Signed {
-        list.push(HOST.as_str());
-    }
-    list.extend(names[1..].iter().map(HeaderName::as_str));
-    list.join(" ")
-}
-
-fn append_line(out: &mut String, name: &str, value: &str) {
-    if !out.is_empty() {
-        out.push('\n');
-    }
-    out.push_str(name);
-    out.push_str(": ");
-    out.push_str(value);
-}
-
 /// `x-date` if present, else `date` (added now if absent).
-fn date_header(headers: &mut HeaderMap) -> Result<HeaderName> {
-    if headers.contains_key(&X_DATE) {
-        return Ok(X_DATE);
+fn date_header(headers: &mut HeaderMap) -> Result<&'static str> {
+    if headers.contains_key("x-date") {
+        return Ok("x-date");
     }
     if !headers.contains_key(DATE) {
         let now = jiff::fmt::rfc2822::DateTimePrinter::new()
@@ -163,53 +133,42 @@ fn date_header(headers: &mut HeaderMap) -> Result<HeaderName> {
             .map_err(|_| Error::new(ErrorKind::Other, "formatted date is not a header value"))?;
         headers.insert(DATE, value);
     }
-    Ok(DATE)
+    Ok("date")
 }
 
-fn set_body_headers(headers: &mut HeaderMap, body: &[u8]) {
+fn set_body_headers(headers: &mut HeaderMap, body: &[u8]) -> Result<()> {
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, body);
-    let hash = STANDARD.encode(digest.as_ref());
-    // Base64 and decimal digits are always valid header values.
-    headers.insert(
-        X_CONTENT_SHA256,
-        HeaderValue::from_str(&hash).unwrap_or(HeaderValue::from_static("")),
-    );
+    let hash = HeaderValue::from_str(&STANDARD.encode(digest.as_ref()))
+        .map_err(|_| Error::new(ErrorKind::Other, "base64 body hash is not a header value"))?;
+    headers.insert(HeaderName::from_static("x-content-sha256"), hash);
     headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
     if !headers.contains_key(CONTENT_TYPE) {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     }
+    Ok(())
 }
 
 /// A signed header's value; several values are joined with `, ` (draft-cavage-08 2.3).
-fn header_value<'h>(
-    headers: &'h HeaderMap,
-    name: &HeaderName,
-) -> Result<std::borrow::Cow<'h, str>> {
-    let mut values = headers.get_all(name).iter().map(|v| {
-        v.to_str().map_err(|_| {
-            Error::new(
-                ErrorKind::Other,
-                format!("header {name} is signed but is not visible ASCII"),
-            )
+fn header_value(headers: &HeaderMap, name: &str) -> Result<String> {
+    let values = headers
+        .get_all(name)
+        .iter()
+        .map(|v| {
+            v.to_str().map_err(|_| {
+                Error::new(
+                    ErrorKind::Other,
+                    format!("header {name} is signed but is not visible ASCII"),
+                )
+            })
         })
-    });
-    let first = values.next().ok_or_else(|| {
-        Error::new(
+        .collect::<Result<Vec<&str>>>()?;
+    if values.is_empty() {
+        return Err(Error::new(
             ErrorKind::Other,
             format!("header {name} is signed but missing"),
-        )
-    })??;
-    let rest: Vec<&str> = values.collect::<Result<_>>()?;
-    if rest.is_empty() {
-        Ok(std::borrow::Cow::Borrowed(first))
-    } else {
-        Ok(std::borrow::Cow::Owned(
-            std::iter::once(first)
-                .chain(rest)
-                .collect::<Vec<_>>()
-                .join(", "),
-        ))
+        ));
     }
+    Ok(values.join(", "))
 }
 
 /// A key id goes inside a quoted parameter: a `"` or control character would break the header.
