@@ -6,9 +6,12 @@
 //!   fault injection, `/_fake/` admin endpoints).
 //! - [`oci_sig`]: OCI request-signature verification; [`keys`]: RSA keys and fingerprints.
 //! - [`objectstorage`]: the Object Storage fake.
+//! - [`wire`]: query strings, path decoding, OCI date forms, ids and digests.
 
 pub mod faults;
 pub mod http;
 pub mod keys;
 pub mod monitor;
+pub mod objectstorage;
 pub mod oci_sig;
+pub mod wire;

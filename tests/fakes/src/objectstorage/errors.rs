@@ -1,0 +1,100 @@
+//! Errors as Object Storage sends them: a status and a JSON `{"code","message"}` body (no body
+//! for HEAD), with the codes and wording the real service uses where they are known.
+
+use http::{Method, Response, StatusCode};
+
+use crate::http::{Body, empty_response, json_response};
+use crate::oci_sig::AuthFailure;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OciError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl OciError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        OciError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        OciError::new(StatusCode::BAD_REQUEST, "InvalidParameter", message)
+    }
+
+    pub fn namespace_not_found(namespace: &str) -> Self {
+        OciError::new(
+            StatusCode::NOT_FOUND,
+            "NamespaceNotFound",
+            format!(
+                "Either the namespace '{namespace}' does not exist or you are not authorized to access it"
+            ),
+        )
+    }
+
+    pub fn bucket_not_found(namespace: &str, bucket: &str) -> Self {
+        OciError::new(
+            StatusCode::NOT_FOUND,
+            "BucketNotFound",
+            format!(
+                "Either the bucket named '{bucket}' does not exist in the namespace '{namespace}' \
+                 or you are not authorized to access it"
+            ),
+        )
+    }
+
+    pub fn object_not_found(bucket: &str, object: &str) -> Self {
+        OciError::new(
+            StatusCode::NOT_FOUND,
+            "ObjectNotFound",
+            format!("The object '{object}' was not found in the bucket '{bucket}'"),
+        )
+    }
+
+    pub fn upload_not_found(upload_id: &str, object: &str) -> Self {
+        OciError::new(
+            StatusCode::NOT_FOUND,
+            "UploadNotFound",
+            format!("The upload '{upload_id}' for object '{object}' does not exist"),
+        )
+    }
+
+    pub fn if_match_failed(given: &str, current: Option<&str>) -> Self {
+        OciError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "IfMatchFailed",
+            format!(
+                "The If-Match header value '{given}' does not match the current ETag '{}'",
+                current.unwrap_or("<none: the object does not exist>")
+            ),
+        )
+    }
+
+    pub fn length_required() -> Self {
+        OciError::new(
+            StatusCode::LENGTH_REQUIRED,
+            "LengthRequired",
+            "The Content-Length header is required for this operation",
+        )
+    }
+
+    pub fn into_response(self, method: &Method) -> Response<Body> {
+        if method == Method::HEAD {
+            return empty_response(self.status);
+        }
+        json_response(
+            self.status,
+            &serde_json::json!({ "code": self.code, "message": self.message }),
+        )
+    }
+}
+
+impl From<AuthFailure> for OciError {
+    fn from(failure: AuthFailure) -> Self {
+        OciError::new(StatusCode::UNAUTHORIZED, "NotAuthenticated", failure.0)
+    }
+}
