@@ -386,7 +386,7 @@ async fn delete_all(dst: &Remote, objects: Vec<ObjectInfo>, o: &RunOptions, stat
                     tracing::info!("{}: Deleted", obj.path);
                 }
                 Err(e) => {
-                    let e = Error::from(e).with_remote(dst.name.clone()).with_operation("delete").with_path(obj.path.to_string());
+                    let e = dst.error(e, "delete", &obj.path);
                     tracing::error!("{}: Couldn't delete: {e}", obj.path);
                     stats.error(e.to_string(), e.is_temporary());
                 }

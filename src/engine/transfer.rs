@@ -49,8 +49,8 @@ pub async fn copy(src: &Remote, dst: &Remote, obj: &ObjectInfo, stats: &Stats) -
 
 async fn copy_once(src: &Remote, dst: &Remote, obj: &ObjectInfo, stats: &Stats, moved: &AtomicU64) -> Result<()> {
     let path: &str = &obj.path;
-    let src_err = |e: opendal::Error, op| Error::from(e).with_remote(src.name.clone()).with_operation(op).with_path(path);
-    let dst_err = |e: opendal::Error, op| Error::from(e).with_remote(dst.name.clone()).with_operation(op).with_path(path);
+    let src_err = |e: opendal::Error, op| src.error(e, op, path);
+    let dst_err = |e: opendal::Error, op| dst.error(e, op, path);
 
     let multipart = dst.is_multipart(obj.size);
     // rclone stores the MD5 of multipart uploads in metadata; for a local source that means

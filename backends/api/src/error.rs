@@ -81,17 +81,21 @@ impl Error {
     /// Wraps an OpenDAL error, keeping its message (services put the server's code and message
     /// there) and classifying it.
     pub fn from_opendal(e: opendal::Error) -> Self {
-        use opendal::ErrorKind as K;
-        let kind = match e.kind() {
-            K::NotFound => ErrorKind::NotFound,
-            K::PermissionDenied => ErrorKind::PermissionDenied,
-            K::ConfigInvalid => ErrorKind::Config,
-            K::Unsupported => ErrorKind::Unsupported,
-            K::RateLimited => ErrorKind::Temporary,
-            _ if e.is_temporary() => ErrorKind::Temporary,
-            _ => ErrorKind::Other,
-        };
-        Error::new(kind, opendal_message(&e))
+        Error::new(kind_of(&e), opendal_message(&e))
+    }
+}
+
+/// The kind of an OpenDAL error, as the engine sees it.
+pub fn kind_of(e: &opendal::Error) -> ErrorKind {
+    use opendal::ErrorKind as K;
+    match e.kind() {
+        K::NotFound => ErrorKind::NotFound,
+        K::PermissionDenied => ErrorKind::PermissionDenied,
+        K::ConfigInvalid => ErrorKind::Config,
+        K::Unsupported => ErrorKind::Unsupported,
+        K::RateLimited => ErrorKind::Temporary,
+        _ if e.is_temporary() => ErrorKind::Temporary,
+        _ => ErrorKind::Other,
     }
 }
 

@@ -71,12 +71,15 @@ pub struct Features {
     /// The listing's order is byte-wise sorted (object stores).
     pub sorted_listing: bool,
     /// Whether `list` must check that the root exists (file systems list a missing directory
-    /// as empty).
+    /// as empty), with [`Remote::root_exists`].
     pub check_root_exists: bool,
     /// Classifies objects that cannot be read as they are (e.g. OCI Archive tier).
     pub unreadable: Option<fn(&Metadata) -> Option<String>>,
     /// A top-level directory of the backend's own (partial files) that listings leave out.
     pub skip_prefix: Option<&'static str>,
+    /// Turns the service's error into a kind and a message an operator can act on, where the
+    /// generic mapping falls short (e.g. S3's NoSuchBucket is a missing root, not bad config).
+    pub classify_error: Option<fn(&opendal::Error) -> Option<(ErrorKind, String)>>,
 }
 
 impl Default for Features {
@@ -97,6 +100,7 @@ impl Default for Features {
             check_root_exists: false,
             unreadable: None,
             skip_prefix: None,
+            classify_error: None,
         }
     }
 }
@@ -118,6 +122,16 @@ pub struct Remote {
     pub op: Operator,
     pub features: Features,
     pub modtime_setter: Option<Arc<dyn ModtimeSetter>>,
+    /// Tells whether the root exists, where listing cannot (file systems).
+    pub root_exists: Option<Arc<dyn Fn() -> RootState + Send + Sync>>,
+}
+
+/// What is at a remote's root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RootState {
+    Dir,
+    File,
+    Missing,
 }
 
 impl std::fmt::Debug for Remote {
@@ -132,30 +146,34 @@ impl Remote {
         if self.name == "local" { self.root.clone() } else { format!("{}:{}", self.name, self.root) }
     }
 
-    fn err(&self, e: impl Into<Error>, op: &'static str, path: &str) -> Error {
-        e.into().with_remote(self.name.clone()).with_operation(op).with_path(path.to_string())
+    fn err(&self, e: Error, op: &'static str, path: &str) -> Error {
+        e.with_remote(self.name.clone()).with_operation(op).with_path(path.to_string())
+    }
+
+    /// An OpenDAL error from this remote, classified by the backend and located.
+    pub fn error(&self, e: opendal::Error, op: &'static str, path: &str) -> Error {
+        let base = match self.features.classify_error.and_then(|c| c(&e)) {
+            Some((kind, message)) => Error::new(kind, message),
+            None => Error::from_opendal(e),
+        };
+        self.err(base, op, path)
     }
 
     /// Lists the objects under the root (all levels when `recursive`), as they come.
     ///
     /// A root that does not exist is [`ErrorKind::DirNotFound`].
     pub async fn list(&self, recursive: bool) -> Result<BoxStream<'static, Result<ObjectInfo>>> {
-        if self.features.check_root_exists {
-            match self.op.stat("/").await {
-                Ok(m) if m.is_dir() => {}
-                Ok(_) => {
-                    return Err(Error::new(ErrorKind::DirNotFound, "is a file, not a directory")
-                        .with_remote(self.name.clone())
-                        .with_operation("list")
-                        .with_path(self.root.clone()));
-                }
-                Err(e) if e.kind() == opendal::ErrorKind::NotFound => {
-                    return Err(Error::new(ErrorKind::DirNotFound, "directory not found")
-                        .with_remote(self.name.clone())
-                        .with_operation("list")
-                        .with_path(self.root.clone()));
-                }
-                Err(e) => return Err(self.err(e, "list", &self.root)),
+        if let Some(check) = self.root_exists.as_ref().filter(|_| self.features.check_root_exists) {
+            let problem = match check() {
+                RootState::Dir => None,
+                RootState::File => Some("is a file, not a directory"),
+                RootState::Missing => Some("directory not found"),
+            };
+            if let Some(p) = problem {
+                return Err(Error::new(ErrorKind::DirNotFound, p)
+                    .with_remote(self.name.clone())
+                    .with_operation("list")
+                    .with_path(self.root.clone()));
             }
         }
         let lister = self
@@ -190,9 +208,8 @@ impl Remote {
 
     /// A missing bucket is a missing root: exit code 3 as in rclone.
     fn root_error(&self, e: opendal::Error) -> Error {
-        let not_found = e.kind() == opendal::ErrorKind::NotFound;
-        let mut err = self.err(e, "list", &self.root);
-        if not_found {
+        let mut err = self.error(e, "list", &self.root);
+        if err.kind == ErrorKind::NotFound {
             err.kind = ErrorKind::DirNotFound;
         }
         err
@@ -200,18 +217,18 @@ impl Remote {
 
     /// Everything the backend can say about one object (a HEAD for object stores).
     pub async fn stat(&self, path: &str) -> Result<ObjectInfo> {
-        let meta = self.op.stat(path).await.map_err(|e| self.err(e, "stat", path))?;
+        let meta = self.op.stat(path).await.map_err(|e| self.error(e, "stat", path))?;
         Ok(info_from_metadata(path, &meta, &self.features, false))
     }
 
     /// Computes an object's MD5 by reading it (local files).
     pub async fn read_md5(&self, path: &str) -> Result<Md5> {
         use md5::Digest;
-        let reader = self.op.reader_with(path).chunk(1 << 20).await.map_err(|e| self.err(e, "read", path))?;
-        let mut stream = reader.into_stream(..).await.map_err(|e| self.err(e, "read", path))?;
+        let reader = self.op.reader_with(path).chunk(1 << 20).await.map_err(|e| self.error(e, "read", path))?;
+        let mut stream = reader.into_stream(..).await.map_err(|e| self.error(e, "read", path))?;
         let mut hasher = md5::Md5::new();
         while let Some(buf) = stream.next().await {
-            let buf = buf.map_err(|e| self.err(e, "read", path))?;
+            let buf = buf.map_err(|e| self.error(e, "read", path))?;
             for chunk in buf {
                 hasher.update(&chunk);
             }
@@ -223,7 +240,9 @@ impl Remote {
     pub async fn set_modtime(&self, path: &str, mtime: Timestamp) -> Result<()> {
         match &self.modtime_setter {
             Some(s) => s.set_modtime(path, mtime).await.map_err(|e| self.err(e, "set modtime", path)),
-            None => Err(self.err(Error::new(ErrorKind::Unsupported, "cannot set modification time"), "set modtime", path)),
+            None => {
+                Err(self.err(Error::new(ErrorKind::Unsupported, "cannot set modification time"), "set modtime", path))
+            }
         }
     }
 

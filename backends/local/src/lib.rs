@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use ocisync_backend::backend::with_standard_layers;
-use ocisync_backend::remote::ModtimeSetter;
+use ocisync_backend::remote::{ModtimeSetter, RootState};
 use ocisync_backend::{
     Backend, BackendSpec, Error, ErrorKind, Features, HashSource, ModtimeSource, OpenContext, Remote, Result,
     SetModtime,
@@ -53,11 +53,20 @@ impl Backend for LocalBackend {
         let root = absolute_root(ctx.path)?;
         let root_str = root.to_string_lossy().to_string();
         let partial = root.join(PARTIAL_DIR);
+        let first_missing = first_missing_ancestor(&root);
         let builder = opendal::services::Fs::default()
             .root(&root_str)
             .atomic_write_dir(&partial.to_string_lossy());
         let op = opendal::Operator::new(builder)
             .map_err(|e| Error::from(e).with_remote(ctx.name.to_string()))?;
+        // OpenDAL's fs service creates the root and the scratch directory when it is built.
+        // Undo that: a mistyped source must stay missing (and be reported as such), and a
+        // source directory must not gain an empty `.ocisync-partial`. Writes create both again
+        // when needed.
+        let _ = std::fs::remove_dir(&partial);
+        if let Some(top) = first_missing {
+            remove_empty_dirs(&top);
+        }
         let features = Features {
             listing_md5: HashSource::None,
             md5_in_metadata: false,
@@ -76,7 +85,13 @@ impl Backend for LocalBackend {
             root: ctx.path.to_string(),
             op: with_standard_layers(op, ctx.global),
             features,
-            modtime_setter: (!opts.no_set_modtime).then(|| Arc::new(FileTimes { root }) as Arc<dyn ModtimeSetter>),
+            modtime_setter: (!opts.no_set_modtime)
+                .then(|| Arc::new(FileTimes { root: root.clone() }) as Arc<dyn ModtimeSetter>),
+            root_exists: Some(Arc::new(move || match std::fs::metadata(&root) {
+                Ok(m) if m.is_dir() => RootState::Dir,
+                Ok(_) => RootState::File,
+                Err(_) => RootState::Missing,
+            })),
         })
     }
 }
@@ -91,6 +106,30 @@ fn absolute_root(path: &str) -> Result<PathBuf> {
             .join(p)
     };
     Ok(abs)
+}
+
+/// The outermost directory of `path` that does not exist yet.
+fn first_missing_ancestor(path: &Path) -> Option<PathBuf> {
+    let mut missing = None;
+    for a in path.ancestors() {
+        if a.exists() {
+            break;
+        }
+        missing = Some(a.to_path_buf());
+    }
+    missing
+}
+
+/// Removes `dir` if it holds nothing but empty directories.
+fn remove_empty_dirs(dir: &Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                remove_empty_dirs(&e.path());
+            }
+        }
+    }
+    let _ = std::fs::remove_dir(dir);
 }
 
 /// Sets file modification times (OpenDAL's fs service has no call for it).

@@ -77,7 +77,6 @@ impl Backend for OpendalBackend {
         let features = Features {
             modtime: if cap.write_with_user_metadata { ModtimeSource::Metadata } else { ModtimeSource::Native },
             writes_metadata: cap.write_with_user_metadata,
-            check_root_exists: o.service == "fs",
             ..Features::default()
         };
         Ok(Remote {
@@ -86,6 +85,7 @@ impl Backend for OpendalBackend {
             op: with_standard_layers(op, ctx.global),
             features,
             modtime_setter: None,
+            root_exists: None,
         })
     }
 }

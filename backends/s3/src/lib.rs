@@ -6,6 +6,7 @@
 //! true, or not at all (anonymous access) — as in rclone.
 
 mod credentials;
+mod errors;
 
 use std::sync::Arc;
 
@@ -171,6 +172,7 @@ impl Backend for S3Backend {
             upload_cutoff: o.upload_cutoff.bytes(),
             etag_is_md5_for_single_part: etag_is_md5,
             sorted_listing: true,
+            classify_error: Some(errors::classify),
             ..Features::default()
         };
         Ok(Remote {
@@ -179,6 +181,7 @@ impl Backend for S3Backend {
             op: with_standard_layers(op, ctx.global),
             features,
             modtime_setter: None,
+            root_exists: None,
         })
     }
 }

@@ -1,0 +1,8 @@
+//! ocisync's integration tests: the real binary against real servers (moto for S3, the
+//! project's OCI fakes, the real rclone for compatibility). One test binary, many modules.
+
+mod support;
+
+mod cli_config;
+mod local;
+mod s3_sync;
