@@ -37,6 +37,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::faults::{FaultAction, FaultRule, Faults};
 use crate::monitor::{LOGGED_HEADERS, LogEntry, Monitor};
+use crate::oci_error::OciError;
 use crate::oci_sig::describe_authorization;
 
 /// Response bodies: fakes answer from memory, so a body is one buffer (possibly empty).
@@ -262,7 +263,7 @@ async fn handle<S: Service>(
         Some(FaultAction::Status {
             status,
             retry_after,
-        }) => fault_response(status, retry_after),
+        }) => fault_response(&method, status, retry_after),
         other => {
             let (parts, body) = request.into_parts();
             let read = Arc::new(AtomicU64::new(0));
@@ -319,7 +320,7 @@ fn logged_headers(headers: &HeaderMap) -> std::collections::BTreeMap<String, Str
 }
 
 /// An injected error status, with an OCI-style JSON body.
-fn fault_response(status: u16, retry_after: Option<u32>) -> Response<Body> {
+fn fault_response(method: &Method, status: u16, retry_after: Option<u32>) -> Response<Body> {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
     let code = match status {
         StatusCode::TOO_MANY_REQUESTS => "TooManyRequests",
@@ -327,10 +328,8 @@ fn fault_response(status: u16, retry_after: Option<u32>) -> Response<Body> {
         StatusCode::INTERNAL_SERVER_ERROR => "InternalServerError",
         _ => "InjectedFault",
     };
-    let mut response = json_response(
-        status,
-        &serde_json::json!({ "code": code, "message": format!("Injected fault: {status}") }),
-    );
+    let mut response =
+        OciError::new(status, code, format!("Injected fault: {status}")).into_response(method);
     if let Some(seconds) = retry_after {
         response
             .headers_mut()

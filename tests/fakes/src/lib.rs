@@ -4,7 +4,8 @@
 //!
 //! - [`http`]: the server scaffolding every fake shares (keep-alive, request log, counters,
 //!   fault injection, `/_fake/` admin endpoints).
-//! - [`oci_sig`]: OCI request-signature verification; [`keys`]: RSA keys and fingerprints.
+//! - [`oci_sig`]: OCI request-signature verification; [`keys`]: RSA keys and fingerprints;
+//!   [`oci_error`]: OCI's JSON error responses.
 //! - [`objectstorage`]: the Object Storage fake.
 //! - [`wire`]: query strings, path decoding, OCI date forms, ids and digests.
 
@@ -13,5 +14,6 @@ pub mod http;
 pub mod keys;
 pub mod monitor;
 pub mod objectstorage;
+pub mod oci_error;
 pub mod oci_sig;
 pub mod wire;

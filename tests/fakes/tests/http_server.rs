@@ -129,3 +129,18 @@ async fn truncate_fault_declares_the_full_length_and_sends_less() {
     );
     assert_eq!(body.len(), 300);
 }
+
+#[tokio::test]
+async fn dropping_the_server_closes_idle_connections() {
+    let fake = unsigned_fake().await;
+    let mut stream = TcpStream::connect(fake.server().addr()).await.unwrap();
+    stream
+        .write_all(b"GET /n HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    read_until(&mut stream, b"\"bling\"").await;
+    drop(fake);
+    // The kept-alive connection is closed rather than left waiting for another request.
+    let rest = read_to_close(&mut stream).await.unwrap();
+    assert!(rest.is_empty(), "{:?}", String::from_utf8_lossy(&rest));
+}

@@ -1,31 +1,11 @@
-//! Errors as Object Storage sends them: a status and a JSON `{"code","message"}` body (no body
-//! for HEAD), with the codes and wording the real service uses where they are known.
+//! Object Storage's errors, with the codes and wording the real service uses where they are
+//! known (CLI cassettes, SDK docs, third-party logs).
 
-use http::{Method, Response, StatusCode};
+use http::StatusCode;
 
-use crate::http::{Body, empty_response, json_response};
-use crate::oci_sig::AuthFailure;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OciError {
-    pub status: StatusCode,
-    pub code: &'static str,
-    pub message: String,
-}
+pub use crate::oci_error::OciError;
 
 impl OciError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        OciError {
-            status,
-            code,
-            message: message.into(),
-        }
-    }
-
-    pub fn invalid(message: impl Into<String>) -> Self {
-        OciError::new(StatusCode::BAD_REQUEST, "InvalidParameter", message)
-    }
-
     pub fn namespace_not_found(namespace: &str) -> Self {
         OciError::new(
             StatusCode::NOT_FOUND,
@@ -80,21 +60,5 @@ impl OciError {
             "LengthRequired",
             "The Content-Length header is required for this operation",
         )
-    }
-
-    pub fn into_response(self, method: &Method) -> Response<Body> {
-        if method == Method::HEAD {
-            return empty_response(self.status);
-        }
-        json_response(
-            self.status,
-            &serde_json::json!({ "code": self.code, "message": self.message }),
-        )
-    }
-}
-
-impl From<AuthFailure> for OciError {
-    fn from(failure: AuthFailure) -> Self {
-        OciError::new(StatusCode::UNAUTHORIZED, "NotAuthenticated", failure.0)
     }
 }
