@@ -782,3 +782,26 @@ async fn injected_faults_then_recovery_and_counters_over_http() {
     assert_eq!(s.fake.monitor().count("GetObject"), 0);
     assert!(s.fake.monitor().log().is_empty());
 }
+
+#[tokio::test]
+async fn create_bucket_then_conflict() {
+    let s = signed_fake(1000).await;
+    let body =
+        serde_json::json!({ "name": "new-bucket", "compartmentId": "ocid1.compartment.oc1..c" });
+    let send = || {
+        s.client.send(
+            "POST",
+            "/n/bling/b",
+            &[],
+            body.to_string().into_bytes(),
+            Sign::WithBody,
+        )
+    };
+    let created = send().await.json_value().await;
+    assert_eq!(created["name"], "new-bucket");
+    assert_eq!(created["compartmentId"], "ocid1.compartment.oc1..c");
+    let (status, code, _) = oci_error(send().await).await;
+    assert_eq!((status, code.as_str()), (409, "BucketAlreadyExists"));
+    assert!(s.fake.object_names("bling", "new-bucket").is_empty());
+    assert_eq!(s.client.get("/n/bling/b/new-bucket/o").await.status(), 200);
+}

@@ -40,6 +40,48 @@ pub fn list_buckets(service: &ObjectStorage, call: &Call) -> Result<Response<Bod
     Ok(json_response(StatusCode::OK, &summaries))
 }
 
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateBucketDetails {
+    name: String,
+    compartment_id: Option<String>,
+}
+
+/// `POST /n/{ns}/b`: creates a bucket; 409 if it exists (rclone creates before every upload
+/// and takes the conflict as success).
+pub async fn create_bucket(
+    service: &ObjectStorage,
+    mut call: Call,
+) -> Result<Response<Body>, OciError> {
+    let details: CreateBucketDetails = call.read_json().await?;
+    if details.name.is_empty() {
+        return Err(OciError::invalid("The bucket name must not be empty"));
+    }
+    let mut store = service.write();
+    let buckets = store
+        .namespaces
+        .get_mut(&call.route.namespace)
+        .ok_or_else(|| OciError::namespace_not_found(&call.route.namespace))?;
+    if buckets.contains_key(&details.name) {
+        return Err(OciError::new(
+            StatusCode::CONFLICT,
+            "BucketAlreadyExists",
+            format!(
+                "Either the bucket '{}' in namespace '{}' already exists or you are not authorized \
+                 to create it",
+                details.name, call.route.namespace
+            ),
+        ));
+    }
+    let mut bucket = Bucket::new(&details.name);
+    if let Some(compartment) = details.compartment_id {
+        bucket.compartment_id = compartment;
+    }
+    let body = bucket_json(&call.route.namespace, &bucket);
+    buckets.insert(details.name, bucket);
+    Ok(json_response(StatusCode::OK, &body))
+}
+
 /// `GET|HEAD /n/{ns}/b/{bucket}`.
 pub fn get_bucket(service: &ObjectStorage, call: &Call) -> Result<Response<Body>, OciError> {
     let store = service.read();

@@ -226,6 +226,7 @@ impl ObjectStorage {
         match call.route.operation {
             Operation::GetNamespace => buckets::get_namespace(self),
             Operation::ListBuckets => buckets::list_buckets(self, &call),
+            Operation::CreateBucket => buckets::create_bucket(self, call).await,
             Operation::GetBucket | Operation::HeadBucket => buckets::get_bucket(self, &call),
             Operation::ListObjects => listing::list_objects(self, &call),
             Operation::HeadObject | Operation::GetObject => objects::get_object(self, &call),

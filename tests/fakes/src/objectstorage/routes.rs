@@ -12,6 +12,7 @@ use crate::wire::{self, Query};
 pub enum Operation {
     GetNamespace,
     ListBuckets,
+    CreateBucket,
     GetBucket,
     HeadBucket,
     ListObjects,
@@ -32,6 +33,7 @@ impl Operation {
         match self {
             Operation::GetNamespace => "GetNamespace",
             Operation::ListBuckets => "ListBuckets",
+            Operation::CreateBucket => "CreateBucket",
             Operation::GetBucket => "GetBucket",
             Operation::HeadBucket => "HeadBucket",
             Operation::ListObjects => "ListObjects",
@@ -96,6 +98,7 @@ pub fn parse(method: &Method, target: &str) -> Result<Route, OciError> {
     if rest.is_empty() || rest == "/" {
         route.operation = match *method {
             Method::GET => Operation::ListBuckets,
+            Method::POST => Operation::CreateBucket,
             _ => return Err(unknown()),
         };
         return Ok(route);
@@ -149,6 +152,7 @@ mod tests {
             op(Method::GET, "/n/ns/b?compartmentId=c"),
             Some(Operation::ListBuckets)
         );
+        assert_eq!(op(Method::POST, "/n/ns/b/"), Some(Operation::CreateBucket));
         assert_eq!(op(Method::HEAD, "/n/ns/b/bkt"), Some(Operation::HeadBucket));
         assert_eq!(
             op(Method::GET, "/n/ns/b/bkt/o?prefix=a"),
