@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod decide;
+pub mod index;
 pub mod stats;
 pub mod sync;
 pub mod transfer;

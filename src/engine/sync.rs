@@ -5,7 +5,6 @@
 //! through a bounded channel, so transfers start while the source is still being listed and
 //! memory stays proportional to the destination, not to both sides.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
 use futures::StreamExt;
@@ -13,6 +12,7 @@ use ocisync_backend::{Error, ErrorKind, ObjectInfo, Remote, Result, SetModtime};
 use tokio::sync::Semaphore;
 
 use super::decide::{CompareOptions, Need, Verdict, decide};
+use super::index::Index;
 use super::stats::{Stats, human_bytes};
 use super::transfer;
 use crate::filter::Filter;
@@ -99,7 +99,7 @@ pub async fn run(src: &Remote, dst: &Remote, o: &RunOptions, stats: &Stats) -> s
                     tracing::debug!("{}: Excluded", obj.path);
                     None
                 } else {
-                    let existing = dst_objects.remove(&obj.path);
+                    let existing = dst_objects.take(&obj.path);
                     if let Some(why) = &obj.unreadable {
                         // Skipped, and its copy (if any) is kept: it was taken out of the map.
                         tracing::warn!("{}: skipped: {why}", obj.path);
@@ -180,7 +180,7 @@ pub async fn run(src: &Remote, dst: &Remote, o: &RunOptions, stats: &Stats) -> s
         return Ok(());
     }
     let extraneous: Vec<ObjectInfo> = dst_objects
-        .into_values()
+        .unmatched()
         .filter(|d| o.filter.included(&d.path, d.size, d.mtime))
         .collect();
     if extraneous.is_empty() {
@@ -227,24 +227,25 @@ fn stop_for_listing(e: Error) -> Stop {
 
 /// The destination's objects by path. A missing local directory is empty (it will be
 /// created); a missing bucket is an error.
-async fn list_destination(dst: &Remote, stats: &Stats) -> std::result::Result<HashMap<Box<str>, ObjectInfo>, Stop> {
-    let mut map = HashMap::new();
+async fn list_destination(dst: &Remote, stats: &Stats) -> std::result::Result<Index, Stop> {
+    let mut index = Index::default();
     let mut list = match dst.list(true).await {
         Ok(l) => l,
-        Err(e) if e.kind == ErrorKind::DirNotFound && dst.features.check_root_exists => return Ok(map),
+        Err(e) if e.kind == ErrorKind::DirNotFound && dst.features.check_root_exists => return Ok(index),
         Err(e) => return Err(stop_for_listing(e)),
     };
     while let Some(item) = list.next().await {
         match item {
             Ok(obj) => {
                 stats.listed.fetch_add(1, Relaxed);
-                map.insert(obj.path.clone(), obj);
+                index.push(&obj);
             }
             Err(e) if e.kind == ErrorKind::DirNotFound && dst.features.check_root_exists => break,
             Err(e) => return Err(stop_for_listing(e)),
         }
     }
-    Ok(map)
+    index.finish();
+    Ok(index)
 }
 
 /// Decides one pair, fetching what the listings could not say (counted as HEADs).

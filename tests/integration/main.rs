@@ -5,4 +5,5 @@ mod support;
 
 mod cli_config;
 mod local;
+mod rclone_compat;
 mod s3_sync;
