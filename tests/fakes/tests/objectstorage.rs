@@ -10,7 +10,7 @@ use md5::{Digest, Md5};
 use ocisync_fakes::faults::{FaultAction, FaultRule};
 use ocisync_fakes::keys::TestKeyPair;
 use ocisync_fakes::objectstorage::{
-    ArchivalState, Config, FakeObjectStorage, SeedObject, StorageTier,
+    ArchivalState, BlingSpec, Config, FakeObjectStorage, SeedObject, StorageTier,
 };
 
 fn md5_b64(data: &[u8]) -> String {
@@ -804,4 +804,49 @@ async fn create_bucket_then_conflict() {
     assert_eq!((status, code.as_str()), (409, "BucketAlreadyExists"));
     assert!(s.fake.object_names("bling", "new-bucket").is_empty());
     assert_eq!(s.client.get("/n/bling/b/new-bucket/o").await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_seeded_bling_bucket_lists_completely_across_pages() {
+    let s = signed_fake(7).await;
+    let spec = BlingSpec {
+        objects: 60,
+        min_size: 1,
+        max_size: 100,
+        ..BlingSpec::default()
+    };
+    assert_eq!(s.fake.seed_bling(BUCKET, &spec), 60);
+    let mut listed = Vec::new();
+    let mut start = String::new();
+    loop {
+        let page = s
+            .client
+            .get(&format!("{OBJECTS}?fields=name%2Csize{start}"))
+            .await
+            .json_value()
+            .await;
+        for o in page["objects"].as_array().unwrap() {
+            listed.push(o["name"].as_str().unwrap().to_string());
+        }
+        match page["nextStartWith"].as_str() {
+            Some(next) => start = format!("&start={}", urlencode(next)),
+            None => break,
+        }
+    }
+    assert_eq!(listed, s.fake.object_names("bling", BUCKET));
+    assert_eq!(
+        s.fake.monitor().count("ListObjects"),
+        9,
+        "60 objects, 7 per page"
+    );
+    let top = s
+        .client
+        .get(&format!("{OBJECTS}?delimiter=%2F"))
+        .await
+        .json_value()
+        .await;
+    assert_eq!(
+        top["prefixes"],
+        serde_json::json!(["FOCUS Reports/", "reports/"])
+    );
 }

@@ -152,6 +152,12 @@ impl FakeObjectStorage {
         count
     }
 
+    /// Seeds `bucket` of namespace `bling` with report-shaped objects (see
+    /// [`seed::bling_objects`]); returns how many.
+    pub fn seed_bling(&self, bucket: &str, spec: &BlingSpec) -> usize {
+        self.seed_all("bling", bucket, seed::bling_objects(spec))
+    }
+
     /// A copy of an object as stored (content shared, not copied).
     pub fn object(&self, namespace: &str, bucket: &str, name: &str) -> Option<StoredObject> {
         let store = self.service.read();
