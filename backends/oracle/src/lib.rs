@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod endpoints;
 pub mod keys;
+pub mod objectstorage;
 pub mod sign;
 
 #[cfg(test)]

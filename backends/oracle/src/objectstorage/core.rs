@@ -163,19 +163,20 @@ impl ObjectStorageCore {
                 let resp = self.send(ctx, self.request(Method::HEAD, url), Signed::Headers, ns).await?;
                 match resp.status() {
                     StatusCode::OK => Ok(()),
-                    status => {
-                        let e = self.error(resp, ns).await;
-                        let hint = if status == StatusCode::NOT_FOUND {
-                            " (ocisync never creates buckets: create it first, or check the namespace and region)"
-                        } else {
-                            ""
-                        };
-                        Err(Error::new(
-                            e.kind(),
-                            format!("bucket {:?} in namespace {ns:?}: {}{hint}", self.bucket, e.message()),
-                        )
-                        .with_temporary(e.is_temporary()))
+                    // HeadBucket has no body: say what a GET would have said.
+                    StatusCode::NOT_FOUND => {
+                        let body = serde_json::json!({
+                            "code": "BucketNotFound",
+                            "message": format!(
+                                "Either the bucket named '{}' does not exist in the namespace '{ns}' \
+                                 or you are not authorized to access it (ocisync never creates buckets)",
+                                self.bucket
+                            ),
+                        });
+                        let (parts, _) = resp.into_parts();
+                        Err(self.parse(parts.status, &parts.headers, body.to_string().as_bytes(), ns))
                     }
+                    _ => Err(self.error(resp, ns).await),
                 }
             })
             .await
@@ -271,11 +272,21 @@ impl ObjectStorageCore {
             .await
             .map(|b| b.to_bytes())
             .unwrap_or_default();
+        self.parse(parts.status, &parts.headers, &body, namespace)
+    }
+
+    fn parse(
+        &self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
+        namespace: &str,
+    ) -> Error {
         let ctx = ErrorContext {
             namespace,
             auth_provider: self.auth.name(),
         };
-        parse_error(ctx, parts.status, &parts.headers, &body)
+        parse_error(ctx, status, headers, body)
     }
 
     /// The SSE-C headers reads and writes of SSE-C objects need.

@@ -59,7 +59,7 @@ pub fn parse_error(
             .unwrap_or("HTTP error")
             .replace(' ', "")
     });
-    let (kind, temporary) = classify(status, &code);
+    let (kind, temporary) = opendal_kind(status, &code);
 
     let mut message = format!("{code} ({})", status.as_u16());
     if let Some(m) = &server_message {
@@ -80,7 +80,7 @@ pub fn parse_error(
 }
 
 /// The OpenDAL kind and whether a retry may help.
-fn classify(status: StatusCode, code: &str) -> (ErrorKind, bool) {
+fn opendal_kind(status: StatusCode, code: &str) -> (ErrorKind, bool) {
     match status.as_u16() {
         404 => (ErrorKind::NotFound, false),
         401 | 403 => (ErrorKind::PermissionDenied, false),
@@ -173,6 +173,37 @@ pub fn from_ocisync(e: ocisync_backend::Error) -> Error {
         _ => (ErrorKind::Unexpected, false),
     };
     Error::new(kind, e.to_string()).with_temporary(temporary)
+}
+
+/// For the engine (`Features::classify_error`): the ocisync kind of an error this service
+/// produced, read back from the `Code (status)` its message starts with. A missing bucket is a
+/// missing root (exit code 3, as in rclone); a refused signature is an authentication problem;
+/// server faults stay temporary even after the retry layer gave up on them.
+pub fn ocisync_kind(e: &Error) -> Option<(ocisync_backend::ErrorKind, String)> {
+    use ocisync_backend::ErrorKind as K;
+    let message = e.message();
+    let (code, status) = code_and_status(message)?;
+    let kind = match (status, code) {
+        (404, "BucketNotFound" | "NamespaceNotFound") => K::DirNotFound,
+        (404, _) => K::NotFound,
+        (401, _) => K::Auth,
+        (403, _) => K::PermissionDenied,
+        (408 | 429, _) | (409, "IncorrectState" | "LockConflict") => K::Temporary,
+        (500..=599, _) if status != 501 => K::Temporary,
+        _ => ocisync_backend::error::kind_of(e),
+    };
+    Some((kind, message.to_string()))
+}
+
+/// `("BucketNotFound", 404)` from `BucketNotFound (404): ...`.
+fn code_and_status(message: &str) -> Option<(&str, u16)> {
+    let (code, rest) = message.split_once(" (")?;
+    let status = rest.get(..3)?.parse().ok()?;
+    // OCI codes are CamelCase words: `BucketNotFound`, `NotAuthenticated`, `TooManyRequests`.
+    let camel_case = code.starts_with(|c: char| c.is_ascii_uppercase())
+        && code.chars().all(|c| c.is_ascii_alphanumeric());
+    let well_formed = rest[3..].starts_with(')') && camel_case;
+    well_formed.then_some((code, status))
 }
 
 #[cfg(test)]
@@ -377,5 +408,41 @@ mod tests {
             "imds timeout",
         ));
         assert!(e.is_temporary());
+    }
+
+    #[test]
+    fn classification_for_the_engine() {
+        use ocisync_backend::ErrorKind as K;
+        let kind = |status: u16, body: &str| {
+            let e = parse_error(
+                CTX,
+                StatusCode::from_u16(status).unwrap(),
+                &HeaderMap::new(),
+                body.as_bytes(),
+            );
+            ocisync_kind(&e).map(|(k, m)| {
+                assert_eq!(m, e.message());
+                k
+            })
+        };
+        assert_eq!(kind(404, BUCKET_NOT_FOUND), Some(K::DirNotFound));
+        assert_eq!(
+            kind(404, r#"{"code":"ObjectNotFound","message":"m"}"#),
+            Some(K::NotFound)
+        );
+        assert_eq!(kind(404, ""), Some(K::NotFound));
+        assert_eq!(kind(401, ""), Some(K::Auth));
+        assert_eq!(kind(403, ""), Some(K::PermissionDenied));
+        // After the retry layer gives up, the error is no longer "temporary" to OpenDAL.
+        let e = parse_error(CTX, StatusCode::SERVICE_UNAVAILABLE, &HeaderMap::new(), b"")
+            .set_persistent();
+        assert_eq!(ocisync_kind(&e).map(|c| c.0), Some(K::Temporary));
+        assert_eq!(kind(501, ""), Some(K::Unsupported));
+        assert_eq!(
+            kind(400, r#"{"code":"InvalidParameter","message":"m"}"#),
+            Some(K::Other)
+        );
+        assert!(ocisync_kind(&Error::new(ErrorKind::Unexpected, "send http request")).is_none());
+        assert!(ocisync_kind(&Error::new(ErrorKind::Unexpected, "a (404) b")).is_none());
     }
 }

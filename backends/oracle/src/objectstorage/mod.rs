@@ -14,10 +14,10 @@ mod deleter;
 mod error;
 mod lister;
 mod reader;
-// TEMP mod remote;
+mod remote;
 mod writer;
 
 pub use backend::{ObjectStorageBackend, ObjectStorageBuilder, SCHEME};
 pub use config::{ObjectStorageConfig, OracleOptions, SseCustomerKey};
 pub use core::{META_ARCHIVAL_STATE, META_STORAGE_TIER};
-// TEMP pub use remote::{BACKEND, OracleBackend, SPEC, archive_not_restored};
+pub use remote::{BACKEND, OracleBackend, SPEC, archive_not_restored};

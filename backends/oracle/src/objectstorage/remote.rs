@@ -1,19 +1,18 @@
 //! The `oracleobjectstorage` backend: turns a configured remote (`NAME:bucket/prefix`) into an
 //! OpenDAL operator on the Object Storage service, with the [`Features`] the engine needs.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use ocisync_backend::backend::{split_bucket, with_standard_layers};
 use ocisync_backend::opendal::{Metadata, Operator};
 use ocisync_backend::{
-    Backend, BackendSpec, ConfigValues, Error, Features, HashSource, ModtimeSource, OpenContext, OptionError, Remote,
-    Result, SetModtime,
+    Backend, BackendSpec, ConfigValues, Error, Features, HashSource, ModtimeSource, OpenContext,
+    OptionError, Remote, Result, SetModtime,
 };
 
 use super::backend::ObjectStorageBuilder;
-use super::config::{ObjectStorageConfig, OracleOptions, expand_home, warn_ignored_once};
+use super::config::{ObjectStorageConfig, OracleOptions, warn_ignored_once};
 use super::core::{META_ARCHIVAL_STATE, META_STORAGE_TIER};
+use super::error::ocisync_kind;
 use crate::auth::{AuthOptions, OciAuth, build_auth};
 use crate::endpoints::{check_endpoint_url, object_storage_endpoint};
 
@@ -38,12 +37,14 @@ impl Backend for OracleBackend {
     }
 
     fn validate(&self, values: &ConfigValues) -> Vec<OptionError> {
-        let Ok(o) = OracleOptions::from_values(values) else { return Vec::new() };
+        let Ok(o) = OracleOptions::from_values(values) else {
+            return Vec::new();
+        };
         let mut problems = o.problems();
         if let Some(e) = o.endpoint.as_deref().filter(|e| !e.is_empty())
             && let Err(m) = check_endpoint_url(e)
         {
-            problems.push(OptionError::invalid("endpoint", m));
+            problems.push(OptionError::invalid("endpoint", m.to_string()));
         }
         if let Err(e) = o.sse_customer_key() {
             problems.push(e);
@@ -64,8 +65,12 @@ impl Backend for OracleBackend {
         if bucket.is_empty() {
             return Err(Error::config("a bucket is needed: NAME:bucket/prefix").with_remote(remote));
         }
-        let auth = build_auth(&auth_options(&o)).await.map_err(|e| e.with_remote(remote))?;
-        let endpoint = resolve_endpoint(&o, auth.as_ref()).await.map_err(|e| e.with_remote(remote))?;
+        let auth = build_auth(&auth_options(&o))
+            .await
+            .map_err(|e| e.with_remote(remote))?;
+        let endpoint = resolve_endpoint(&o, auth.as_ref())
+            .await
+            .map_err(|e| e.with_remote(remote))?;
         let sse_customer = o.sse_customer_key().map_err(config_error)?;
 
         let config = ObjectStorageConfig {
@@ -93,6 +98,7 @@ impl Backend for OracleBackend {
             op: with_standard_layers(op, ctx.global),
             features: features(&o),
             modtime_setter: None,
+            root_exists: None,
         })
     }
 }
@@ -116,6 +122,7 @@ fn features(o: &OracleOptions) -> Features {
         sorted_listing: true,
         check_root_exists: false,
         unreadable: Some(archive_not_restored),
+        classify_error: Some(ocisync_kind),
         ..Features::default()
     }
 }
@@ -135,7 +142,9 @@ pub fn archive_not_restored(meta: &Metadata) -> Option<String> {
         Some(state) if state.eq_ignore_ascii_case("Restored") => None,
         state => Some(format!(
             "Archive tier object not restored{}: restore it first (oci os object restore)",
-            state.map(|s| format!(" (archival state {s})")).unwrap_or_default()
+            state
+                .map(|s| format!(" (archival state {s})"))
+                .unwrap_or_default()
         )),
     }
 }
@@ -143,8 +152,8 @@ pub fn archive_not_restored(meta: &Metadata) -> Option<String> {
 fn auth_options(o: &OracleOptions) -> AuthOptions {
     AuthOptions {
         provider: o.provider.clone(),
-        config_file: expand_home(&o.config_file),
-        config_profile: o.config_profile.clone(),
+        config_file: Some(o.config_file.clone()),
+        config_profile: Some(o.config_profile.clone()),
         region: o.region.clone().filter(|r| !r.is_empty()),
         federation_endpoint: o.federation_endpoint.clone().filter(|e| !e.is_empty()),
     }
@@ -154,7 +163,7 @@ fn auth_options(o: &OracleOptions) -> AuthOptions {
 /// failing that, from the identity (config-file profile, instance metadata).
 async fn resolve_endpoint(o: &OracleOptions, auth: &dyn OciAuth) -> Result<String> {
     if let Some(e) = o.endpoint.as_deref().filter(|e| !e.is_empty()) {
-        check_endpoint_url(e).map_err(|m| Error::config(format!("endpoint: {m}")))?;
+        check_endpoint_url(e).map_err(|m| Error::config(format!("endpoint {m}")))?;
         return Ok(e.trim_end_matches('/').to_string());
     }
     let region = match o.region.clone().filter(|r| !r.is_empty()) {
@@ -172,7 +181,7 @@ async fn resolve_endpoint(o: &OracleOptions, auth: &dyn OciAuth) -> Result<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ocisync_backend::opendal::raw::MetadataBuilder;
+    use ocisync_backend::opendal::MetadataBuilder;
 
     fn listed(tier: Option<&str>, state: Option<&str>) -> Metadata {
         let mut m = MetadataBuilder::file(1);
@@ -186,13 +195,27 @@ mod tests {
 
     #[test]
     fn archive_objects_are_unreadable_until_restored() {
-        assert!(archive_not_restored(&listed(Some("Archive"), Some("Archived"))).unwrap().contains("restore it first"));
-        assert!(archive_not_restored(&listed(Some("Archive"), Some("Restoring"))).unwrap().contains("Restoring"));
+        assert!(
+            archive_not_restored(&listed(Some("Archive"), Some("Archived")))
+                .unwrap()
+                .contains("restore it first")
+        );
+        assert!(
+            archive_not_restored(&listed(Some("Archive"), Some("Restoring")))
+                .unwrap()
+                .contains("Restoring")
+        );
         assert!(archive_not_restored(&listed(Some("Archive"), None)).is_some());
-        assert_eq!(archive_not_restored(&listed(Some("Archive"), Some("Restored"))), None);
+        assert_eq!(
+            archive_not_restored(&listed(Some("Archive"), Some("Restored"))),
+            None
+        );
         assert_eq!(archive_not_restored(&listed(Some("Standard"), None)), None);
         assert_eq!(archive_not_restored(&listed(None, None)), None);
-        assert_eq!(archive_not_restored(&MetadataBuilder::file(1).build()), None);
+        assert_eq!(
+            archive_not_restored(&MetadataBuilder::file(1).build()),
+            None
+        );
     }
 
     #[test]
