@@ -163,6 +163,21 @@ async fn listing_pages_through_nextstartwith_and_needs_no_heads() {
             .iter()
             .all(|e| e.target.contains("start=cost%2F2026%2F"))
     );
+
+    let rest = remote
+        .op
+        .list_with("/")
+        .recursive(true)
+        .start_after("2026/46.csv.gz")
+        .await
+        .unwrap();
+    let rest: Vec<_> = rest.iter().map(|e| e.path()).collect();
+    assert_eq!(rest, ["2026/47.csv.gz", "2026/48.csv.gz", "2026/49.csv.gz"]);
+    let last = targets(&fake, "ListObjects").pop().unwrap().target;
+    assert!(
+        last.contains("startAfter=cost%2F2026%2F46.csv.gz"),
+        "{last}"
+    );
 }
 
 #[tokio::test]
@@ -347,6 +362,16 @@ async fn small_write_is_one_put_with_content_md5_and_metadata() {
     // A second write does not check the bucket again.
     remote.op.write("again.txt", "x").await.unwrap();
     assert_eq!(fake.monitor().count("HeadBucket"), 1);
+
+    // An empty object is a PutObject of zero bytes, with the MD5 of nothing.
+    remote.op.write("empty", Vec::<u8>::new()).await.unwrap();
+    assert_eq!(fake.object(NS, BUCKET, "w/empty").unwrap().data.len(), 0);
+    let put = targets(&fake, "PutObject").pop().unwrap();
+    assert_eq!(put.headers.get("content-md5"), Some(&md5_base64(b"")));
+    assert_eq!(
+        put.headers.get("content-length").map(String::as_str),
+        Some("0")
+    );
 }
 
 #[tokio::test]

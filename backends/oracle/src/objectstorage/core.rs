@@ -694,3 +694,102 @@ impl RequestIds {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ocisync_backend::Secret;
+
+    struct Unsigned;
+
+    #[async_trait::async_trait]
+    impl OciAuth for Unsigned {
+        async fn sign(
+            &self,
+            _: &mut http::request::Parts,
+            _: SignBody<'_>,
+        ) -> ocisync_backend::Result<()> {
+            Ok(())
+        }
+        fn name(&self) -> &'static str {
+            "unsigned"
+        }
+    }
+
+    fn core(
+        sse_customer: Option<SseCustomerKey>,
+        sse_kms_key_id: Option<String>,
+    ) -> ObjectStorageCore {
+        let settings = CoreSettings {
+            storage_tier: None,
+            sse_customer,
+            sse_kms_key_id,
+            no_check_bucket: false,
+            leave_parts_on_error: false,
+            chunk_size: 5 << 20,
+            upload_concurrency: 1,
+            max_upload_parts: 10_000,
+        };
+        let endpoint = "https://objectstorage.us-ashburn-1.oraclecloud.com/";
+        ObjectStorageCore::new(
+            endpoint,
+            Some("ns".into()),
+            "b".into(),
+            "/r/".into(),
+            Arc::new(Unsigned),
+            settings,
+        )
+    }
+
+    #[test]
+    fn sse_headers_go_on_requests_and_the_key_stays_out_of_debug() {
+        let key = SseCustomerKey {
+            algorithm: "AES256".into(),
+            key: Secret::new("c2VjcmV0LWtleS1ieXRlcy0zMi1sb25nLi4uLi4uLi4="),
+            key_sha256: "c2hh".into(),
+        };
+        let c = core(Some(key), Some("ocid1.key.oc1..k".into()));
+        let req = c
+            .with_sse_kms(c.with_sse_customer(Request::builder()))
+            .body(())
+            .unwrap();
+        let h = req.headers();
+        assert_eq!(h["opc-sse-customer-algorithm"], "AES256");
+        assert_eq!(h["opc-sse-customer-key-sha256"], "c2hh");
+        assert_eq!(h["opc-sse-kms-key-id"], "ocid1.key.oc1..k");
+        assert!(h["opc-sse-customer-key"].is_sensitive());
+        assert!(
+            !format!("{h:?}").contains("c2VjcmV0"),
+            "the key must not show in Debug"
+        );
+
+        let plain = core(None, None);
+        let req = plain
+            .with_sse_kms(plain.with_sse_customer(Request::builder()))
+            .body(())
+            .unwrap();
+        assert!(
+            req.headers()
+                .keys()
+                .all(|k| !k.as_str().starts_with("opc-sse"))
+        );
+    }
+
+    #[test]
+    fn urls_encode_names_once_under_the_root() {
+        let c = core(None, None);
+        assert_eq!(
+            c.object_url("ns", "o", "FOCUS Reports/a+b%.csv"),
+            "https://objectstorage.us-ashburn-1.oraclecloud.com/n/ns/b/b/o/r%2FFOCUS%20Reports%2Fa%2Bb%25.csv"
+        );
+        assert_eq!(c.object_name("x"), "r/x");
+    }
+
+    #[test]
+    fn request_ids_differ() {
+        let ids = RequestIds::new();
+        let (a, b) = (ids.next(), ids.next());
+        assert_ne!(a, b);
+        assert!(a.starts_with("ocisync-"));
+    }
+}
