@@ -6,6 +6,7 @@ use ocisync_backend::{Backend, CredentialType};
 static BACKENDS: &[&dyn Backend] = &[
     &ocisync_local::BACKEND,
     &ocisync_s3::BACKEND,
+    &ocisync_oracle::objectstorage::BACKEND,
     &ocisync_opendal::BACKEND,
 ];
 

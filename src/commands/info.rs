@@ -1,6 +1,23 @@
 //! Commands that describe rather than move: `config show|validate`, `listremotes`, `backends`,
 //! `version`.
 
+/// `println!` that ignores a closed stdout (`ocisync ... | head`) instead of panicking.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
+/// `print!` counterpart of [`outln!`].
+#[allow(unused_macros)]
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($t)*);
+    }};
+}
+
 use std::fmt::Write;
 
 use ocisync_backend::OptionSpec;
@@ -10,7 +27,7 @@ use crate::exitcode;
 use crate::registry;
 
 pub fn config_show(config: &Config) -> u8 {
-    print!("{}", config::render(config));
+    out!("{}", config::render(config));
     exitcode::SUCCESS
 }
 
@@ -18,7 +35,7 @@ pub fn config_validate(config: &Config) -> u8 {
     let problems = config::check(config);
     let file = config.path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "(no config file)".into());
     if problems.is_empty() {
-        println!(
+        outln!(
             "{file}: OK ({} remotes, {} credentials providers)",
             config.remotes.len(),
             config.credentials.len()
@@ -37,51 +54,51 @@ pub fn listremotes(config: &Config, long: bool) -> u8 {
     let width = config.remotes.keys().map(|k| k.len() + 1).max().unwrap_or(0);
     for (name, s) in &config.remotes {
         if long {
-            println!("{:<width$} {}", format!("{name}:"), s.type_name);
+            outln!("{:<width$} {}", format!("{name}:"), s.type_name);
         } else {
-            println!("{name}:");
+            outln!("{name}:");
         }
     }
     exitcode::SUCCESS
 }
 
 pub fn version() -> u8 {
-    println!("ocisync v{}", env!("CARGO_PKG_VERSION"));
-    println!("- opendal 0.59");
-    println!("- backends: {}", registry::backend_names().join(", "));
+    outln!("ocisync v{}", env!("CARGO_PKG_VERSION"));
+    outln!("- opendal 0.59");
+    outln!("- backends: {}", registry::backend_names().join(", "));
     exitcode::SUCCESS
 }
 
 pub fn backends(name: Option<&str>, markdown: bool) -> u8 {
     if markdown {
-        print!("{}", markdown_reference());
+        out!("{}", markdown_reference());
         return exitcode::SUCCESS;
     }
     match name {
         None => {
-            println!("Backends (type = \"...\"):");
+            outln!("Backends (type = \"...\"):");
             for b in registry::backends() {
-                println!("  {:<22} {}", b.spec().name, b.spec().description);
+                outln!("  {:<22} {}", b.spec().name, b.spec().description);
             }
-            println!("\nCredentials providers ([credentials.NAME] type = \"...\"):");
+            outln!("\nCredentials providers ([credentials.NAME] type = \"...\"):");
             for t in registry::credential_types() {
-                println!("  {:<22} {}", t.spec().name, t.spec().description);
+                outln!("  {:<22} {}", t.spec().name, t.spec().description);
             }
-            println!("\nRun `ocisync backends NAME` for a backend's options.");
+            outln!("\nRun `ocisync backends NAME` for a backend's options.");
             exitcode::SUCCESS
         }
         Some(n) => {
             if let Some(b) = registry::backend(n) {
                 let s = b.spec();
-                println!("{} — {}\n", s.name, s.description);
+                outln!("{} — {}\n", s.name, s.description);
                 print_options(s.options, Some(s.prefix));
                 if s.open_options {
-                    println!("\nOther keys are passed to the OpenDAL service unchanged.");
+                    outln!("\nOther keys are passed to the OpenDAL service unchanged.");
                 }
                 exitcode::SUCCESS
             } else if let Some(t) = registry::credential_type(n) {
                 let s = t.spec();
-                println!("credentials type {} — {}\n", s.name, s.description);
+                outln!("credentials type {} — {}\n", s.name, s.description);
                 print_options(s.options, None);
                 exitcode::SUCCESS
             } else {
@@ -107,10 +124,10 @@ fn print_options(options: &[OptionSpec], prefix: Option<&str>) {
         if o.advanced {
             head.push_str(" advanced");
         }
-        println!("{head}");
-        println!("      {}", o.help_text());
+        outln!("{head}");
+        outln!("      {}", o.help_text());
         if let (Some(p), false) = (prefix, o.sensitive) {
-            println!("      flag: --{p}-{}", o.name.replace('_', "-"));
+            outln!("      flag: --{p}-{}", o.name.replace('_', "-"));
         }
     }
 }

@@ -2,6 +2,23 @@
 //! and MD5s come from the listing; a HEAD is made only for `--hash` on an object whose listing
 //! carries no MD5 (and reading, for local files).
 
+/// `println!` that ignores a closed stdout (`ocisync ... | head`) instead of panicking.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
+/// `print!` counterpart of [`outln!`].
+#[allow(unused_macros)]
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($t)*);
+    }};
+}
+
 use std::io::Write;
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -194,10 +211,10 @@ pub async fn size(l: Listing<'_>, json: bool) -> Result<()> {
     })
     .await?;
     if json {
-        println!("{}", serde_json::json!({"count": count, "bytes": bytes, "sizeless": 0}));
+        outln!("{}", serde_json::json!({"count": count, "bytes": bytes, "sizeless": 0}));
     } else {
-        println!("Total objects: {} ({count})", si(count));
-        println!("Total size: {} ({bytes} B)", crate::engine::stats::human_bytes(bytes));
+        outln!("Total objects: {} ({count})", si(count));
+        outln!("Total size: {} ({bytes} B)", crate::engine::stats::human_bytes(bytes));
     }
     Ok(())
 }

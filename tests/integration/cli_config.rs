@@ -107,3 +107,23 @@ fn backends_reference_is_generated_and_current() {
     let out = ocisync().args(["backends", "s3"]).output().unwrap();
     assert!(stdout(&out).contains("flag: --s3-chunk-size"), "{}", stdout(&out));
 }
+
+#[test]
+fn example_config_is_valid_and_documents_every_key() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml");
+    let out = run(std::path::Path::new(example), &["config", "validate"]);
+    assert_code(&out, 0);
+    let text = std::fs::read_to_string(example).unwrap();
+    for section in ["[remotes.oci_usage]", "[remotes.aws_s3]", "[credentials.aws_keys_from_vault]"] {
+        assert!(text.contains(section), "{section}");
+    }
+    // Every option of every backend and credentials type appears as `# key =` or `key =`.
+    let reference = stdout(&ocisync().args(["backends", "--markdown"]).output().unwrap());
+    for line in reference.lines().filter(|l| l.starts_with("| `")) {
+        let key = line.split('`').nth(1).unwrap();
+        assert!(
+            text.lines().any(|l| l.trim_start_matches('#').trim_start().starts_with(&format!("{key} ="))),
+            "config.example.toml does not document {key:?}"
+        );
+    }
+}
