@@ -24,9 +24,9 @@ pub struct Resolver {
 
 impl Resolver {
     pub fn new(config: Config, global: GlobalOptions, flags: BTreeMap<String, ConfigValues>) -> Self {
-        // OpenDAL's process-wide HTTP transport (reqwest + rustls) and service registry; its
-        // constructor-time hook is not guaranteed to survive linking.
-        opendal::install_default();
+        // The process-wide HTTP transport and OpenDAL's service registry (its constructor-time
+        // hook is not guaranteed to survive linking).
+        ocisync_backend::transport::install();
         Resolver { config, global, flags, sources: Mutex::new(HashMap::new()) }
     }
 

@@ -35,7 +35,9 @@ pub async fn copy(src: &Remote, dst: &Remote, obj: &ObjectInfo, stats: &Stats) -
             Ok(()) => return Ok(()),
             Err(e) => {
                 stats.bytes.fetch_sub(moved.load(Relaxed), Relaxed);
-                let retry = matches!(e.kind, ErrorKind::Temporary | ErrorKind::Corrupted);
+                // Faults in the middle of a stream (cut bodies, bad checksums) get another try
+                // here; requests the retry layer already retried to exhaustion do not.
+                let retry = e.kind == ErrorKind::Corrupted || (e.kind == ErrorKind::Temporary && !e.retries_exhausted);
                 if !retry || attempt >= ATTEMPTS {
                     return Err(e);
                 }

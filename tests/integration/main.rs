@@ -5,5 +5,6 @@ mod support;
 
 mod cli_config;
 mod local;
+mod oci;
 mod rclone_compat;
 mod s3_sync;

@@ -35,13 +35,24 @@ pub struct Error {
     pub path: Option<String>,
     pub message: String,
     pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// A temporary fault the request-level retries already gave up on: retrying the same
+    /// object at once will not help; a later whole-run attempt may.
+    pub retries_exhausted: bool,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, remote: None, operation: None, path: None, message: message.into(), source: None }
+        Error {
+            kind,
+            remote: None,
+            operation: None,
+            path: None,
+            message: message.into(),
+            source: None,
+            retries_exhausted: false,
+        }
     }
 
     pub fn config(message: impl Into<String>) -> Self {
@@ -81,7 +92,9 @@ impl Error {
     /// Wraps an OpenDAL error, keeping its message (services put the server's code and message
     /// there) and classifying it.
     pub fn from_opendal(e: opendal::Error) -> Self {
-        Error::new(kind_of(&e), opendal_message(&e))
+        let mut err = Error::new(kind_of(&e), opendal_message(&e));
+        err.retries_exhausted = e.is_persistent();
+        err
     }
 }
 
@@ -94,7 +107,8 @@ pub fn kind_of(e: &opendal::Error) -> ErrorKind {
         K::ConfigInvalid => ErrorKind::Config,
         K::Unsupported => ErrorKind::Unsupported,
         K::RateLimited => ErrorKind::Temporary,
-        _ if e.is_temporary() => ErrorKind::Temporary,
+        // Persistent: temporary, but the retry layer ran out of attempts.
+        _ if e.is_temporary() || e.is_persistent() => ErrorKind::Temporary,
         _ => ErrorKind::Other,
     }
 }

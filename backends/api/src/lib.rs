@@ -12,6 +12,7 @@ pub mod object;
 pub mod options;
 pub mod remote;
 pub mod secret;
+pub mod transport;
 pub mod units;
 
 pub use backend::{Backend, BackendSpec, GlobalOptions, OpenContext};

@@ -153,7 +153,11 @@ impl Remote {
     /// An OpenDAL error from this remote, classified by the backend and located.
     pub fn error(&self, e: opendal::Error, op: &'static str, path: &str) -> Error {
         let base = match self.features.classify_error.and_then(|c| c(&e)) {
-            Some((kind, message)) => Error::new(kind, message),
+            Some((kind, message)) => {
+                let mut err = Error::new(kind, message);
+                err.retries_exhausted = e.is_persistent();
+                err
+            }
             None => Error::from_opendal(e),
         };
         self.err(base, op, path)
@@ -255,7 +259,7 @@ impl Remote {
         if let Some(t) = mtime {
             m.insert(META_MTIME.to_string(), format_mtime(t));
         }
-        if let (Some(md5), true) = (md5, multipart) {
+        if let (Some(md5), true, true) = (md5, multipart, self.features.md5_in_metadata) {
             m.insert(META_MD5.to_string(), md5.to_base64());
         }
         (!m.is_empty()).then_some(m)

@@ -1,6 +1,7 @@
 //! Test support: a real S3 server (moto) behind a recording, fault-injecting proxy, temporary
 //! trees, configs, and running the `ocisync` binary.
 
+pub mod oci;
 pub mod rclone;
 pub mod s3;
 pub mod tree;
