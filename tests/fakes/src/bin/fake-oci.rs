@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use ocisync_fakes::keys::PublicKey;
 use ocisync_fakes::objectstorage::seed::bling_objects;
-use ocisync_fakes::objectstorage::{BlingSpec, Config, FakeObjectStorage, MAX_PAGE_SIZE};
+use ocisync_fakes::objectstorage::{BlingSpec, Config, FakeObjectStorage, MAX_PAGE_SIZE, SeedObject};
 
 /// A fake OCI Object Storage endpoint on 127.0.0.1, in memory.
 #[derive(Parser)]
@@ -50,6 +50,10 @@ struct Args {
     /// Seed for names' times and content (same seed, same bucket).
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Also load every file under this directory as an object (name = relative path, time =
+    /// the file's modification time) — e.g. the repo's `sample/bling`.
+    #[arg(long)]
+    seed_dir: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -96,7 +100,11 @@ async fn run(args: Args) -> Result<(), String> {
         seed: args.seed,
         ..BlingSpec::default()
     };
-    let seeded = fake.seed_all(&args.namespace, &args.bucket, bling_objects(&spec));
+    let mut seeded = fake.seed_all(&args.namespace, &args.bucket, bling_objects(&spec));
+    if let Some(dir) = &args.seed_dir {
+        let files = files_under(dir).map_err(|e| format!("reading {}: {e}", dir.display()))?;
+        seeded += fake.seed_all(&args.namespace, &args.bucket, files);
+    }
     eprintln!(
         "fake-oci: namespace {} bucket {} holds {seeded} objects; signatures {}",
         args.namespace,
@@ -111,6 +119,30 @@ async fn run(args: Args) -> Result<(), String> {
     println!("{}", fake.base_url());
     wait_for_termination().await;
     Ok(())
+}
+
+/// Every file under `root` as a seed object named by its relative path.
+fn files_under(root: &std::path::Path) -> std::io::Result<Vec<SeedObject>> {
+    let mut out = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let name = path
+                .strip_prefix(root)
+                .map_err(std::io::Error::other)?
+                .to_string_lossy()
+                .replace('\\', "/");
+            let modified = std::fs::metadata(&path)?.modified()?;
+            let time = jiff::Timestamp::try_from(modified).map_err(std::io::Error::other)?;
+            out.push(SeedObject::new(name, std::fs::read(&path)?).modified(time));
+        }
+    }
+    Ok(out)
 }
 
 async fn wait_for_termination() {
