@@ -7,6 +7,7 @@ pub mod endpoints;
 pub mod keys;
 pub mod objectstorage;
 pub mod sign;
+pub mod vault;
 
 #[cfg(test)]
 mod testutil;

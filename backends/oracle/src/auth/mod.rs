@@ -2,12 +2,22 @@
 //!
 //! Every OCI client in ocisync (Object Storage, Vault, the federation call of instance principals)
 //! signs requests through an [`OciAuth`]: it adds the `date` and `authorization` headers for the
-//! request as it will go on the wire. Providers differ only in where the key and key id come from.
+//! request as it will go on the wire. Providers differ only in where the key and key id come from:
+//! a user's API key or session token ([`user_principal`], [`env`]), or a security token the
+//! instance ([`instance_principal`]) or resource ([`resource_principal`]) obtains at run time.
 
 pub mod config_file;
 pub mod env;
+pub mod federation;
+pub mod imds;
+pub mod instance_principal;
+pub mod jwt;
 pub mod no_auth;
+pub mod resource_principal;
+mod session;
+pub(crate) mod transport;
 pub mod user_principal;
+pub mod x509;
 
 use std::sync::Arc;
 
@@ -73,11 +83,17 @@ pub async fn build_auth(opts: &AuthOptions) -> Result<Arc<dyn OciAuth>> {
             config_file::home_dir().as_deref(),
         )?)),
         "no_auth" => Ok(Arc::new(no_auth::NoAuth)),
-        principal @ ("instance_principal_auth"
-        | "resource_principal_auth"
-        | "workload_identity_auth") => Err(Error::config(format!(
-            "provider = {principal} is not yet supported; use user_principal_auth or env_auth"
-        ))),
+        "instance_principal_auth" => Ok(instance_principal::InstancePrincipal::shared(
+            opts.federation_endpoint.as_deref(),
+        )?),
+        "resource_principal_auth" => {
+            Ok(Arc::new(resource_principal::ResourcePrincipal::from_env()?))
+        }
+        "workload_identity_auth" => Err(Error::new(
+            ocisync_backend::ErrorKind::Unsupported,
+            "provider = workload_identity_auth (OKE pods) is not supported; use \
+             instance_principal_auth on the node, resource_principal_auth, or user_principal_auth",
+        )),
         other => Err(Error::config(format!(
             "unknown provider '{other}': expected env_auth, user_principal_auth, \
              instance_principal_auth, resource_principal_auth, workload_identity_auth or no_auth"
@@ -101,19 +117,21 @@ mod tests {
     async fn maps_rclone_provider_names() {
         let auth = build_auth(&opts("no_auth")).await.expect("no_auth");
         assert_eq!(auth.name(), "no_auth");
-        for principal in [
-            "instance_principal_auth",
-            "resource_principal_auth",
-            "workload_identity_auth",
-        ] {
-            let err = build_auth(&opts(principal)).await.err().expect(principal);
-            assert_eq!(err.kind, ErrorKind::Config);
-            assert!(
-                err.to_string().contains(principal)
-                    && err.to_string().contains("not yet supported"),
-                "{err}"
-            );
-        }
+        // Nothing is fetched until the first signature, so no metadata service is needed here.
+        let auth = build_auth(&opts("instance_principal_auth"))
+            .await
+            .expect("instance principal");
+        assert_eq!(auth.name(), "instance_principal_auth");
+        let err = build_auth(&opts("workload_identity_auth"))
+            .await
+            .err()
+            .expect("workload identity");
+        assert_eq!(err.kind, ErrorKind::Unsupported);
+        assert!(
+            err.to_string().contains("workload_identity_auth")
+                && err.to_string().contains("not supported"),
+            "{err}"
+        );
         let err = build_auth(&opts("api_key")).await.err().expect("unknown");
         assert!(
             err.to_string().contains("unknown provider 'api_key'"),
