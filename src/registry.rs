@@ -13,6 +13,8 @@ static BACKENDS: &[&dyn Backend] = &[
 static CREDENTIAL_TYPES: &[&dyn CredentialType] = &[
     &crate::credentials::env::TYPE,
     &crate::credentials::fixed::TYPE,
+    &crate::credentials::command::TYPE,
+    &ocisync_oracle::vault::TYPE,
 ];
 
 pub fn backends() -> &'static [&'static dyn Backend] {
