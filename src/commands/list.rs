@@ -40,11 +40,25 @@ pub struct Listing<'a> {
 }
 
 impl Listing<'_> {
-    /// Calls `each` for every listed entry that passes the filters.
+    /// Calls `each` for every listed entry that passes the filters. Recursive listings of
+    /// object stores have no directory entries; like rclone, each directory is shown once,
+    /// before the first object in it.
     async fn for_each(&self, mut each: impl FnMut(ObjectInfo) -> Result<()>) -> Result<()> {
         let mut stream = self.remote.list(self.recursive).await?;
+        let mut dirs_seen = std::collections::HashSet::new();
         while let Some(item) = stream.next().await {
             let obj = item?;
+            if self.recursive && !self.files_only {
+                for (i, _) in obj.path.match_indices('/') {
+                    let dir = &obj.path[..i];
+                    if !dirs_seen.contains(dir) && self.filter.path_included(dir) {
+                        dirs_seen.insert(dir.to_string());
+                        let mut d = ObjectInfo::file(format!("{dir}/"), 0);
+                        d.is_dir = true;
+                        each(d)?;
+                    }
+                }
+            }
             let passes = if obj.is_dir {
                 !self.files_only && self.filter.path_included(obj.path.trim_end_matches('/'))
             } else {

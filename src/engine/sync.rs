@@ -94,11 +94,13 @@ pub async fn run(src: &Remote, dst: &Remote, o: &RunOptions, stats: &Stats) -> s
             }
             Ok(obj) => {
                 stats.listed.fetch_add(1, Relaxed);
-                source_count.fetch_add(1, Relaxed);
                 if !o.filter.included(&obj.path, obj.size, obj.mtime) {
                     tracing::debug!("{}: Excluded", obj.path);
                     None
                 } else {
+                    // Counted after filtering: a filter that matches nothing is as suspicious
+                    // as an empty source.
+                    source_count.fetch_add(1, Relaxed);
                     let existing = dst_objects.take(&obj.path);
                     if let Some(why) = &obj.unreadable {
                         // Skipped, and its copy (if any) is kept: it was taken out of the map.
@@ -188,7 +190,7 @@ pub async fn run(src: &Remote, dst: &Remote, o: &RunOptions, stats: &Stats) -> s
     }
     if source_count.load(Relaxed) == 0 && !o.allow_empty_source {
         let msg = format!(
-            "{}: source is empty; refusing to delete {} of {} objects from {} (a mistyped prefix looks like this; use --allow-empty-source if it is meant)",
+            "{}: source is empty (or nothing in it passes the filters); refusing to delete {} of {} objects from {} (a mistyped prefix looks like this; use --allow-empty-source if it is meant)",
             src.display(),
             extraneous.len(),
             dst_listed,

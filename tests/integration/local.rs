@@ -103,7 +103,7 @@ fn empty_source_deletes_nothing_unless_allowed() {
     write_files(f.dst.path(), &[("keep1.csv", b"1"), ("keep2.csv", b"2")]);
     let out = f.sync(&[]);
     assert_code(&out, 7);
-    assert!(stderr(&out).contains("source is empty; refusing to delete 2 of 2 objects"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("refusing to delete 2 of 2 objects"), "{}", stderr(&out));
     assert_eq!(read_tree(f.dst.path()).len(), 2);
     assert_code(&f.sync(&["--allow-empty-source"]), 0);
     assert!(read_tree(f.dst.path()).is_empty());
@@ -169,4 +169,17 @@ fn copy_never_deletes_and_check_reports_differences() {
     assert!(err.contains("b: md5 differs"), "{err}");
     assert!(err.contains(&format!("extra: file not in {}", f.src.str())), "{err}");
     assert!(err.contains("2 differences found"), "{err}");
+}
+
+#[test]
+fn a_filter_matching_nothing_in_the_source_deletes_nothing() {
+    let f = fixture();
+    write_files(f.src.path(), &[("old.csv", b"1")]);
+    set_mtime(&f.src.join("old.csv"), 1_600_000_000);
+    write_files(f.dst.path(), &[("recent.csv", b"2")]);
+    // --max-age 1d: nothing in the source is that young, but the destination's file is; an
+    // empty (filtered) source must not empty the destination.
+    let out = f.sync(&["--max-age", "1d"]);
+    assert_code(&out, 7);
+    assert!(read_tree(f.dst.path()).contains_key("recent.csv"));
 }

@@ -50,7 +50,7 @@ fn local_to_s3_round_trip_with_awkward_names_pagination_and_multipart() {
     assert!(s3.count("UploadPart") >= 3, "the 12 MiB file went multipart");
 
     // Listing shows every object, with MD5s (multipart: md5chksum via HEAD).
-    let out = run(&cfg, &["lsjson", "-R", "--hash", &target]);
+    let out = run(&cfg, &["lsjson", "-R", "--files-only", "--hash", &target]);
     assert_code(&out, 0);
     let listed: Vec<serde_json::Value> = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(listed.len(), files.len());

@@ -200,6 +200,10 @@ impl Remote {
                         });
                         if own || path.is_empty() || path == "/" || (recursive && path.ends_with('/')) {
                             None
+                        } else if entry.metadata().mode() == opendal::EntryMode::Unknown {
+                            // Symlinks, sockets, devices: rclone skips them too (without -L).
+                            tracing::warn!("{}: not a regular file or directory, skipped", path);
+                            None
                         } else {
                             Some(Ok(info_from_metadata(path, entry.metadata(), &features, true)))
                         }
