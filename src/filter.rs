@@ -92,11 +92,10 @@ impl Filter {
         if self.min_size.is_some_and(|m| size < m) || self.max_size.is_some_and(|m| size > m) {
             return false;
         }
-        if let Some(t) = mtime {
-            if self.modified_before.is_some_and(|b| t > b) || self.modified_after.is_some_and(|a| t < a) {
+        if let Some(t) = mtime
+            && (self.modified_before.is_some_and(|b| t > b) || self.modified_after.is_some_and(|a| t < a)) {
                 return false;
             }
-        }
         self.path_included(path)
     }
 }

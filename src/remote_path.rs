@@ -76,10 +76,7 @@ impl fmt::Display for RemotePath {
 /// rclone's remote names: letters, digits, `_ - . + @` and spaces, not starting with `-` or a
 /// space. A single letter is a Windows drive, not a remote — kept for the same meaning.
 fn is_remote_name(s: &str) -> bool {
-    !s.is_empty()
-        && !s.starts_with(['-', ' '])
-        && !s.ends_with(' ')
-        && !(cfg!(windows) && s.len() == 1)
+    !(s.is_empty() || s.starts_with(['-', ' ']) || s.ends_with(' ') || (cfg!(windows) && s.len() == 1))
         && s.chars().all(|c| c.is_alphanumeric() || "_-.+@ ".contains(c))
 }
 

@@ -6,8 +6,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use ocisync_backend::options::check_values;
-use ocisync_backend::{ConfigValues, CredentialSource, Error, GlobalOptions, OpenContext, RawValue, Remote, Result, Secret};
+use ocisync_backend::options::{check_values, mark_secrets};
+use ocisync_backend::{ConfigValues, CredentialSource, Error, GlobalOptions, OpenContext, RawValue, Remote, Result};
 
 use crate::config::{self, Config};
 use crate::registry;
@@ -78,13 +78,7 @@ impl Resolver {
         for (k, v) in &target.params {
             values.insert(k.clone(), RawValue::String(v.clone()));
         }
-        for s in spec.options.iter().filter(|s| s.sensitive) {
-            if let Some(v) = values.get_mut(s.name) {
-                if let Some(t) = v.as_text() {
-                    *v = RawValue::Secret(Secret::new(t));
-                }
-            }
-        }
+        mark_secrets(spec.options, &mut values);
         let problems: Vec<String> = check_values(spec.options, &values, spec.open_options)
             .into_iter()
             .chain(backend.validate(&values))

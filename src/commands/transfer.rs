@@ -39,12 +39,11 @@ fn start_reporter(stats: Arc<Stats>, r: &Reporting) -> Option<tokio::task::JoinH
                 let _ = write!(err, "\r\x1b[K{}", stats.progress_line());
                 let _ = err.flush();
             }
-            if let Some(e) = every {
-                if since_stats >= e {
+            if let Some(e) = every
+                && since_stats >= e {
                     since_stats = Duration::ZERO;
                     tracing::info!("\n{}", stats.summary());
                 }
-            }
         }
     }))
 }

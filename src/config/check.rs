@@ -3,7 +3,8 @@
 
 use std::fmt;
 
-use ocisync_backend::{OptionError, OptionSpec, RawValue, Secret, options::check_values};
+use ocisync_backend::options::{check_values, mark_secrets};
+use ocisync_backend::{OptionError, RawValue};
 
 use super::{Config, Section};
 use crate::registry;
@@ -29,12 +30,12 @@ impl Config {
     pub fn mark_secrets(&mut self) {
         for s in self.remotes.values_mut() {
             if let Some(b) = registry::backend(&s.type_name) {
-                mark(s, b.spec().options);
+                mark_secrets(b.spec().options, &mut s.values);
             }
         }
         for s in self.credentials.values_mut() {
             if let Some(t) = registry::credential_type(&s.type_name) {
-                mark(s, t.spec().options);
+                mark_secrets(t.spec().options, &mut s.values);
             }
         }
     }
@@ -49,15 +50,6 @@ impl Config {
     }
 }
 
-fn mark(section: &mut Section, specs: &[OptionSpec]) {
-    for spec in specs.iter().filter(|s| s.sensitive) {
-        if let Some(v) = section.values.get_mut(spec.name) {
-            if let Some(text) = v.as_text() {
-                *v = RawValue::Secret(Secret::new(text));
-            }
-        }
-    }
-}
 
 /// Every problem in the configuration.
 pub fn check(config: &Config) -> Vec<Problem> {

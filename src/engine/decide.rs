@@ -95,11 +95,10 @@ pub fn decide(src: &ObjectInfo, dst: &ObjectInfo, opts: &CompareOptions) -> Verd
         if !modtime_exact(dst, opts) {
             return Verdict::Need(Need::DstModtime);
         }
-        if let (Some(s), Some(d)) = (src.mtime, dst.mtime) {
-            if d > s && !within(s, d, opts.window) {
+        if let (Some(s), Some(d)) = (src.mtime, dst.mtime)
+            && d > s && !within(s, d, opts.window) {
                 return Verdict::DstNewer;
             }
-        }
     }
     if src.size != dst.size {
         return Verdict::Differ("sizes differ");

@@ -97,7 +97,7 @@ impl Stats {
         let total = Self::get(&self.bytes_total).max(bytes);
         let rate = if elapsed > 0.0 { bytes as f64 / elapsed } else { 0.0 };
         let mut out = String::new();
-        let pct = |a: u64, b: u64| if b == 0 { 100 } else { (a * 100 / b).min(100) };
+        let pct = |a: u64, b: u64| (a * 100).checked_div(b).map_or(100, |p| p.min(100));
         let _ = writeln!(
             out,
             "Transferred:   \t{:>15} / {}, {}%, {}/s, ETA {}",

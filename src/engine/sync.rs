@@ -199,8 +199,8 @@ pub async fn run(src: &Remote, dst: &Remote, o: &RunOptions, stats: &Stats) -> s
         tracing::error!("{msg}");
         return Err(Stop::Fatal(msg));
     }
-    if let Some(max) = o.max_delete {
-        if extraneous.len() as u64 > max {
+    if let Some(max) = o.max_delete
+        && extraneous.len() as u64 > max {
             let msg = format!(
                 "{}: {} objects to delete exceeds --max-delete {max}; deleted nothing",
                 dst.display(),
@@ -209,18 +209,16 @@ pub async fn run(src: &Remote, dst: &Remote, o: &RunOptions, stats: &Stats) -> s
             tracing::error!("{msg}");
             return Err(Stop::Fatal(msg));
         }
-    }
     delete_all(dst, extraneous, o, stats).await;
     Ok(())
 }
 
 /// The backend's own scratch directory (local partial files) goes once empty.
 async fn remove_partial_dir(dst: &Remote) {
-    if let Some(p) = dst.features.skip_prefix {
-        if let Err(e) = dst.op.delete(&format!("{p}/")).await {
+    if let Some(p) = dst.features.skip_prefix
+        && let Err(e) = dst.op.delete(&format!("{p}/")).await {
             tracing::debug!("{}: {p}/ not removed: {e}", dst.display());
         }
-    }
 }
 
 fn stop_for_listing(e: Error) -> Stop {
@@ -324,15 +322,14 @@ async fn copy_action(
     scheduled: &AtomicU64,
     limit_hit: &AtomicBool,
 ) {
-    if let Some(max) = o.max_transfer {
-        if scheduled.fetch_add(obj.size, Relaxed) + obj.size > max {
+    if let Some(max) = o.max_transfer
+        && scheduled.fetch_add(obj.size, Relaxed) + obj.size > max {
             if !limit_hit.swap(true, Relaxed) {
                 tracing::error!("{}: max transfer limit reached as set by --max-transfer", obj.path);
                 stats.fatal("max transfer limit reached as set by --max-transfer".into());
             }
             return;
         }
-    }
     stats.transfers_total.fetch_add(1, Relaxed);
     stats.bytes_total.fetch_add(obj.size, Relaxed);
     if o.dry_run {

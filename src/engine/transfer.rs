@@ -125,19 +125,18 @@ async fn copy_once(src: &Remote, dst: &Remote, obj: &ObjectInfo, stats: &Stats, 
         return abort(&mut writer, e).await;
     }
     let sent = Md5(whole.finalize().into());
-    if let Some(exp) = expected {
-        if exp != sent {
+    if let Some(exp) = expected
+        && exp != sent {
             let e = Error::new(ErrorKind::Corrupted, format!("MD5 of the data read is {sent}, the source says {exp}"))
                 .with_remote(src.name.clone())
                 .with_operation("read")
                 .with_path(path);
             return abort(&mut writer, e).await;
         }
-    }
     let written = writer.close().await.map_err(|e| dst_err(e, "write"))?;
 
-    if dst.features.etag_is_md5_for_single_part {
-        if let Some(etag) = written.etag() {
+    if dst.features.etag_is_md5_for_single_part
+        && let Some(etag) = written.etag() {
             let etag = etag.trim_matches('"');
             let expected_etag = if etag.contains('-') { parts.multipart_etag() } else { sent.to_hex() };
             if !etag.eq_ignore_ascii_case(&expected_etag) {
@@ -151,7 +150,6 @@ async fn copy_once(src: &Remote, dst: &Remote, obj: &ObjectInfo, stats: &Stats, 
                 .with_path(path));
             }
         }
-    }
     if let (SetModtime::Yes, false, Some(t)) = (dst.features.set_modtime, dst.features.writes_metadata, mtime) {
         dst.set_modtime(path, t).await?;
     }
@@ -215,7 +213,7 @@ mod tests {
 
     #[test]
     fn multipart_etag_like_s3() {
-        let data = vec![7u8; 25];
+        let data = [7u8; 25];
         let mut p = PartHasher::new(Some(10));
         p.update(&data[..3]);
         p.update(&data[3..]);

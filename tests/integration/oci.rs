@@ -21,7 +21,7 @@ fn lsjson_lists_bling_from_listings_alone() {
     bling(&oci, 2500);
     let dir = TempDir::new("oci");
     let cfg = config(&dir, &oci.remote_toml("oci_usage"));
-    let out = run(&cfg, &["lsjson", "-R", "--hash", &format!("oci_usage:{TENANCY}")]);
+    let out = run(&cfg, &["lsjson", "-R", "--files-only", "--hash", &format!("oci_usage:{TENANCY}")]);
     assert_code(&out, 0);
     let listed: Vec<serde_json::Value> = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(listed.len(), 2500);
@@ -156,7 +156,7 @@ fn retry_after_is_honoured() {
     );
     let dir = TempDir::new("ociretry");
     let cfg = config(&dir, &oci.remote_toml("oci_usage"));
-    let out = run(&cfg, &["lsf", "-R", &format!("oci_usage:{TENANCY}")]);
+    let out = run(&cfg, &["lsf", "-R", "--files-only", &format!("oci_usage:{TENANCY}")]);
     assert_code(&out, 0);
     assert_eq!(stdout(&out).lines().count(), 5);
     let lists: Vec<_> = oci.fake.monitor().log().into_iter().filter(|e| e.operation == "ListObjects").collect();

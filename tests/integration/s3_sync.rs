@@ -194,7 +194,7 @@ fn metadata_is_rclones() {
     assert_code(&run(&cfg, &["copy", src.str(), &target]), 0);
     let small = head(&s3, "m/small.csv");
     assert_eq!(small.get("mtime").map(String::as_str), Some("1714979289.123456789"));
-    assert!(small.get("md5chksum").is_none(), "single-part objects carry no md5chksum");
+    assert!(!small.contains_key("md5chksum"), "single-part objects carry no md5chksum");
     let big = head(&s3, "m/big.bin");
     let md5 = ocisync_backend::Md5::of(&bytes(3, 6 << 20)).to_base64();
     assert_eq!(big.get("md5chksum"), Some(&md5));

@@ -275,6 +275,17 @@ pub fn parse_field<T: OptionType>(
     }
 }
 
+/// Turns the values of sensitive options into [`RawValue::Secret`], so no printout shows them.
+pub fn mark_secrets(specs: &[OptionSpec], values: &mut ConfigValues) {
+    for spec in specs.iter().filter(|s| s.sensitive) {
+        if let Some(v) = values.get_mut(spec.name)
+            && let Some(text) = v.as_text()
+        {
+            *v = RawValue::Secret(Secret::new(text));
+        }
+    }
+}
+
 /// Every problem in `values` against `specs`: unknown keys (with a near-miss hint), missing
 /// required keys and values that do not parse. `open` accepts unknown keys (the generic OpenDAL
 /// passthrough hands them to the service).

@@ -17,6 +17,9 @@ pub const META_MTIME: &str = "mtime";
 /// User-metadata key rclone uses for the MD5 of multipart uploads.
 pub const META_MD5: &str = "md5chksum";
 
+/// A backend's reading of its service's errors: kind and operator-facing message.
+pub type ErrorClassifier = fn(&opendal::Error) -> Option<(ErrorKind, String)>;
+
 /// Where a listing's MD5 comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HashSource {
@@ -79,7 +82,7 @@ pub struct Features {
     pub skip_prefix: Option<&'static str>,
     /// Turns the service's error into a kind and a message an operator can act on, where the
     /// generic mapping falls short (e.g. S3's NoSuchBucket is a missing root, not bad config).
-    pub classify_error: Option<fn(&opendal::Error) -> Option<(ErrorKind, String)>>,
+    pub classify_error: Option<ErrorClassifier>,
 }
 
 impl Default for Features {

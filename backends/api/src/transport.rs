@@ -18,11 +18,11 @@ struct Transport {
 impl HttpTransport for Transport {
     async fn fetch(&self, req: http::Request<Buffer>) -> opendal::Result<http::Response<HttpBody>> {
         let resp = self.inner.fetch(req).await?;
-        if matches!(resp.status().as_u16(), 429 | 503) {
-            if let Some(wait) = retry_after(resp.headers()) {
-                tracing::debug!("server asked to retry after {wait:?} ({})", resp.status());
-                tokio::time::sleep(wait.min(MAX_RETRY_AFTER)).await;
-            }
+        if matches!(resp.status().as_u16(), 429 | 503)
+            && let Some(wait) = retry_after(resp.headers())
+        {
+            tracing::debug!("server asked to retry after {wait:?} ({})", resp.status());
+            tokio::time::sleep(wait.min(MAX_RETRY_AFTER)).await;
         }
         Ok(resp)
     }

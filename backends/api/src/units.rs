@@ -63,7 +63,7 @@ impl fmt::Display for Size {
             let unit = 1u64 << shift;
             if self.0 >= unit {
                 let v = self.0 as f64 / unit as f64;
-                return if self.0 % unit == 0 {
+                return if self.0.is_multiple_of(unit) {
                     write!(f, "{}{name}", self.0 / unit)
                 } else {
                     write!(f, "{:.3}{name}", v)

@@ -103,10 +103,10 @@ impl Backend for S3Backend {
         if o.upload_concurrency == 0 {
             problems.push(OptionError::invalid("upload_concurrency", "must be at least 1"));
         }
-        if let Some(e) = &o.endpoint {
-            if let Err(m) = check_endpoint(e) {
-                problems.push(OptionError::invalid("endpoint", m));
-            }
+        if let Some(e) = &o.endpoint
+            && let Err(m) = check_endpoint(e)
+        {
+            problems.push(OptionError::invalid("endpoint", m));
         }
         problems
     }
@@ -132,6 +132,9 @@ impl Backend for S3Backend {
             None => {}
         }
         if let Some(c) = &ctx.credentials {
+            // Fetched now so that a provider failure (wrong Vault secret OCID, failing command)
+            // is reported as such; inside the signer it would only be "signing http request".
+            c.get().await.map_err(|e| e.with_remote(ctx.name))?;
             b = b.credential_provider_chain(credentials::chain(c.clone()));
         } else if let (Some(k), Some(s)) = (&o.access_key_id, &o.secret_access_key) {
             b = b.access_key_id(k.expose()).secret_access_key(s.expose()).disable_config_load();
