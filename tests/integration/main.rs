@@ -4,6 +4,7 @@
 mod support;
 
 mod cli_config;
+mod keyless;
 mod local;
 mod oci;
 mod rclone_compat;

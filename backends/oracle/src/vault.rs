@@ -215,7 +215,9 @@ impl VaultProvider {
                         " (check the OCID, and that a policy lets this identity `read \
                          secret-bundles` in the secret's compartment)",
                     );
-                    ErrorKind::NotFound
+                    // OCI says the same for "missing" and "not yours": a credentials problem
+                    // either way, not a missing object of the sync.
+                    ErrorKind::Auth
                 }
                 StatusCode::UNAUTHORIZED => ErrorKind::Auth,
                 StatusCode::FORBIDDEN => ErrorKind::PermissionDenied,
@@ -238,13 +240,14 @@ impl VaultProvider {
                 .map_err(|e| Error::config(format!("bad secrets URL {url}: {e}")))?
                 .into_parts();
             auth.sign(&mut parts, SignBody::None).await?;
+            let signed = parts.headers.clone();
             let failure = match send(&self.client, Request::from_parts(parts, Vec::new())).await {
                 Ok(reply) if reply.status == StatusCode::UNAUTHORIZED && !refreshed => {
                     tracing::debug!(
                         auth = auth.name(),
                         "401 from the secrets service: refreshing the identity and retrying once"
                     );
-                    auth.refresh().await?;
+                    auth.refresh_after_refusal(&signed).await?;
                     refreshed = true;
                     continue;
                 }

@@ -98,8 +98,18 @@ pub fn redact_key_id(key_id: &str) -> &str {
 }
 
 /// A one-line description of an `Authorization` header for logs: keyId (tokens redacted),
-/// algorithm and signed headers, never the signature.
+/// algorithm and signed headers, never the signature. AWS SigV4 headers (seen by the S3
+/// recording proxy) keep their `Credential=` (access key id and scope, which tests check) and
+/// `SignedHeaders=`, without the signature.
 pub fn describe_authorization(value: &str) -> String {
+    if let Some(sigv4) = value.strip_prefix("AWS4-HMAC-SHA256 ") {
+        let kept: Vec<&str> = sigv4
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.starts_with("Signature="))
+            .collect();
+        return format!("AWS4-HMAC-SHA256 {}", kept.join(", "));
+    }
     match parse_authorization(value) {
         Ok(p) => format!(
             "keyId={} algorithm={} headers=\"{}\"",
@@ -739,6 +749,15 @@ mod tests {
         assert_eq!(
             described,
             "keyId=ST$<redacted> algorithm=rsa-sha256 headers=\"date host\""
+        );
+        let sigv4 = describe_authorization(
+            "AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20260101/us-east-1/s3/aws4_request, \
+             SignedHeaders=host;x-amz-date, Signature=0123abcd",
+        );
+        assert_eq!(
+            sigv4,
+            "AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20260101/us-east-1/s3/aws4_request, \
+             SignedHeaders=host;x-amz-date"
         );
     }
 }

@@ -104,6 +104,11 @@ impl OciAuth for InstancePrincipal {
         Ok(())
     }
 
+    async fn refresh_after_refusal(&self, signed: &http::HeaderMap) -> Result<()> {
+        self.sessions.refresh_after_refusal(signed).await;
+        Ok(())
+    }
+
     async fn region(&self) -> Result<Option<String>> {
         Ok(Some(self.sessions.source().region().await?.name.clone()))
     }

@@ -48,6 +48,14 @@ pub trait OciAuth: Send + Sync {
         Ok(())
     }
 
+    /// The service answered 401 to the request signed with these headers. Like
+    /// [`refresh`](Self::refresh), except that a token already replaced since that request was
+    /// signed is not replaced again: requests refused together cause one refresh, not one each.
+    async fn refresh_after_refusal(&self, signed: &http::HeaderMap) -> Result<()> {
+        let _ = signed;
+        self.refresh().await
+    }
+
     /// The region the identity brings (config-file profile, instance metadata), if any.
     async fn region(&self) -> Result<Option<String>> {
         Ok(None)

@@ -8,11 +8,10 @@
 //!
 //! Fetches happen under one lock, so concurrent requests share the fetch in flight. When several
 //! requests signed with the same token are refused together, only the first refusal leads to a
-//! new token: each signature is recorded against the Tokio task that made it, and a refusal
-//! reported by a task whose token has already been replaced changes nothing.
+//! new token: a refusal reported with the refused request's headers
+//! ([`SessionCache::refresh_after_refusal`]) changes nothing once that token has been replaced.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
@@ -68,8 +67,6 @@ pub trait SessionSource: Send + Sync {
 
 struct State {
     current: Option<Arc<Session>>,
-    /// Bumped for every new session.
-    generation: u64,
     /// A service refused the current session: fetch anew before the next signature.
     refused: bool,
 }
@@ -79,8 +76,6 @@ pub struct SessionCache<S> {
     source: S,
     // Held across fetches: concurrent signers wait for the fetch in flight.
     state: tokio::sync::Mutex<State>,
-    /// The generation each task last signed with; cleared with every new session.
-    signed_by_task: Mutex<HashMap<tokio::task::Id, u64>>,
 }
 
 impl<S: SessionSource> SessionCache<S> {
@@ -89,10 +84,8 @@ impl<S: SessionSource> SessionCache<S> {
             source,
             state: tokio::sync::Mutex::new(State {
                 current: None,
-                generation: 0,
                 refused: false,
             }),
-            signed_by_task: Mutex::new(HashMap::new()),
         }
     }
 
@@ -102,10 +95,7 @@ impl<S: SessionSource> SessionCache<S> {
 
     /// Signs with `ST$<token>` and the session key, fetching a session first if needed.
     pub async fn sign(&self, parts: &mut http::request::Parts, body: SignBody<'_>) -> Result<()> {
-        let (session, generation) = self.current().await?;
-        if let Some(task) = tokio::task::try_id() {
-            self.signed_by_task().insert(task, generation);
-        }
+        let session = self.current().await?;
         let key_id = Secret::new(format!("ST${}", session.token.expose()));
         sign_request(
             parts,
@@ -116,27 +106,37 @@ impl<S: SessionSource> SessionCache<S> {
         )
     }
 
-    /// A service refused a request this task signed: unless the session it used has already
-    /// been replaced, the next signature fetches a new one.
+    /// A service refused the current session: the next signature fetches a new one.
     pub async fn refresh(&self) {
-        let task = tokio::task::try_id();
-        let used = task.and_then(|t| self.signed_by_task().get(&t).copied());
+        self.state.lock().await.refused = true;
+    }
+
+    /// A service refused the request signed with `signed` (its headers): unless the session it
+    /// carried has been replaced since, the next signature fetches a new one.
+    pub async fn refresh_after_refusal(&self, signed: &http::HeaderMap) {
+        let used = signed
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(key_id);
         let mut state = self.state.lock().await;
-        match (task, used) {
-            // Signed with the current session (or not from a task, so unknown): it is refused.
-            (None, _) => state.refused = true,
-            (Some(_), Some(g)) if g == state.generation => state.refused = true,
-            // Signed with an older session, already replaced since.
-            _ => {}
+        let replaced = match (&used, &state.current) {
+            (Some(used), Some(current)) => {
+                used.expose().strip_prefix("ST$") != Some(current.token.expose())
+            }
+            // Not recognisably one of this identity's signatures: assume the current session.
+            _ => false,
+        };
+        if !replaced {
+            state.refused = true;
         }
     }
 
-    async fn current(&self) -> Result<(Arc<Session>, u64)> {
+    async fn current(&self) -> Result<Arc<Session>> {
         let mut state = self.state.lock().await;
         let now = Timestamp::now();
         let usable = |s: &Session| !s.needs_refresh(now);
         match state.current.clone() {
-            Some(s) if !state.refused && usable(&s) => return Ok((s, state.generation)),
+            Some(s) if !state.refused && usable(&s) => return Ok(s),
             _ => {}
         }
         match self.source.fetch().await {
@@ -148,10 +148,8 @@ impl<S: SessionSource> SessionCache<S> {
                 );
                 let session = Arc::new(session);
                 state.current = Some(session.clone());
-                state.generation += 1;
                 state.refused = false;
-                self.signed_by_task().clear();
-                Ok((session, state.generation))
+                Ok(session)
             }
             // A refresh ahead of expiry failed, but the token still works: keep using it.
             Err(e) => match state.current.clone() {
@@ -161,18 +159,20 @@ impl<S: SessionSource> SessionCache<S> {
                         expires = %s.expires_at,
                         "could not refresh the security token, still using the current one: {e}"
                     );
-                    Ok((s, state.generation))
+                    Ok(s)
                 }
                 _ => Err(e),
             },
         }
     }
+}
 
-    fn signed_by_task(&self) -> std::sync::MutexGuard<'_, HashMap<tokio::task::Id, u64>> {
-        self.signed_by_task
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
+/// The `keyId` of an `Authorization: Signature ...` value; a credential for session tokens,
+/// so it is kept in a [`Secret`].
+fn key_id(authorization: &str) -> Option<Secret> {
+    let start = authorization.find("keyId=\"")? + "keyId=\"".len();
+    let length = authorization[start..].find('"')?;
+    Some(Secret::new(&authorization[start..start + length]))
 }
 
 /// The expiry of a fetched token, as an error naming `who` when it cannot be read.
@@ -241,59 +241,63 @@ mod tests {
         }))
     }
 
-    async fn key_id(cache: &SessionCache<Numbered>) -> String {
+    async fn signed(cache: &SessionCache<Numbered>) -> http::request::Parts {
         let (mut parts, ()) = http::Request::get("https://objectstorage.example.com/n")
             .body(())
             .expect("request")
             .into_parts();
         cache.sign(&mut parts, SignBody::None).await.expect("sign");
+        parts
+    }
+
+    fn key_id_of(parts: &http::request::Parts) -> String {
         let auth = parts.headers["authorization"].to_str().expect("ascii");
-        let start = auth.find("keyId=\"").expect("keyId") + 7;
-        auth[start..].split('"').next().expect("quote").to_string()
+        key_id(auth).expect("keyId").expose().to_string()
+    }
+
+    async fn next_key_id(cache: &SessionCache<Numbered>) -> String {
+        key_id_of(&signed(cache).await)
     }
 
     #[tokio::test]
     async fn concurrent_signers_share_one_fetch_and_refusals_one_refresh() {
         let cache = cache(SignedDuration::from_hours(1));
-        let tasks: Vec<_> = (0..8)
-            .map(|_| {
-                let cache = cache.clone();
-                tokio::spawn(async move { key_id(&cache).await })
-            })
-            .collect();
-        for task in tasks {
-            assert_eq!(task.await.expect("task"), "ST$token-1");
-        }
+        // Concurrent requests in one task, as the engine runs transfers.
+        let first = futures::future::join_all((0..8).map(|_| signed(&cache))).await;
+        assert!(first.iter().all(|p| key_id_of(p) == "ST$token-1"));
         assert_eq!(cache.source().fetches.load(Ordering::SeqCst), 1);
 
-        // Eight requests signed with token 1 are all refused; each task reports it, some only
-        // after token 2 was fetched. One new token, not eight.
-        let tasks: Vec<_> = (0..8)
-            .map(|i| {
-                let cache = cache.clone();
-                tokio::spawn(async move {
-                    let first = key_id(&cache).await;
-                    tokio::time::sleep(std::time::Duration::from_millis(10 * i)).await;
-                    cache.refresh().await;
-                    (first, key_id(&cache).await)
-                })
-            })
-            .collect();
-        for task in tasks {
-            let (first, retry) = task.await.expect("task");
-            assert_eq!(first, "ST$token-1");
-            assert_eq!(retry, "ST$token-2");
-        }
+        // All eight are refused; their refusals arrive spread out, some after token 2 was
+        // fetched by the first retry. One new token, not eight.
+        let retries = futures::future::join_all(first.iter().enumerate().map(|(i, parts)| {
+            let cache = &cache;
+            async move {
+                tokio::time::sleep(std::time::Duration::from_millis(15 * i as u64)).await;
+                cache.refresh_after_refusal(&parts.headers).await;
+                next_key_id(cache).await
+            }
+        }))
+        .await;
+        assert!(retries.iter().all(|k| k == "ST$token-2"), "{retries:?}");
         assert_eq!(cache.source().fetches.load(Ordering::SeqCst), 2);
+
+        // A refusal of the current token, or one without usable headers, replaces it.
+        let current = signed(&cache).await;
+        cache.refresh_after_refusal(&current.headers).await;
+        assert_eq!(next_key_id(&cache).await, "ST$token-3");
+        cache.refresh_after_refusal(&http::HeaderMap::new()).await;
+        assert_eq!(next_key_id(&cache).await, "ST$token-4");
+        cache.refresh().await;
+        assert_eq!(next_key_id(&cache).await, "ST$token-5");
     }
 
     #[tokio::test]
     async fn short_lived_tokens_are_replaced_before_they_expire() {
         let cache = cache(SignedDuration::from_secs(6));
-        assert_eq!(key_id(&cache).await, "ST$token-1");
-        assert_eq!(key_id(&cache).await, "ST$token-1");
+        assert_eq!(next_key_id(&cache).await, "ST$token-1");
+        assert_eq!(next_key_id(&cache).await, "ST$token-1");
         // Half of the 6 s lifetime has passed, and the 5 s minimum use.
         tokio::time::sleep(std::time::Duration::from_millis(5_100)).await;
-        assert_eq!(key_id(&cache).await, "ST$token-2");
+        assert_eq!(next_key_id(&cache).await, "ST$token-2");
     }
 }

@@ -246,6 +246,8 @@ impl ObjectStorageCore {
                 .sign(&mut parts, sign_body())
                 .await
                 .map_err(from_ocisync)?;
+            // Kept so a 401 can say which token was refused (see OciAuth::refresh_after_refusal).
+            let signed_headers = parts.headers.clone();
             let resp = ctx
                 .http_transport()
                 .fetch(Request::from_parts(parts, body.clone()))
@@ -258,7 +260,10 @@ impl ObjectStorageCore {
                 provider = self.auth.name(),
                 "401 from Object Storage: refreshing credentials and retrying once"
             );
-            self.auth.refresh().await.map_err(from_ocisync)?;
+            self.auth
+                .refresh_after_refusal(&signed_headers)
+                .await
+                .map_err(from_ocisync)?;
             refreshed = true;
         }
     }

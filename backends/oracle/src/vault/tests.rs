@@ -178,7 +178,7 @@ async fn unknown_secret_ocids_and_bad_values_name_the_ocid_not_the_value() {
     let err = with_metadata(&fakes, async || provider.fetch().await)
         .await
         .expect_err("unknown OCID");
-    assert_eq!(err.kind, ErrorKind::NotFound);
+    assert_eq!(err.kind, ErrorKind::Auth);
     let message = err.to_string();
     assert!(
         message.starts_with(&format!(
