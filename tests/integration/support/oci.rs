@@ -52,6 +52,22 @@ impl Oci {
         )
     }
 
+    /// `[remotes.NAME]` with `provider = no_auth` (needs a fake started with `signed = false`).
+    pub fn unsigned_remote_toml(&self, name: &str) -> String {
+        format!(
+            "[remotes.{name}]\ntype = \"oracleobjectstorage\"\nprovider = \"no_auth\"\nnamespace = \"bling\"\nregion = \"us-ashburn-1\"\nendpoint = \"{}\"\nno_check_bucket = true\n",
+            self.fake.base_url()
+        )
+    }
+
+    /// rclone's connection string for `bucket/prefix` on this fake (`provider = no_auth`).
+    pub fn rclone_remote(&self, path: &str) -> String {
+        format!(
+            ":oracleobjectstorage,provider=no_auth,namespace=bling,region=us-ashburn-1,endpoint='{}':{path}",
+            self.fake.base_url()
+        )
+    }
+
     pub fn count(&self, op: &str) -> u64 {
         self.fake.monitor().count(op)
     }
