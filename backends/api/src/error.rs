@@ -117,9 +117,20 @@ pub fn kind_of(e: &opendal::Error) -> ErrorKind {
 fn opendal_message(e: &opendal::Error) -> String {
     let msg = e.message().trim();
     let msg = if msg.is_empty() { e.kind().into_static() } else { msg };
-    // Services in OpenDAL put the HTTP response in a "response" context; the message alone is
-    // usually the server's code/message, which is what an operator needs.
-    msg.to_string()
+    // Services in OpenDAL put the HTTP response in a "response" context, left out: the message
+    // is the server's code and text. The cause is kept (a refused credential refresh, a
+    // connection error) — OpenDAL's sources never hold secret values.
+    let mut out = msg.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !text.is_empty() && !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
 }
 
 impl From<opendal::Error> for Error {
