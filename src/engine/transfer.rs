@@ -96,7 +96,10 @@ async fn copy_once(src: &Remote, dst: &Remote, obj: &ObjectInfo, stats: &Stats, 
     let mut writer = w.await.map_err(|e| dst_err(e, "write"))?;
 
     let mut whole = md5::Md5::new();
-    let mut parts = PartHasher::new(dst.features.write_chunk);
+    // Part MD5s are a second full pass of MD5 over the data, needed only to check an S3
+    // multipart ETag: single-part uploads are checked against `whole`.
+    let check_parts = multipart && dst.features.etag_is_md5_for_single_part;
+    let mut parts = PartHasher::new(dst.features.write_chunk.filter(|_| check_parts));
     let mut total = 0u64;
     let piped: Result<()> = async {
         while let Some(buf) = stream.next().await {
@@ -138,8 +141,8 @@ async fn copy_once(src: &Remote, dst: &Remote, obj: &ObjectInfo, stats: &Stats, 
     if dst.features.etag_is_md5_for_single_part
         && let Some(etag) = written.etag() {
             let etag = etag.trim_matches('"');
-            let expected_etag = if etag.contains('-') { parts.multipart_etag() } else { sent.to_hex() };
-            if !etag.eq_ignore_ascii_case(&expected_etag) {
+            let expected_etag = if etag.contains('-') { parts.multipart_etag() } else { Some(sent.to_hex()) };
+            if let Some(expected_etag) = expected_etag.filter(|e| !etag.eq_ignore_ascii_case(e)) {
                 let _ = dst.op.delete(path).await;
                 return Err(Error::new(
                     ErrorKind::Corrupted,
@@ -199,11 +202,13 @@ impl PartHasher {
         self.filled = 0;
     }
 
-    fn multipart_etag(mut self) -> String {
+    /// `None` when no part was hashed (the upload was not expected to be multipart).
+    fn multipart_etag(mut self) -> Option<String> {
+        self.chunk?;
         if self.filled > 0 {
             self.finish_part();
         }
-        format!("{}-{}", Md5::of(&self.done).to_hex(), self.count)
+        Some(format!("{}-{}", Md5::of(&self.done).to_hex(), self.count))
     }
 }
 
@@ -218,6 +223,7 @@ mod tests {
         p.update(&data[..3]);
         p.update(&data[3..]);
         let parts: Vec<u8> = data.chunks(10).flat_map(|c| Md5::of(c).0).collect();
-        assert_eq!(p.multipart_etag(), format!("{}-3", Md5::of(&parts).to_hex()));
+        assert_eq!(p.multipart_etag(), Some(format!("{}-3", Md5::of(&parts).to_hex())));
+        assert_eq!(PartHasher::new(None).multipart_etag(), None, "nothing hashed, nothing to check");
     }
 }
