@@ -28,7 +28,11 @@ fn usage(msg: impl Into<String>) -> UsageError {
 
 fn log_level(f: &Flags) -> Result<LogLevel, UsageError> {
     if let Some(l) = &f.log_level {
-        return LogLevel::parse(l).ok_or_else(|| usage(format!("--log-level {l:?}: use DEBUG, INFO, NOTICE or ERROR")));
+        return LogLevel::parse(l).ok_or_else(|| {
+            usage(format!(
+                "--log-level {l:?}: use DEBUG, INFO, NOTICE or ERROR"
+            ))
+        });
     }
     Ok(match (f.quiet, f.verbose) {
         (true, _) => LogLevel::Error,
@@ -39,11 +43,15 @@ fn log_level(f: &Flags) -> Result<LogLevel, UsageError> {
 }
 
 fn duration(flag: &str, v: &str) -> Result<Duration, UsageError> {
-    ocisync_backend::Duration::parse(v).map(|d| d.0).map_err(|e| usage(format!("--{flag}: {e}")))
+    ocisync_backend::Duration::parse(v)
+        .map(|d| d.0)
+        .map_err(|e| usage(format!("--{flag}: {e}")))
 }
 
 fn size(flag: &str, v: &str) -> Result<u64, UsageError> {
-    Size::parse(v).map(|s| s.0).map_err(|e| usage(format!("--{flag}: {e}")))
+    Size::parse(v)
+        .map(|s| s.0)
+        .map_err(|e| usage(format!("--{flag}: {e}")))
 }
 
 /// `--min-age`/`--max-age` take a duration before now or a date.
@@ -57,8 +65,15 @@ fn age_to_time(flag: &str, v: &str) -> Result<jiff::Timestamp, UsageError> {
     }
     let civil = v
         .parse::<jiff::civil::DateTime>()
-        .or_else(|_| v.parse::<jiff::civil::Date>().map(|d| d.to_datetime(jiff::civil::Time::midnight())))
-        .map_err(|_| usage(format!("--{flag} {v:?}: expected a duration (1d2h) or a date (2006-01-02[T15:04:05])")))?;
+        .or_else(|_| {
+            v.parse::<jiff::civil::Date>()
+                .map(|d| d.to_datetime(jiff::civil::Time::midnight()))
+        })
+        .map_err(|_| {
+            usage(format!(
+                "--{flag} {v:?}: expected a duration (1d2h) or a date (2006-01-02[T15:04:05])"
+            ))
+        })?;
     civil
         .to_zoned(jiff::tz::TimeZone::system())
         .map(|z| z.timestamp())
@@ -69,7 +84,9 @@ fn build_filter(p: &Parsed) -> Result<Filter, UsageError> {
     let f = &p.cli.flags;
     let mut filter = Filter::default();
     for (action, pattern) in &p.filter_rules {
-        filter.add(*action, pattern).map_err(|e| usage(e.to_string()))?;
+        filter
+            .add(*action, pattern)
+            .map_err(|e| usage(e.to_string()))?;
     }
     if let Some(v) = &f.min_age {
         filter.modified_before = Some(age_to_time("min-age", v)?);
@@ -77,8 +94,16 @@ fn build_filter(p: &Parsed) -> Result<Filter, UsageError> {
     if let Some(v) = &f.max_age {
         filter.modified_after = Some(age_to_time("max-age", v)?);
     }
-    filter.min_size = f.min_size.as_deref().map(|v| size("min-size", v)).transpose()?;
-    filter.max_size = f.max_size.as_deref().map(|v| size("max-size", v)).transpose()?;
+    filter.min_size = f
+        .min_size
+        .as_deref()
+        .map(|v| size("min-size", v))
+        .transpose()?;
+    filter.max_size = f
+        .max_size
+        .as_deref()
+        .map(|v| size("max-size", v))
+        .transpose()?;
     Ok(filter)
 }
 
@@ -117,7 +142,12 @@ async fn open(resolver: &Resolver, spec: &str) -> Result<Remote, u8> {
     })
 }
 
-fn listing<'a>(remote: &'a Remote, filter: &'a Filter, l: &ListFlags, recursive: bool) -> list::Listing<'a> {
+fn listing<'a>(
+    remote: &'a Remote,
+    filter: &'a Filter,
+    l: &ListFlags,
+    recursive: bool,
+) -> list::Listing<'a> {
     list::Listing {
         remote,
         recursive: recursive || l.recursive,
@@ -162,8 +192,12 @@ async fn run_command(p: &Parsed) -> Result<u8, UsageError> {
         Err(code) => return Ok(code),
     };
     match &p.cli.command {
-        Cmd::Config { action: ConfigCmd::Show } => return Ok(info::config_show(&config)),
-        Cmd::Config { action: ConfigCmd::Validate } => return Ok(info::config_validate(&config)),
+        Cmd::Config {
+            action: ConfigCmd::Show,
+        } => return Ok(info::config_show(&config)),
+        Cmd::Config {
+            action: ConfigCmd::Validate,
+        } => return Ok(info::config_validate(&config)),
         Cmd::Listremotes { long } => return Ok(info::listremotes(&config, *long)),
         _ => {}
     }
@@ -189,7 +223,11 @@ async fn run_command(p: &Parsed) -> Result<u8, UsageError> {
     };
     let code = match &p.cli.command {
         Cmd::Sync(pair) | Cmd::Copy(pair) => {
-            let mode = if matches!(p.cli.command, Cmd::Sync(_)) { Mode::Sync } else { Mode::Copy };
+            let mode = if matches!(p.cli.command, Cmd::Sync(_)) {
+                Mode::Sync
+            } else {
+                Mode::Copy
+            };
             let (src, dst) = (remote!(&pair.src), remote!(&pair.dst));
             if f.checksum && f.size_only {
                 return Err(usage("--checksum and --size-only cannot be used together"));
@@ -215,7 +253,11 @@ async fn run_command(p: &Parsed) -> Result<u8, UsageError> {
                 filter,
                 max_delete: u64::try_from(f.max_delete).ok(),
                 allow_empty_source: f.allow_empty_source,
-                max_transfer: f.max_transfer.as_deref().map(|v| size("max-transfer", v)).transpose()?,
+                max_transfer: f
+                    .max_transfer
+                    .as_deref()
+                    .map(|v| size("max-transfer", v))
+                    .transpose()?,
                 no_update_modtime: f.no_update_modtime,
             };
             let every = duration("stats", &f.stats)?;
@@ -229,29 +271,74 @@ async fn run_command(p: &Parsed) -> Result<u8, UsageError> {
         }
         Cmd::Check { pair, one_way } => {
             let (src, dst) = (remote!(&pair.src), remote!(&pair.dst));
-            let o = CheckOptions { size_only: f.size_only, one_way: *one_way, filter, checkers };
+            let o = CheckOptions {
+                size_only: f.size_only,
+                one_way: *one_way,
+                filter,
+                checkers,
+            };
             transfer::check(&src, &dst, &o).await
         }
         Cmd::Ls(t) | Cmd::Lsl(t) => {
             let r = remote!(&t.remote);
-            let none = ListFlags { recursive: true, files_only: true, dirs_only: false };
-            listed(list::ls(listing(&r, &filter, &none, true), matches!(p.cli.command, Cmd::Lsl(_))).await)
+            let none = ListFlags {
+                recursive: true,
+                files_only: true,
+                dirs_only: false,
+            };
+            listed(
+                list::ls(
+                    listing(&r, &filter, &none, true),
+                    matches!(p.cli.command, Cmd::Lsl(_)),
+                )
+                .await,
+            )
         }
-        Cmd::Lsf { target, list: l, format, separator } => {
+        Cmd::Lsf {
+            target,
+            list: l,
+            format,
+            separator,
+        } => {
             let r = remote!(&target.remote);
-            listed(list::lsf(listing(&r, &filter, l, false), format, separator, checkers, &stats).await)
+            listed(
+                list::lsf(
+                    listing(&r, &filter, l, false),
+                    format,
+                    separator,
+                    checkers,
+                    &stats,
+                )
+                .await,
+            )
         }
-        Cmd::Lsjson { target, list: l, hash, no_modtime, no_mimetype } => {
+        Cmd::Lsjson {
+            target,
+            list: l,
+            hash,
+            no_modtime,
+            no_mimetype,
+        } => {
             let r = remote!(&target.remote);
-            let jf = list::JsonFlags { hash: *hash, no_modtime: *no_modtime, no_mimetype: *no_mimetype };
+            let jf = list::JsonFlags {
+                hash: *hash,
+                no_modtime: *no_modtime,
+                no_mimetype: *no_mimetype,
+            };
             listed(list::lsjson(listing(&r, &filter, l, false), jf, checkers, &stats).await)
         }
         Cmd::Size { target, json } => {
             let r = remote!(&target.remote);
-            let all = ListFlags { recursive: true, files_only: true, dirs_only: false };
+            let all = ListFlags {
+                recursive: true,
+                files_only: true,
+                dirs_only: false,
+            };
             listed(list::size(listing(&r, &filter, &all, true), *json).await)
         }
-        Cmd::Version | Cmd::Backends { .. } | Cmd::Config { .. } | Cmd::Listremotes { .. } => unreachable!("handled above"),
+        Cmd::Version | Cmd::Backends { .. } | Cmd::Config { .. } | Cmd::Listremotes { .. } => {
+            unreachable!("handled above")
+        }
     };
     Ok(code)
 }

@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Arg, ArgAction, ArgMatches, Args, Command, CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap::{
+    Arg, ArgAction, ArgMatches, Args, Command, CommandFactory, FromArgMatches, Parser, Subcommand,
+};
 
 use crate::registry;
 
@@ -244,7 +246,10 @@ fn backend_flags() -> Vec<Arg> {
         let spec = b.spec();
         for o in spec.options.iter().filter(|o| !o.sensitive) {
             let long = format!("{}-{}", spec.prefix, o.name.replace('_', "-"));
-            let default = o.default.map(|d| format!(" [default: {d}]")).unwrap_or_default();
+            let default = o
+                .default
+                .map(|d| format!(" [default: {d}]"))
+                .unwrap_or_default();
             args.push(
                 Arg::new(flag_id(spec.name, o.name))
                     .long(long)
@@ -293,18 +298,28 @@ where
                 backend_values
                     .entry(spec.name.to_string())
                     .or_insert_with(ocisync_backend::ConfigValues::new)
-                    .insert(o.name.to_string(), ocisync_backend::RawValue::String(v.clone()));
+                    .insert(
+                        o.name.to_string(),
+                        ocisync_backend::RawValue::String(v.clone()),
+                    );
             }
         }
     }
     let mut rules: Vec<(usize, crate::filter::Action, String)> = Vec::new();
-    for (id, action) in [("include", crate::filter::Action::Include), ("exclude", crate::filter::Action::Exclude)] {
+    for (id, action) in [
+        ("include", crate::filter::Action::Include),
+        ("exclude", crate::filter::Action::Exclude),
+    ] {
         if let (Some(idx), Some(vals)) = (sub.indices_of(id), sub.get_many::<String>(id)) {
             rules.extend(idx.zip(vals).map(|(i, v)| (i, action, v.clone())));
         }
     }
     rules.sort_by_key(|(i, _, _)| *i);
-    Ok(Parsed { cli, backend_values, filter_rules: rules.into_iter().map(|(_, a, p)| (a, p)).collect() })
+    Ok(Parsed {
+        cli,
+        backend_values,
+        filter_rules: rules.into_iter().map(|(_, a, p)| (a, p)).collect(),
+    })
 }
 
 /// Global flags' values end up in the innermost subcommand's matches.
@@ -322,8 +337,21 @@ mod tests {
     #[test]
     fn flags_parse_like_rclone() {
         let p = parse_from([
-            "ocisync", "sync", "--exclude", "*.tmp", "a:", "b:", "-n", "--checksum", "--include", "*.csv",
-            "--s3-chunk-size", "10Mi", "-vv", "--transfers", "16",
+            "ocisync",
+            "sync",
+            "--exclude",
+            "*.tmp",
+            "a:",
+            "b:",
+            "-n",
+            "--checksum",
+            "--include",
+            "*.csv",
+            "--s3-chunk-size",
+            "10Mi",
+            "-vv",
+            "--transfers",
+            "16",
         ])
         .unwrap();
         assert!(p.cli.flags.dry_run && p.cli.flags.checksum);
@@ -340,7 +368,9 @@ mod tests {
             p.backend_values["s3"]["chunk_size"],
             ocisync_backend::RawValue::String("10Mi".into())
         );
-        assert!(matches!(p.cli.command, Cmd::Sync(Pair { ref src, ref dst }) if src == "a:" && dst == "b:"));
+        assert!(
+            matches!(p.cli.command, Cmd::Sync(Pair { ref src, ref dst }) if src == "a:" && dst == "b:")
+        );
     }
 
     #[test]
@@ -354,6 +384,15 @@ mod tests {
     fn defaults_are_rclones() {
         let p = parse_from(["ocisync", "ls", "x"]).unwrap();
         let f = &p.cli.flags;
-        assert_eq!((f.transfers, f.checkers, f.retries, f.low_level_retries, f.max_delete), (4, 8, 3, 10, -1));
+        assert_eq!(
+            (
+                f.transfers,
+                f.checkers,
+                f.retries,
+                f.low_level_retries,
+                f.max_delete
+            ),
+            (4, 8, 3, 10, -1)
+        );
     }
 }

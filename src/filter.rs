@@ -45,7 +45,10 @@ pub struct PatternError {
 
 impl Filter {
     pub fn add(&mut self, action: Action, pattern: &str) -> Result<(), PatternError> {
-        let err = |m: &str| PatternError { pattern: pattern.to_string(), message: m.to_string() };
+        let err = |m: &str| PatternError {
+            pattern: pattern.to_string(),
+            message: m.to_string(),
+        };
         let (anchored, rest) = match pattern.strip_prefix('/') {
             Some(r) => (true, r),
             None => (false, pattern),
@@ -59,7 +62,12 @@ impl Filter {
         }
         let glob = Glob::compile(body).map_err(|m| err(&m))?;
         self.has_include |= action == Action::Include;
-        self.rules.push(Rule { action, glob, anchored, dir_only });
+        self.rules.push(Rule {
+            action,
+            glob,
+            anchored,
+            dir_only,
+        });
         Ok(())
     }
 
@@ -93,9 +101,11 @@ impl Filter {
             return false;
         }
         if let Some(t) = mtime
-            && (self.modified_before.is_some_and(|b| t > b) || self.modified_after.is_some_and(|a| t < a)) {
-                return false;
-            }
+            && (self.modified_before.is_some_and(|b| t > b)
+                || self.modified_after.is_some_and(|a| t < a))
+        {
+            return false;
+        }
         self.path_included(path)
     }
 }
@@ -113,7 +123,13 @@ impl Rule {
         }
         // Unanchored: the pattern must match a suffix that starts a segment.
         std::iter::once(0)
-            .chain(chars.iter().enumerate().filter(|(_, c)| **c == '/').map(|(i, _)| i + 1))
+            .chain(
+                chars
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| **c == '/')
+                    .map(|(i, _)| i + 1),
+            )
             .any(|start| self.glob.matches(&chars[start..]))
     }
 }
@@ -127,7 +143,10 @@ enum Token {
     DoubleStar,
     /// `?`: one character but `/`.
     Any,
-    Class { negated: bool, ranges: Vec<(char, char)> },
+    Class {
+        negated: bool,
+        ranges: Vec<(char, char)>,
+    },
     Alt(Vec<Vec<Token>>),
 }
 
@@ -239,13 +258,17 @@ fn parse_seq(p: &[char], pos: &mut usize, in_alt: bool) -> Result<Vec<Token>, St
 }
 
 fn match_tokens(t: &[Token], s: &[char]) -> bool {
-    let Some((first, rest)) = t.split_first() else { return s.is_empty() };
+    let Some((first, rest)) = t.split_first() else {
+        return s.is_empty();
+    };
     match first {
         Token::Char(c) => s.first() == Some(c) && match_tokens(rest, &s[1..]),
         Token::Any => s.first().is_some_and(|c| *c != '/') && match_tokens(rest, &s[1..]),
-        Token::Class { negated, ranges } => s.first().is_some_and(|c| {
-            *c != '/' && ranges.iter().any(|(lo, hi)| (lo..=hi).contains(&c)) != *negated
-        }) && match_tokens(rest, &s[1..]),
+        Token::Class { negated, ranges } => {
+            s.first().is_some_and(|c| {
+                *c != '/' && ranges.iter().any(|(lo, hi)| (lo..=hi).contains(&c)) != *negated
+            }) && match_tokens(rest, &s[1..])
+        }
         Token::Star => {
             let limit = s.iter().position(|c| *c == '/').unwrap_or(s.len());
             (0..=limit).any(|n| match_tokens(rest, &s[n..]))
@@ -274,11 +297,20 @@ mod tests {
     fn globs_follow_rclone() {
         let f = filter(&[(Action::Include, "*.csv")]);
         assert!(f.path_included("a.csv"));
-        assert!(f.path_included("reports/cost-csv/a.csv"), "unanchored matches at any depth");
-        assert!(!f.path_included("a.csv.gz"), "include rules imply exclude everything else");
+        assert!(
+            f.path_included("reports/cost-csv/a.csv"),
+            "unanchored matches at any depth"
+        );
+        assert!(
+            !f.path_included("a.csv.gz"),
+            "include rules imply exclude everything else"
+        );
         let f = filter(&[(Action::Include, "/reports/*.gz")]);
         assert!(f.path_included("reports/x.gz"));
-        assert!(!f.path_included("reports/cost-csv/x.gz"), "* does not cross /");
+        assert!(
+            !f.path_included("reports/cost-csv/x.gz"),
+            "* does not cross /"
+        );
         assert!(!f.path_included("other/reports/x.gz"), "anchored");
         let f = filter(&[(Action::Include, "/reports/**")]);
         assert!(f.path_included("reports/cost-csv/x.gz"));
@@ -288,7 +320,10 @@ mod tests {
         assert!(!f.path_included("file12.csv") && !f.path_included("file1.txt"));
         let f = filter(&[(Action::Exclude, "[0-9]*.tmp")]);
         assert!(!f.path_included("d/7x.tmp"));
-        assert!(f.path_included("d/x7.tmp"), "excludes only: the rest is included");
+        assert!(
+            f.path_included("d/x7.tmp"),
+            "excludes only: the rest is included"
+        );
         let f = filter(&[(Action::Exclude, "[!a-c]*")]);
         assert!(f.path_included("b") && !f.path_included("z"));
     }

@@ -4,16 +4,16 @@
 //! happens here: [`config`] reads remotes, [`resolve`] turns `NAME:path` into an OpenDAL-backed
 //! [`ocisync_backend::Remote`], and [`engine`] lists, compares, transfers and deletes.
 
-pub mod config;
-pub mod credentials;
-pub mod registry;
-pub mod remote_path;
-pub mod resolve;
-pub mod filter;
-pub mod engine;
-pub mod mime;
 pub mod app;
 pub mod cli;
 pub mod commands;
+pub mod config;
+pub mod credentials;
+pub mod engine;
 pub mod exitcode;
+pub mod filter;
 pub mod log;
+pub mod mime;
+pub mod registry;
+pub mod remote_path;
+pub mod resolve;

@@ -55,10 +55,19 @@ struct RcloneLayer {
 /// Installs the global logger.
 pub fn init(level: LogLevel, json: bool, file: Option<&Path>) -> std::io::Result<()> {
     let out: Box<dyn Write + Send> = match file {
-        Some(p) => Box::new(std::fs::OpenOptions::new().create(true).append(true).open(p)?),
+        Some(p) => Box::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)?,
+        ),
         None => Box::new(std::io::stderr()),
     };
-    let layer = RcloneLayer { out: Mutex::new(out), json, max: level.max() };
+    let layer = RcloneLayer {
+        out: Mutex::new(out),
+        json,
+        max: level.max(),
+    };
     let subscriber = tracing_subscriber::registry().with(layer);
     // A second init (tests) keeps the first logger.
     let _ = tracing::subscriber::set_global_default(subscriber);
@@ -101,7 +110,11 @@ impl Visit for Message {
 impl<S: Subscriber> Layer<S> for RcloneLayer {
     fn enabled(&self, meta: &tracing::Metadata<'_>, _: Context<'_, S>) -> bool {
         let ours = meta.target().starts_with("ocisync");
-        let max = if ours { self.max } else { self.max.min(Level::WARN) };
+        let max = if ours {
+            self.max
+        } else {
+            self.max.min(Level::WARN)
+        };
         *meta.level() <= max
     }
 
@@ -121,7 +134,11 @@ impl<S: Subscriber> Layer<S> for RcloneLayer {
             .to_string()
         } else {
             let now = jiff::Zoned::now();
-            format!("{} {:<6}: {text}", now.strftime("%Y/%m/%d %H:%M:%S"), level_name(meta.level()))
+            format!(
+                "{} {:<6}: {text}",
+                now.strftime("%Y/%m/%d %H:%M:%S"),
+                level_name(meta.level())
+            )
         };
         let mut out = self.out.lock().unwrap_or_else(|p| p.into_inner());
         let _ = writeln!(out, "{line}");

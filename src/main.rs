@@ -8,10 +8,17 @@ fn main() -> ExitCode {
         Err(e) => {
             // Help and version go to stdout with 0; usage errors to stderr with 2, as rclone.
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { ocisync::exitcode::USAGE } else { 0 });
+            return ExitCode::from(if e.use_stderr() {
+                ocisync::exitcode::USAGE
+            } else {
+                0
+            });
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("ocisync: cannot start the async runtime: {e}");

@@ -42,8 +42,14 @@ mod tests {
     #[test]
     fn by_extension() {
         assert_eq!(super::guess("a.txt"), "text/plain; charset=utf-8");
-        assert_eq!(super::guess("reports/cost-csv/0001.csv.gz"), "application/gzip");
-        assert_eq!(super::guess("FOCUS Reports/2026/x.CSV"), "text/csv; charset=utf-8");
+        assert_eq!(
+            super::guess("reports/cost-csv/0001.csv.gz"),
+            "application/gzip"
+        );
+        assert_eq!(
+            super::guess("FOCUS Reports/2026/x.CSV"),
+            "text/csv; charset=utf-8"
+        );
         assert_eq!(super::guess(".hidden"), "application/octet-stream");
         assert_eq!(super::guess("noext"), "application/octet-stream");
     }

@@ -22,7 +22,10 @@ pub fn backends() -> &'static [&'static dyn Backend] {
 }
 
 pub fn backend(type_name: &str) -> Option<&'static dyn Backend> {
-    BACKENDS.iter().copied().find(|b| b.spec().name == type_name)
+    BACKENDS
+        .iter()
+        .copied()
+        .find(|b| b.spec().name == type_name)
 }
 
 pub fn backend_names() -> Vec<&'static str> {
@@ -34,5 +37,8 @@ pub fn credential_types() -> &'static [&'static dyn CredentialType] {
 }
 
 pub fn credential_type(name: &str) -> Option<&'static dyn CredentialType> {
-    CREDENTIAL_TYPES.iter().copied().find(|t| t.spec().name == name)
+    CREDENTIAL_TYPES
+        .iter()
+        .copied()
+        .find(|t| t.spec().name == name)
 }

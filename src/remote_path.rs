@@ -32,26 +32,42 @@ pub struct ParseError {
 
 impl RemotePath {
     pub fn parse(input: &str) -> Result<RemotePath, ParseError> {
-        let err = |message: &str| ParseError { input: input.to_string(), message: message.to_string() };
+        let err = |message: &str| ParseError {
+            input: input.to_string(),
+            message: message.to_string(),
+        };
         if input.is_empty() {
             return Err(err("empty path"));
         }
         if let Some(rest) = input.strip_prefix(':') {
-            let (head, path) = split_head(rest).ok_or_else(|| err("expected :backend[,key=value...]:path"))?;
+            let (head, path) =
+                split_head(rest).ok_or_else(|| err("expected :backend[,key=value...]:path"))?;
             let (backend, params) = parse_params(head).map_err(|m| err(&m))?;
             if backend.is_empty() {
                 return Err(err("missing backend name after ':'"));
             }
-            return Ok(RemotePath { remote: RemoteRef::Backend(backend), params, path: path.to_string() });
+            return Ok(RemotePath {
+                remote: RemoteRef::Backend(backend),
+                params,
+                path: path.to_string(),
+            });
         }
         if let Some((head, path)) = split_head(input) {
             let name_end = head.find(',').unwrap_or(head.len());
             if is_remote_name(&head[..name_end]) {
                 let (name, params) = parse_params(head).map_err(|m| err(&m))?;
-                return Ok(RemotePath { remote: RemoteRef::Named(name), params, path: path.to_string() });
+                return Ok(RemotePath {
+                    remote: RemoteRef::Named(name),
+                    params,
+                    path: path.to_string(),
+                });
             }
         }
-        Ok(RemotePath { remote: RemoteRef::Local, params: Vec::new(), path: input.to_string() })
+        Ok(RemotePath {
+            remote: RemoteRef::Local,
+            params: Vec::new(),
+            path: input.to_string(),
+        })
     }
 
     /// The remote's name for messages: `aws_s3`, `:s3`, `local`.
@@ -76,8 +92,12 @@ impl fmt::Display for RemotePath {
 /// rclone's remote names: letters, digits, `_ - . + @` and spaces, not starting with `-` or a
 /// space. A single letter is a Windows drive, not a remote — kept for the same meaning.
 fn is_remote_name(s: &str) -> bool {
-    !(s.is_empty() || s.starts_with(['-', ' ']) || s.ends_with(' ') || (cfg!(windows) && s.len() == 1))
-        && s.chars().all(|c| c.is_alphanumeric() || "_-.+@ ".contains(c))
+    !(s.is_empty()
+        || s.starts_with(['-', ' '])
+        || s.ends_with(' ')
+        || (cfg!(windows) && s.len() == 1))
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || "_-.+@ ".contains(c))
 }
 
 /// Splits at the colon that ends `name[,params]`, skipping colons inside quoted values.
@@ -147,7 +167,10 @@ mod tests {
         assert_eq!(r.remote, RemoteRef::Named("aws_s3".into()));
         assert_eq!(r.path, "my-bucket/oci-sync");
         assert_eq!(p("oci_usage:").path, "");
-        assert_eq!(p("oci_usage:ocid1.tenancy.oc1..aaaa").path, "ocid1.tenancy.oc1..aaaa");
+        assert_eq!(
+            p("oci_usage:ocid1.tenancy.oc1..aaaa").path,
+            "ocid1.tenancy.oc1..aaaa"
+        );
         let r = p("aws_s3,region=eu-west-1:b");
         assert_eq!(r.params, vec![("region".into(), "eu-west-1".into())]);
     }
@@ -156,14 +179,26 @@ mod tests {
     fn connection_strings() {
         let r = p(":s3,region=us-east-2,provider=AWS:bucket/p");
         assert_eq!(r.remote, RemoteRef::Backend("s3".into()));
-        assert_eq!(r.params, vec![("region".into(), "us-east-2".into()), ("provider".into(), "AWS".into())]);
+        assert_eq!(
+            r.params,
+            vec![
+                ("region".into(), "us-east-2".into()),
+                ("provider".into(), "AWS".into())
+            ]
+        );
         assert_eq!(r.path, "bucket/p");
         let r = p(":s3,endpoint=\"http://127.0.0.1:9000\",env-auth:b");
-        assert_eq!(r.params[0], ("endpoint".into(), "http://127.0.0.1:9000".into()));
+        assert_eq!(
+            r.params[0],
+            ("endpoint".into(), "http://127.0.0.1:9000".into())
+        );
         assert_eq!(r.params[1], ("env_auth".into(), "true".into()));
         assert_eq!(r.path, "b");
         let r = p(":local:/tmp/x");
-        assert_eq!((r.remote, r.path.as_str()), (RemoteRef::Backend("local".into()), "/tmp/x"));
+        assert_eq!(
+            (r.remote, r.path.as_str()),
+            (RemoteRef::Backend("local".into()), "/tmp/x")
+        );
         assert!(RemotePath::parse(":s3,region=\"x:b").is_err());
     }
 

@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use ocisync_backend::options::{check_values, mark_secrets};
-use ocisync_backend::{ConfigValues, CredentialSource, Error, GlobalOptions, OpenContext, RawValue, Remote, Result};
+use ocisync_backend::{
+    ConfigValues, CredentialSource, Error, GlobalOptions, OpenContext, RawValue, Remote, Result,
+};
 
 use crate::config::{self, Config};
 use crate::registry;
@@ -23,11 +25,20 @@ pub struct Resolver {
 }
 
 impl Resolver {
-    pub fn new(config: Config, global: GlobalOptions, flags: BTreeMap<String, ConfigValues>) -> Self {
+    pub fn new(
+        config: Config,
+        global: GlobalOptions,
+        flags: BTreeMap<String, ConfigValues>,
+    ) -> Self {
         // The process-wide HTTP transport and OpenDAL's service registry (its constructor-time
         // hook is not guaranteed to survive linking).
         ocisync_backend::transport::install();
-        Resolver { config, global, flags, sources: Mutex::new(HashMap::new()) }
+        Resolver {
+            config,
+            global,
+            flags,
+            sources: Mutex::new(HashMap::new()),
+        }
     }
 
     pub fn config(&self) -> &Config {
@@ -61,7 +72,11 @@ impl Resolver {
                     let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
                     return Err(Error::config(list.join("; ")).with_remote(n.clone()));
                 }
-                (section.type_name.clone(), section.values.clone(), section.credentials.clone())
+                (
+                    section.type_name.clone(),
+                    section.values.clone(),
+                    section.credentials.clone(),
+                )
             }
         };
         let backend = registry::backend(&type_name).ok_or_else(|| {
@@ -91,8 +106,17 @@ impl Resolver {
             Some(c) => Some(self.credential_source(&c)?),
             None => None,
         };
-        let ctx = OpenContext { name: &name, path: &target.path, values: &values, credentials, global: &self.global };
-        backend.open(ctx).await.map_err(|e| e.with_remote(name.clone()))
+        let ctx = OpenContext {
+            name: &name,
+            path: &target.path,
+            values: &values,
+            credentials,
+            global: &self.global,
+        };
+        backend
+            .open(ctx)
+            .await
+            .map_err(|e| e.with_remote(name.clone()))
     }
 
     fn credential_source(&self, name: &str) -> Result<Arc<CredentialSource>> {
@@ -105,8 +129,12 @@ impl Resolver {
             .credentials
             .get(name)
             .ok_or_else(|| Error::config(format!("no [credentials.{name}] section")))?;
-        let t = registry::credential_type(&section.type_name)
-            .ok_or_else(|| Error::config(format!("[credentials.{name}]: unknown type {:?}", section.type_name)))?;
+        let t = registry::credential_type(&section.type_name).ok_or_else(|| {
+            Error::config(format!(
+                "[credentials.{name}]: unknown type {:?}",
+                section.type_name
+            ))
+        })?;
         let provider = t
             .build(name, &section.values)
             .map_err(|e| Error::config(format!("[credentials.{name}] {e}")))?;

@@ -33,7 +33,11 @@ pub fn config_show(config: &Config) -> u8 {
 
 pub fn config_validate(config: &Config) -> u8 {
     let problems = config::check(config);
-    let file = config.path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "(no config file)".into());
+    let file = config
+        .path
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "(no config file)".into());
     if problems.is_empty() {
         outln!(
             "{file}: OK ({} remotes, {} credentials providers)",
@@ -51,7 +55,12 @@ pub fn config_validate(config: &Config) -> u8 {
 }
 
 pub fn listremotes(config: &Config, long: bool) -> u8 {
-    let width = config.remotes.keys().map(|k| k.len() + 1).max().unwrap_or(0);
+    let width = config
+        .remotes
+        .keys()
+        .map(|k| k.len() + 1)
+        .max()
+        .unwrap_or(0);
     for (name, s) in &config.remotes {
         if long {
             outln!("{:<width$} {}", format!("{name}:"), s.type_name);
@@ -144,7 +153,11 @@ pub fn markdown_reference() -> String {
     );
     for b in registry::backends() {
         let s = b.spec();
-        let _ = write!(out, "\n## `{}`\n\n{}\n\nFlag prefix: `--{}-`\n\n", s.name, s.description, s.prefix);
+        let _ = write!(
+            out,
+            "\n## `{}`\n\n{}\n\nFlag prefix: `--{}-`\n\n",
+            s.name, s.description, s.prefix
+        );
         table(&mut out, s.options);
         if s.open_options {
             out.push_str("\nOther keys are passed to the OpenDAL service unchanged.\n");
@@ -153,13 +166,21 @@ pub fn markdown_reference() -> String {
             let _ = writeln!(
                 out,
                 "\nTakes `credentials = \"NAME\"`: the provider supplies {}.",
-                s.credential_keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                s.credential_keys
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         }
     }
     for t in registry::credential_types() {
         let s = t.spec();
-        let _ = write!(out, "\n## credentials `{}`\n\n{}\n\n", s.name, s.description);
+        let _ = write!(
+            out,
+            "\n## credentials `{}`\n\n{}\n\n",
+            s.name, s.description
+        );
         table(&mut out, s.options);
     }
     out
@@ -177,6 +198,11 @@ fn table(out: &mut String, options: &[OptionSpec]) {
         if o.advanced {
             kind.push_str(", advanced");
         }
-        let _ = writeln!(out, "| `{}` | {kind} | {default} | {} |", o.name, o.help_text().replace('|', "\\|"));
+        let _ = writeln!(
+            out,
+            "| `{}` | {kind} | {default} | {} |",
+            o.name,
+            o.help_text().replace('|', "\\|")
+        );
     }
 }

@@ -77,7 +77,9 @@ fn out() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
 }
 
 fn time_local(t: jiff::Timestamp) -> String {
-    t.to_zoned(jiff::tz::TimeZone::system()).strftime("%Y-%m-%d %H:%M:%S%.9f").to_string()
+    t.to_zoned(jiff::tz::TimeZone::system())
+        .strftime("%Y-%m-%d %H:%M:%S%.9f")
+        .to_string()
 }
 
 pub async fn ls(l: Listing<'_>, long: bool) -> Result<()> {
@@ -114,7 +116,12 @@ async fn complete_md5(remote: &Remote, o: &mut ObjectInfo, stats: &Stats) -> Res
 }
 
 /// Collects entries, completing MD5s with bounded concurrency when asked.
-async fn collect(l: &Listing<'_>, hash: bool, checkers: usize, stats: &Stats) -> Result<Vec<ObjectInfo>> {
+async fn collect(
+    l: &Listing<'_>,
+    hash: bool,
+    checkers: usize,
+    stats: &Stats,
+) -> Result<Vec<ObjectInfo>> {
     let mut entries = Vec::new();
     l.for_each(|o| {
         entries.push(o);
@@ -136,7 +143,13 @@ async fn collect(l: &Listing<'_>, hash: bool, checkers: usize, stats: &Stats) ->
     Ok(entries)
 }
 
-pub async fn lsf(l: Listing<'_>, format: &str, separator: &str, checkers: usize, stats: &Stats) -> Result<()> {
+pub async fn lsf(
+    l: Listing<'_>,
+    format: &str,
+    separator: &str,
+    checkers: usize,
+    stats: &Stats,
+) -> Result<()> {
     let entries = collect(&l, format.contains('h'), checkers, stats).await?;
     let mut w = out();
     for o in entries {
@@ -144,10 +157,26 @@ pub async fn lsf(l: Listing<'_>, format: &str, separator: &str, checkers: usize,
             .chars()
             .map(|c| match c {
                 'p' => o.path.to_string(),
-                's' => if o.is_dir { "-1".into() } else { o.size.to_string() },
-                't' => o.mtime.map(time_local).map(|t| t[..19].to_string()).unwrap_or_default(),
+                's' => {
+                    if o.is_dir {
+                        "-1".into()
+                    } else {
+                        o.size.to_string()
+                    }
+                }
+                't' => o
+                    .mtime
+                    .map(time_local)
+                    .map(|t| t[..19].to_string())
+                    .unwrap_or_default(),
                 'h' => o.md5.map(|m| m.to_hex()).unwrap_or_default(),
-                'm' => if o.is_dir { "inode/directory".into() } else { mime::guess(&o.path).into() },
+                'm' => {
+                    if o.is_dir {
+                        "inode/directory".into()
+                    } else {
+                        mime::guess(&o.path).into()
+                    }
+                }
                 _ => String::new(),
             })
             .collect();
@@ -199,12 +228,24 @@ pub async fn lsjson(l: Listing<'_>, f: JsonFlags, checkers: usize, stats: &Stats
             path,
             name: path.rsplit('/').next().unwrap_or(path),
             size: if o.is_dir { -1 } else { o.size as i64 },
-            mime_type: (!f.no_mimetype).then(|| if o.is_dir { "inode/directory" } else { mime::guess(path) }),
+            mime_type: (!f.no_mimetype).then(|| {
+                if o.is_dir {
+                    "inode/directory"
+                } else {
+                    mime::guess(path)
+                }
+            }),
             mod_time: (!f.no_modtime).then(|| {
-                o.mtime.map(rfc3339_nanos).unwrap_or_else(|| "2000-01-01T00:00:00.000000000Z".into())
+                o.mtime
+                    .map(rfc3339_nanos)
+                    .unwrap_or_else(|| "2000-01-01T00:00:00.000000000Z".into())
             }),
             is_dir: o.is_dir,
-            hashes: if f.hash && !o.is_dir { o.md5.map(|m| Hashes { md5: m.to_hex() }) } else { None },
+            hashes: if f.hash && !o.is_dir {
+                o.md5.map(|m| Hashes { md5: m.to_hex() })
+            } else {
+                None
+            },
         };
         let json = serde_json::to_string(&entry).unwrap_or_default();
         let _ = writeln!(w, "{json}{}", if i < last { "," } else { "" });
@@ -225,10 +266,16 @@ pub async fn size(l: Listing<'_>, json: bool) -> Result<()> {
     })
     .await?;
     if json {
-        outln!("{}", serde_json::json!({"count": count, "bytes": bytes, "sizeless": 0}));
+        outln!(
+            "{}",
+            serde_json::json!({"count": count, "bytes": bytes, "sizeless": 0})
+        );
     } else {
         outln!("Total objects: {} ({count})", si(count));
-        outln!("Total size: {} ({bytes} B)", crate::engine::stats::human_bytes(bytes));
+        outln!(
+            "Total size: {} ({bytes} B)",
+            crate::engine::stats::human_bytes(bytes)
+        );
     }
     Ok(())
 }

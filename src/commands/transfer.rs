@@ -29,7 +29,11 @@ fn start_reporter(stats: Arc<Stats>, r: &Reporting) -> Option<tokio::task::JoinH
         return None;
     }
     Some(tokio::spawn(async move {
-        let tick = if progress { Duration::from_millis(500) } else { every.unwrap_or(Duration::from_secs(60)) };
+        let tick = if progress {
+            Duration::from_millis(500)
+        } else {
+            every.unwrap_or(Duration::from_secs(60))
+        };
         let mut since_stats = Duration::ZERO;
         loop {
             tokio::time::sleep(tick).await;
@@ -40,10 +44,11 @@ fn start_reporter(stats: Arc<Stats>, r: &Reporting) -> Option<tokio::task::JoinH
                 let _ = err.flush();
             }
             if let Some(e) = every
-                && since_stats >= e {
-                    since_stats = Duration::ZERO;
-                    tracing::info!("\n{}", stats.summary());
-                }
+                && since_stats >= e
+            {
+                since_stats = Duration::ZERO;
+                tracing::info!("\n{}", stats.summary());
+            }
         }
     }))
 }
@@ -58,7 +63,11 @@ fn stop_reporter(handle: Option<tokio::task::JoinHandle<()>>, progress: bool) {
 }
 
 pub async fn sync_or_copy(src: &Remote, dst: &Remote, o: &RunOptions, r: &Reporting) -> u8 {
-    let verb = if o.mode == sync::Mode::Sync { "sync" } else { "copy" };
+    let verb = if o.mode == sync::Mode::Sync {
+        "sync"
+    } else {
+        "copy"
+    };
     let stats = Arc::new(Stats::default());
     let reporter = start_reporter(stats.clone(), r);
     let attempts = r.retries.max(1);
@@ -83,9 +92,15 @@ pub async fn sync_or_copy(src: &Remote, dst: &Remote, o: &RunOptions, r: &Report
     }
     stop_reporter(reporter, r.progress);
     if stats.heads.load(Relaxed) > 0 {
-        tracing::info!("{} objects needed a HEAD request (their listing could not answer)", stats.heads.load(Relaxed));
+        tracing::info!(
+            "{} objects needed a HEAD request (their listing could not answer)",
+            stats.heads.load(Relaxed)
+        );
     }
-    if stats.transfers_total.load(Relaxed) == 0 && stats.errors.load(Relaxed) == 0 && outcome.is_ok() {
+    if stats.transfers_total.load(Relaxed) == 0
+        && stats.errors.load(Relaxed) == 0
+        && outcome.is_ok()
+    {
         tracing::info!("There was nothing to transfer");
     }
     if o.dry_run || r.progress {
@@ -114,9 +129,15 @@ pub async fn sync_or_copy(src: &Remote, dst: &Remote, o: &RunOptions, r: &Report
         Ok(()) if errors > 0 => {
             let last = stats.last_error().unwrap_or_default();
             tracing::error!("Failed to {verb} with {errors} errors: last error was: {last}");
-            if stats.is_retryable() { exitcode::RETRY } else { exitcode::UNCATEGORIZED }
+            if stats.is_retryable() {
+                exitcode::RETRY
+            } else {
+                exitcode::UNCATEGORIZED
+            }
         }
-        Ok(()) if r.error_on_no_transfer && stats.transfers.load(Relaxed) == 0 => exitcode::NO_FILES_TRANSFERRED,
+        Ok(()) if r.error_on_no_transfer && stats.transfers.load(Relaxed) == 0 => {
+            exitcode::NO_FILES_TRANSFERRED
+        }
         Ok(()) => exitcode::SUCCESS,
     }
 }

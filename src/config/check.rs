@@ -50,7 +50,6 @@ impl Config {
     }
 }
 
-
 /// Every problem in the configuration.
 pub fn check(config: &Config) -> Vec<Problem> {
     let mut problems = Vec::new();
@@ -67,12 +66,20 @@ pub fn check(config: &Config) -> Vec<Problem> {
                 message: format!(
                     "unknown credentials type {:?} (known: {})",
                     s.type_name,
-                    registry::credential_types().iter().map(|t| t.spec().name).collect::<Vec<_>>().join(", ")
+                    registry::credential_types()
+                        .iter()
+                        .map(|t| t.spec().name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             }),
             Some(t) => {
                 for e in check_values(t.spec().options, &s.values, false) {
-                    problems.push(Problem { location: at(e.key()), section: section.clone(), message: e.to_string() });
+                    problems.push(Problem {
+                        location: at(e.key()),
+                        section: section.clone(),
+                        message: e.to_string(),
+                    });
                 }
             }
         }
@@ -84,11 +91,19 @@ pub fn check(config: &Config) -> Vec<Problem> {
 pub fn check_remote(config: &Config, s: &Section) -> Vec<Problem> {
     let at = |key: &str| config.location(s.line_of(key));
     let section = format!("remotes.{}", s.name);
-    let problem = |key: &str, message: String| Problem { location: at(key), section: section.clone(), message };
+    let problem = |key: &str, message: String| Problem {
+        location: at(key),
+        section: section.clone(),
+        message,
+    };
     let Some(backend) = registry::backend(&s.type_name) else {
         return vec![problem(
             "type",
-            format!("unknown backend type {:?} (known: {})", s.type_name, registry::backend_names().join(", ")),
+            format!(
+                "unknown backend type {:?} (known: {})",
+                s.type_name,
+                registry::backend_names().join(", ")
+            ),
         )];
     };
     let spec = backend.spec();
@@ -99,9 +114,15 @@ pub fn check_remote(config: &Config, s: &Section) -> Vec<Problem> {
         .collect();
     if let Some(c) = &s.credentials {
         if spec.credential_keys.is_empty() {
-            problems.push(problem("credentials", format!("backend {:?} takes no credentials provider", spec.name)));
+            problems.push(problem(
+                "credentials",
+                format!("backend {:?} takes no credentials provider", spec.name),
+            ));
         } else if !config.credentials.contains_key(c) {
-            problems.push(problem("credentials", format!("no [credentials.{c}] section")));
+            problems.push(problem(
+                "credentials",
+                format!("no [credentials.{c}] section"),
+            ));
         }
     }
     problems

@@ -60,9 +60,16 @@ pub struct Config {
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("config file {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("config file {path}, line {line}: {message}")]
-    Syntax { path: PathBuf, line: usize, message: String },
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
 }
 
 impl Config {
@@ -75,7 +82,10 @@ impl Config {
     }
 
     pub fn load_file(path: &Path) -> Result<Config, LoadError> {
-        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: path.into(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+            path: path.into(),
+            source,
+        })?;
         let mut config = Config::parse(&text, path)?;
         config.path = Some(path.to_path_buf());
         Ok(config)
@@ -84,8 +94,15 @@ impl Config {
     /// Parses text: TOML for `.toml` files, rclone.conf for `.conf`/`.ini`, and otherwise
     /// whichever parses (an rclone.conf's `type = s3` is not valid TOML).
     pub fn parse(text: &str, path: &Path) -> Result<Config, LoadError> {
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default();
-        let syntax = |line, message| LoadError::Syntax { path: path.into(), line, message };
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or_default();
+        let syntax = |line, message| LoadError::Syntax {
+            path: path.into(),
+            line,
+            message,
+        };
         if text.starts_with("RCLONE_ENCRYPT_V0:") {
             return Err(syntax(1, "encrypted rclone configs are not supported; decrypt it with `rclone config encryption remove`".into()));
         }
@@ -94,11 +111,19 @@ impl Config {
             "conf" | "ini" => rclone_conf::parse(text).map(|c| (c, Format::RcloneConf)),
             _ => match toml_file::parse(text) {
                 Ok(c) => Ok((c, Format::Toml)),
-                Err(toml_err) => rclone_conf::parse(text).map(|c| (c, Format::RcloneConf)).map_err(|_| toml_err),
+                Err(toml_err) => rclone_conf::parse(text)
+                    .map(|c| (c, Format::RcloneConf))
+                    .map_err(|_| toml_err),
             },
         };
-        let ((remotes, credentials), format) = result.map_err(|(line, message)| syntax(line, message))?;
-        Ok(Config { path: None, format: Some(format), remotes, credentials })
+        let ((remotes, credentials), format) =
+            result.map_err(|(line, message)| syntax(line, message))?;
+        Ok(Config {
+            path: None,
+            format: Some(format),
+            remotes,
+            credentials,
+        })
     }
 
     /// `file:line` for messages, or `command line` when there is no file.
@@ -130,5 +155,9 @@ fn locate(explicit: Option<&Path>) -> Option<PathBuf> {
 
 /// 1-based line of a byte offset.
 pub(crate) fn line_at(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].bytes().filter(|&b| b == b'\n').count() + 1
+    text[..offset.min(text.len())]
+        .bytes()
+        .filter(|&b| b == b'\n')
+        .count()
+        + 1
 }

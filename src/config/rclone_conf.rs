@@ -17,7 +17,10 @@ pub(super) fn parse(text: &str) -> Parsed {
             continue;
         }
         if let Some(rest) = line.strip_prefix('[') {
-            let name = rest.strip_suffix(']').ok_or((n, format!("unterminated section header {line:?}")))?.trim();
+            let name = rest
+                .strip_suffix(']')
+                .ok_or((n, format!("unterminated section header {line:?}")))?
+                .trim();
             if name.is_empty() {
                 return Err((n, "empty section name".into()));
             }
@@ -34,8 +37,12 @@ pub(super) fn parse(text: &str) -> Parsed {
             });
             continue;
         }
-        let (key, value) = line.split_once('=').ok_or((n, format!("expected `key = value`, found {line:?}")))?;
-        let section = current.as_mut().ok_or((n, "key outside of a [section]".to_string()))?;
+        let (key, value) = line
+            .split_once('=')
+            .ok_or((n, format!("expected `key = value`, found {line:?}")))?;
+        let section = current
+            .as_mut()
+            .ok_or((n, "key outside of a [section]".to_string()))?;
         let key = key.trim().to_string();
         let value = value.trim().to_string();
         match key.as_str() {
@@ -53,9 +60,15 @@ pub(super) fn parse(text: &str) -> Parsed {
     Ok((remotes, BTreeMap::new()))
 }
 
-fn finish(section: Section, remotes: &mut BTreeMap<String, Section>) -> Result<(), (usize, String)> {
+fn finish(
+    section: Section,
+    remotes: &mut BTreeMap<String, Section>,
+) -> Result<(), (usize, String)> {
     if section.type_name.is_empty() {
-        return Err((section.line, format!("[{}] has no \"type\" key", section.name)));
+        return Err((
+            section.line,
+            format!("[{}] has no \"type\" key", section.name),
+        ));
     }
     if remotes.contains_key(&section.name) {
         return Err((section.line, format!("[{}] appears twice", section.name)));
@@ -76,7 +89,11 @@ mod tests {
         let aws = &remotes["aws"];
         assert_eq!(aws.type_name, "s3");
         assert_eq!(aws.values["env_auth"], RawValue::String("false".into()));
-        assert_eq!(aws.values["secret_access_key"], RawValue::String("abc=def".into()), "split at the first =");
+        assert_eq!(
+            aws.values["secret_access_key"],
+            RawValue::String("abc=def".into()),
+            "split at the first ="
+        );
         assert_eq!(aws.line_of("region"), 7);
         assert_eq!(remotes["oos"].line, 10);
     }

@@ -11,14 +11,21 @@ pub fn render(config: &Config) -> String {
     let mut out = String::new();
     match (&config.path, config.format) {
         (Some(p), Some(Format::RcloneConf)) => {
-            let _ = writeln!(out, "# from {} (rclone.conf), shown as ocisync TOML; secrets redacted", p.display());
+            let _ = writeln!(
+                out,
+                "# from {} (rclone.conf), shown as ocisync TOML; secrets redacted",
+                p.display()
+            );
         }
         (Some(p), _) => {
             let _ = writeln!(out, "# from {}; secrets redacted", p.display());
         }
         (None, _) => out.push_str("# no config file found; secrets redacted\n"),
     }
-    for (kind, sections) in [("remotes", &config.remotes), ("credentials", &config.credentials)] {
+    for (kind, sections) in [
+        ("remotes", &config.remotes),
+        ("credentials", &config.credentials),
+    ] {
         for s in sections.values() {
             let _ = writeln!(out, "\n[{kind}.{}]", quote_key(&s.name));
             let _ = writeln!(out, "type = {:?}", s.type_name);
@@ -38,7 +45,10 @@ pub fn render(config: &Config) -> String {
 }
 
 fn quote_key(k: &str) -> String {
-    if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    if !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
         k.to_string()
     } else {
         toml_string(k)

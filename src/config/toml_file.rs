@@ -24,7 +24,10 @@ pub(super) fn parse(text: &str) -> Parsed {
         let line = e.span().map(|s| line_at(text, s.start)).unwrap_or(1);
         (line, e.message().to_string())
     })?;
-    Ok((sections(text, file.remotes, "remotes", true)?, sections(text, file.credentials, "credentials", false)?))
+    Ok((
+        sections(text, file.remotes, "remotes", true)?,
+        sections(text, file.credentials, "credentials", false)?,
+    ))
 }
 
 fn sections(
@@ -56,16 +59,31 @@ fn sections(
                 other => {
                     return Err((
                         key_line,
-                        format!("[{kind}.{name}] key {key:?}: expected a string, number or boolean, found {}", other.type_str()),
+                        format!(
+                            "[{kind}.{name}] key {key:?}: expected a string, number or boolean, found {}",
+                            other.type_str()
+                        ),
                     ));
                 }
             };
             match (key.as_str(), &raw) {
                 ("type", RawValue::String(t)) => section.type_name = t.clone(),
-                ("type", _) => return Err((key_line, format!("[{kind}.{name}] key \"type\" must be a string"))),
-                ("credentials", RawValue::String(c)) if is_remote => section.credentials = Some(c.clone()),
+                ("type", _) => {
+                    return Err((
+                        key_line,
+                        format!("[{kind}.{name}] key \"type\" must be a string"),
+                    ));
+                }
+                ("credentials", RawValue::String(c)) if is_remote => {
+                    section.credentials = Some(c.clone())
+                }
                 ("credentials", _) if is_remote => {
-                    return Err((key_line, format!("[{kind}.{name}] key \"credentials\" must name a [credentials.NAME] section")));
+                    return Err((
+                        key_line,
+                        format!(
+                            "[{kind}.{name}] key \"credentials\" must name a [credentials.NAME] section"
+                        ),
+                    ));
                 }
                 _ => {
                     section.values.insert(key.clone(), raw);

@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use ocisync_backend::{
-    ConfigValues, CredentialProvider, CredentialSpec, CredentialType, Credentials, Error, ErrorKind, OptionError,
-    Result, Secret,
+    ConfigValues, CredentialProvider, CredentialSpec, CredentialType, Credentials, Error,
+    ErrorKind, OptionError, Result, Secret,
 };
 
 ocisync_backend::declare_options! {
@@ -42,7 +42,11 @@ impl CredentialType for EnvType {
         &SPEC
     }
 
-    fn build(&self, _name: &str, values: &ConfigValues) -> std::result::Result<Arc<dyn CredentialProvider>, OptionError> {
+    fn build(
+        &self,
+        _name: &str,
+        values: &ConfigValues,
+    ) -> std::result::Result<Arc<dyn CredentialProvider>, OptionError> {
         Ok(Arc::new(EnvOptions::from_values(values)?))
     }
 }
@@ -61,7 +65,10 @@ impl CredentialProvider for EnvOptions {
                     c.values.insert(key.to_string(), Secret::new(v));
                 }
                 _ if required => {
-                    return Err(Error::new(ErrorKind::Auth, format!("environment variable {var} ({key}) is not set")));
+                    return Err(Error::new(
+                        ErrorKind::Auth,
+                        format!("environment variable {var} ({key}) is not set"),
+                    ));
                 }
                 _ => {}
             }

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use ocisync_backend::{
-    ConfigValues, CredentialProvider, CredentialSpec, CredentialType, Credentials, OptionError, Result, Secret,
+    ConfigValues, CredentialProvider, CredentialSpec, CredentialType, Credentials, OptionError,
+    Result, Secret,
 };
 
 ocisync_backend::declare_options! {
@@ -34,7 +35,11 @@ impl CredentialType for StaticType {
         &SPEC
     }
 
-    fn build(&self, _name: &str, values: &ConfigValues) -> std::result::Result<Arc<dyn CredentialProvider>, OptionError> {
+    fn build(
+        &self,
+        _name: &str,
+        values: &ConfigValues,
+    ) -> std::result::Result<Arc<dyn CredentialProvider>, OptionError> {
         Ok(Arc::new(StaticOptions::from_values(values)?))
     }
 }
@@ -43,8 +48,10 @@ impl CredentialType for StaticType {
 impl CredentialProvider for StaticOptions {
     async fn fetch(&self) -> Result<Credentials> {
         let mut c = Credentials::default();
-        c.values.insert("access_key_id".into(), self.access_key_id.clone());
-        c.values.insert("secret_access_key".into(), self.secret_access_key.clone());
+        c.values
+            .insert("access_key_id".into(), self.access_key_id.clone());
+        c.values
+            .insert("secret_access_key".into(), self.secret_access_key.clone());
         if let Some(t) = &self.session_token {
             c.values.insert("session_token".into(), t.clone());
         }

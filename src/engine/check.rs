@@ -37,9 +37,17 @@ impl CheckReport {
     }
 }
 
-async fn listing(r: &Remote, filter: &Filter, stats: &Stats) -> Result<HashMap<Box<str>, ObjectInfo>, Stop> {
+async fn listing(
+    r: &Remote,
+    filter: &Filter,
+    stats: &Stats,
+) -> Result<HashMap<Box<str>, ObjectInfo>, Stop> {
     let mut list = r.list(true).await.map_err(|e| {
-        if e.kind == ErrorKind::DirNotFound { Stop::DirNotFound(e) } else { Stop::Failed(e) }
+        if e.kind == ErrorKind::DirNotFound {
+            Stop::DirNotFound(e)
+        } else {
+            Stop::Failed(e)
+        }
     })?;
     let mut out = HashMap::new();
     while let Some(item) = list.next().await {
@@ -52,9 +60,18 @@ async fn listing(r: &Remote, filter: &Filter, stats: &Stats) -> Result<HashMap<B
     Ok(out)
 }
 
-pub async fn run(src: &Remote, dst: &Remote, o: &CheckOptions, stats: &Stats) -> Result<CheckReport, Stop> {
-    let (s, mut d) = tokio::try_join!(listing(src, &o.filter, stats), listing(dst, &o.filter, stats))?;
-    let (differences, matching, no_hash) = (AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0));
+pub async fn run(
+    src: &Remote,
+    dst: &Remote,
+    o: &CheckOptions,
+    stats: &Stats,
+) -> Result<CheckReport, Stop> {
+    let (s, mut d) = tokio::try_join!(
+        listing(src, &o.filter, stats),
+        listing(dst, &o.filter, stats)
+    )?;
+    let (differences, matching, no_hash) =
+        (AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0));
     let mut missing_on_dst = 0;
     let mut pairs = Vec::new();
     let mut src_sorted: Vec<ObjectInfo> = s.into_values().collect();
@@ -79,13 +96,18 @@ pub async fn run(src: &Remote, dst: &Remote, o: &CheckOptions, stats: &Stats) ->
     }
     stats.checks_total.store(pairs.len() as u64, Relaxed);
     let opts = CompareOptions {
-        mode: if o.size_only { Compare::SizeOnly } else { Compare::Checksum },
+        mode: if o.size_only {
+            Compare::SizeOnly
+        } else {
+            Compare::Checksum
+        },
         ..Default::default()
     };
     let slots = Semaphore::new(o.checkers.max(1));
     futures::stream::iter(pairs)
         .for_each_concurrent(o.checkers.max(1), |(a, b)| {
-            let (opts, slots, differences, matching, no_hash) = (&opts, &slots, &differences, &matching, &no_hash);
+            let (opts, slots, differences, matching, no_hash) =
+                (&opts, &slots, &differences, &matching, &no_hash);
             async move {
                 let _slot = slots.acquire().await;
                 let path = a.path.clone();

@@ -96,9 +96,11 @@ pub fn decide(src: &ObjectInfo, dst: &ObjectInfo, opts: &CompareOptions) -> Verd
             return Verdict::Need(Need::DstModtime);
         }
         if let (Some(s), Some(d)) = (src.mtime, dst.mtime)
-            && d > s && !within(s, d, opts.window) {
-                return Verdict::DstNewer;
-            }
+            && d > s
+            && !within(s, d, opts.window)
+        {
+            return Verdict::DstNewer;
+        }
     }
     if src.size != dst.size {
         return Verdict::Differ("sizes differ");
@@ -114,7 +116,9 @@ pub fn decide(src: &ObjectInfo, dst: &ObjectInfo, opts: &CompareOptions) -> Verd
                 return Verdict::Need(Need::DstModtime);
             }
             match (src.mtime, dst.mtime) {
-                (Some(s), Some(d)) if within(s, d, opts.window) => Verdict::Same("size and modification time match"),
+                (Some(s), Some(d)) if within(s, d, opts.window) => {
+                    Verdict::Same("size and modification time match")
+                }
                 (Some(_), Some(_)) => match compare_md5(src, dst) {
                     Some(Verdict::Same(_)) => Verdict::UpdateModtime,
                     Some(Verdict::Differ(_)) => Verdict::Differ("modification time and md5 differ"),
@@ -141,26 +145,62 @@ mod tests {
     }
 
     fn opts(mode: Compare) -> CompareOptions {
-        CompareOptions { mode, window: Duration::from_nanos(1), ..Default::default() }
+        CompareOptions {
+            mode,
+            window: Duration::from_nanos(1),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn size_decides_first() {
         for mode in [Compare::ModTime, Compare::Checksum, Compare::SizeOnly] {
-            assert_eq!(decide(&obj(1, 10, Some(b"x")), &obj(2, 10, Some(b"x")), &opts(mode)), Verdict::Differ("sizes differ"));
+            assert_eq!(
+                decide(
+                    &obj(1, 10, Some(b"x")),
+                    &obj(2, 10, Some(b"x")),
+                    &opts(mode)
+                ),
+                Verdict::Differ("sizes differ")
+            );
         }
-        assert!(matches!(decide(&obj(1, 10, None), &obj(1, 99, None), &opts(Compare::SizeOnly)), Verdict::Same(_)));
+        assert!(matches!(
+            decide(
+                &obj(1, 10, None),
+                &obj(1, 99, None),
+                &opts(Compare::SizeOnly)
+            ),
+            Verdict::Same(_)
+        ));
     }
 
     #[test]
     fn modtime_mode() {
         let o = opts(Compare::ModTime);
-        assert!(matches!(decide(&obj(1, 10, None), &obj(1, 10, None), &o), Verdict::Same(_)));
-        assert_eq!(decide(&obj(1, 10, None), &obj(1, 11, None), &o), Verdict::Differ("modification times differ"));
-        assert_eq!(decide(&obj(1, 10, Some(b"x")), &obj(1, 11, Some(b"x")), &o), Verdict::UpdateModtime);
-        assert_eq!(decide(&obj(1, 10, Some(b"x")), &obj(1, 11, Some(b"y")), &o), Verdict::Differ("modification time and md5 differ"));
-        let wide = CompareOptions { window: Duration::from_secs(2), ..o.clone() };
-        assert!(matches!(decide(&obj(1, 10, None), &obj(1, 11, None), &wide), Verdict::Same(_)));
+        assert!(matches!(
+            decide(&obj(1, 10, None), &obj(1, 10, None), &o),
+            Verdict::Same(_)
+        ));
+        assert_eq!(
+            decide(&obj(1, 10, None), &obj(1, 11, None), &o),
+            Verdict::Differ("modification times differ")
+        );
+        assert_eq!(
+            decide(&obj(1, 10, Some(b"x")), &obj(1, 11, Some(b"x")), &o),
+            Verdict::UpdateModtime
+        );
+        assert_eq!(
+            decide(&obj(1, 10, Some(b"x")), &obj(1, 11, Some(b"y")), &o),
+            Verdict::Differ("modification time and md5 differ")
+        );
+        let wide = CompareOptions {
+            window: Duration::from_secs(2),
+            ..o.clone()
+        };
+        assert!(matches!(
+            decide(&obj(1, 10, None), &obj(1, 11, None), &wide),
+            Verdict::Same(_)
+        ));
     }
 
     #[test]
@@ -168,32 +208,68 @@ mod tests {
         let o = opts(Compare::ModTime);
         let mut dst = obj(1, 11, None);
         dst.mtime_exact = false;
-        assert_eq!(decide(&obj(1, 10, None), &dst, &o), Verdict::Need(Need::DstModtime));
-        let server = CompareOptions { use_server_modtime: true, ..o };
-        assert_eq!(decide(&obj(1, 10, None), &dst, &server), Verdict::Differ("modification times differ"));
+        assert_eq!(
+            decide(&obj(1, 10, None), &dst, &o),
+            Verdict::Need(Need::DstModtime)
+        );
+        let server = CompareOptions {
+            use_server_modtime: true,
+            ..o
+        };
+        assert_eq!(
+            decide(&obj(1, 10, None), &dst, &server),
+            Verdict::Differ("modification times differ")
+        );
     }
 
     #[test]
     fn checksum_mode() {
         let o = opts(Compare::Checksum);
-        assert!(matches!(decide(&obj(1, 10, Some(b"x")), &obj(1, 99, Some(b"x")), &o), Verdict::Same(_)));
-        assert_eq!(decide(&obj(1, 10, Some(b"x")), &obj(1, 10, Some(b"y")), &o), Verdict::Differ("md5 differs"));
+        assert!(matches!(
+            decide(&obj(1, 10, Some(b"x")), &obj(1, 99, Some(b"x")), &o),
+            Verdict::Same(_)
+        ));
+        assert_eq!(
+            decide(&obj(1, 10, Some(b"x")), &obj(1, 10, Some(b"y")), &o),
+            Verdict::Differ("md5 differs")
+        );
         // No hash on one side and none to be had: equal by size, as rclone.
-        assert_eq!(decide(&obj(1, 10, Some(b"x")), &obj(1, 10, None), &o), Verdict::SameBySizeNoHash);
+        assert_eq!(
+            decide(&obj(1, 10, Some(b"x")), &obj(1, 10, None), &o),
+            Verdict::SameBySizeNoHash
+        );
         let mut dst = obj(1, 10, None);
         dst.md5_obtainable = true;
-        assert_eq!(decide(&obj(1, 10, Some(b"x")), &dst, &o), Verdict::Need(Need::DstMd5));
+        assert_eq!(
+            decide(&obj(1, 10, Some(b"x")), &dst, &o),
+            Verdict::Need(Need::DstMd5)
+        );
         let mut src = obj(1, 10, None);
         src.md5_obtainable = true;
-        assert_eq!(decide(&src, &obj(1, 10, Some(b"x")), &o), Verdict::Need(Need::SrcMd5));
+        assert_eq!(
+            decide(&src, &obj(1, 10, Some(b"x")), &o),
+            Verdict::Need(Need::SrcMd5)
+        );
         // Reading the source is pointless when the destination can have no hash.
-        assert_eq!(decide(&src, &obj(1, 10, None), &o), Verdict::SameBySizeNoHash);
+        assert_eq!(
+            decide(&src, &obj(1, 10, None), &o),
+            Verdict::SameBySizeNoHash
+        );
     }
 
     #[test]
     fn update_skips_newer_destination() {
-        let o = CompareOptions { update: true, ..opts(Compare::ModTime) };
-        assert_eq!(decide(&obj(1, 10, None), &obj(2, 20, None), &o), Verdict::DstNewer);
-        assert_eq!(decide(&obj(1, 30, None), &obj(2, 20, None), &o), Verdict::Differ("sizes differ"));
+        let o = CompareOptions {
+            update: true,
+            ..opts(Compare::ModTime)
+        };
+        assert_eq!(
+            decide(&obj(1, 10, None), &obj(2, 20, None), &o),
+            Verdict::DstNewer
+        );
+        assert_eq!(
+            decide(&obj(1, 30, None), &obj(2, 20, None), &o),
+            Verdict::Differ("sizes differ")
+        );
     }
 }

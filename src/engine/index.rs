@@ -96,7 +96,10 @@ impl Index {
 
     /// The entry for `path`, marked as matched so it is not left over for deletion.
     pub fn take(&mut self, path: &str) -> Option<ObjectInfo> {
-        let i = self.entries.binary_search_by(|e| self.name(e).cmp(path)).ok()?;
+        let i = self
+            .entries
+            .binary_search_by(|e| self.name(e).cmp(path))
+            .ok()?;
         if self.entries[i].flags & MATCHED != 0 {
             return None;
         }
@@ -106,7 +109,10 @@ impl Index {
 
     /// Entries never taken: on the destination only.
     pub fn unmatched(&self) -> impl Iterator<Item = ObjectInfo> + '_ {
-        self.entries.iter().filter(|e| e.flags & MATCHED == 0).map(|e| self.info(e))
+        self.entries
+            .iter()
+            .filter(|e| e.flags & MATCHED == 0)
+            .map(|e| self.info(e))
     }
 }
 

@@ -75,7 +75,10 @@ impl Stats {
     }
 
     pub fn last_error(&self) -> Option<String> {
-        self.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub fn is_fatal(&self) -> bool {
@@ -95,7 +98,11 @@ impl Stats {
         let elapsed = self.elapsed().as_secs_f64();
         let bytes = Self::get(&self.bytes);
         let total = Self::get(&self.bytes_total).max(bytes);
-        let rate = if elapsed > 0.0 { bytes as f64 / elapsed } else { 0.0 };
+        let rate = if elapsed > 0.0 {
+            bytes as f64 / elapsed
+        } else {
+            0.0
+        };
         let mut out = String::new();
         let pct = |a: u64, b: u64| (a * 100).checked_div(b).map_or(100, |p| p.min(100));
         let _ = writeln!(
@@ -118,7 +125,11 @@ impl Stats {
             };
             let _ = writeln!(out, "Errors:        {errors:>10} ({why})");
         }
-        let (checks, checks_total, listed) = (Self::get(&self.checks), Self::get(&self.checks_total), Self::get(&self.listed));
+        let (checks, checks_total, listed) = (
+            Self::get(&self.checks),
+            Self::get(&self.checks_total),
+            Self::get(&self.listed),
+        );
         if checks_total > 0 || listed > 0 {
             let _ = writeln!(
                 out,
@@ -137,7 +148,12 @@ impl Stats {
         }
         let (t, tt) = (Self::get(&self.transfers), Self::get(&self.transfers_total));
         if tt > 0 || t > 0 {
-            let _ = writeln!(out, "Transferred:   {t:>10} / {}, {}%", tt.max(t), pct(t, tt.max(t)));
+            let _ = writeln!(
+                out,
+                "Transferred:   {t:>10} / {}, {}%",
+                tt.max(t),
+                pct(t, tt.max(t))
+            );
         }
         let _ = write!(out, "Elapsed time:  {:>10.1}s", elapsed);
         out
@@ -148,7 +164,11 @@ impl Stats {
         let elapsed = self.elapsed().as_secs_f64();
         let bytes = Self::get(&self.bytes);
         let total = Self::get(&self.bytes_total).max(bytes);
-        let rate = if elapsed > 0.0 { bytes as f64 / elapsed } else { 0.0 };
+        let rate = if elapsed > 0.0 {
+            bytes as f64 / elapsed
+        } else {
+            0.0
+        };
         format!(
             "Transferred: {} / {}, {}/s, ETA {} | files {} / {} | checks {} | errors {} | {:.0}s",
             human_bytes(bytes),
@@ -191,7 +211,11 @@ pub fn human_bytes(n: u64) -> String {
         v /= 1024.0;
         i += 1;
     }
-    if v.fract() == 0.0 { format!("{v:.0} {}", UNITS[i]) } else { format!("{v:.3} {}", UNITS[i]) }
+    if v.fract() == 0.0 {
+        format!("{v:.0} {}", UNITS[i])
+    } else {
+        format!("{v:.3} {}", UNITS[i])
+    }
 }
 
 #[cfg(test)]
@@ -212,12 +236,24 @@ mod tests {
         s.deleted_bytes.store(4, Relaxed);
         let text = s.summary();
         assert!(text.contains("1014 B / 1014 B, 100%"), "{text}");
-        assert!(text.contains("Checks:                 1 / 1, 100%, Listed 5"), "{text}");
-        assert!(text.contains("Deleted:                1 (files), 0 (dirs), 4 B (freed)"), "{text}");
-        assert!(text.contains("Transferred:            3 / 3, 100%"), "{text}");
+        assert!(
+            text.contains("Checks:                 1 / 1, 100%, Listed 5"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Deleted:                1 (files), 0 (dirs), 4 B (freed)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Transferred:            3 / 3, 100%"),
+            "{text}"
+        );
         assert!(!text.contains("Errors"));
         s.error("boom".into(), true);
-        assert!(s.summary().contains("Errors:                 1 (retrying may help)"));
+        assert!(
+            s.summary()
+                .contains("Errors:                 1 (retrying may help)")
+        );
     }
 
     #[test]

@@ -61,7 +61,12 @@ pub enum Stop {
 /// Source objects waiting for the destination listing to finish.
 const SOURCE_BUFFER: usize = 4096;
 
-pub async fn run(src: &Remote, dst: &Remote, o: &RunOptions, stats: &Stats) -> std::result::Result<(), Stop> {
+pub async fn run(
+    src: &Remote,
+    dst: &Remote,
+    o: &RunOptions,
+    stats: &Stats,
+) -> std::result::Result<(), Stop> {
     // Start listing the source now, in its own task; it fills a bounded queue.
     let mut src_list = src.list(true).await.map_err(stop_for_listing)?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<ObjectInfo>>(SOURCE_BUFFER);
@@ -73,7 +78,9 @@ pub async fn run(src: &Remote, dst: &Remote, o: &RunOptions, stats: &Stats) -> s
         }
     });
 
-    let mut dst_objects = list_destination(dst, stats).await.inspect_err(|_| lister.abort())?;
+    let mut dst_objects = list_destination(dst, stats)
+        .await
+        .inspect_err(|_| lister.abort())?;
     let dst_listed = dst_objects.len();
 
     let check_slots = Semaphore::new(o.checkers.max(1));
@@ -169,7 +176,9 @@ pub async fn run(src: &Remote, dst: &Remote, o: &RunOptions, stats: &Stats) -> s
     remove_partial_dir(dst).await;
 
     if limit_hit.load(Relaxed) {
-        return Err(Stop::TransferLimit("max transfer limit reached as set by --max-transfer".into()));
+        return Err(Stop::TransferLimit(
+            "max transfer limit reached as set by --max-transfer".into(),
+        ));
     }
     if o.mode == Mode::Copy {
         return Ok(());
@@ -178,7 +187,10 @@ pub async fn run(src: &Remote, dst: &Remote, o: &RunOptions, stats: &Stats) -> s
     // Deletions: only after every transfer, and never after an error.
     let errors = stats.errors.load(Relaxed);
     if errors > 0 || source_failed.load(Relaxed) {
-        tracing::error!("{}: not deleting files as there were IO errors", dst.display());
+        tracing::error!(
+            "{}: not deleting files as there were IO errors",
+            dst.display()
+        );
         return Ok(());
     }
     let extraneous: Vec<ObjectInfo> = dst_objects
@@ -200,15 +212,16 @@ pub async fn run(src: &Remote, dst: &Remote, o: &RunOptions, stats: &Stats) -> s
         return Err(Stop::Fatal(msg));
     }
     if let Some(max) = o.max_delete
-        && extraneous.len() as u64 > max {
-            let msg = format!(
-                "{}: {} objects to delete exceeds --max-delete {max}; deleted nothing",
-                dst.display(),
-                extraneous.len()
-            );
-            tracing::error!("{msg}");
-            return Err(Stop::Fatal(msg));
-        }
+        && extraneous.len() as u64 > max
+    {
+        let msg = format!(
+            "{}: {} objects to delete exceeds --max-delete {max}; deleted nothing",
+            dst.display(),
+            extraneous.len()
+        );
+        tracing::error!("{msg}");
+        return Err(Stop::Fatal(msg));
+    }
     delete_all(dst, extraneous, o, stats).await;
     Ok(())
 }
@@ -216,13 +229,18 @@ pub async fn run(src: &Remote, dst: &Remote, o: &RunOptions, stats: &Stats) -> s
 /// The backend's own scratch directory (local partial files) goes once empty.
 async fn remove_partial_dir(dst: &Remote) {
     if let Some(p) = dst.features.skip_prefix
-        && let Err(e) = dst.op.delete(&format!("{p}/")).await {
-            tracing::debug!("{}: {p}/ not removed: {e}", dst.display());
-        }
+        && let Err(e) = dst.op.delete(&format!("{p}/")).await
+    {
+        tracing::debug!("{}: {p}/ not removed: {e}", dst.display());
+    }
 }
 
 fn stop_for_listing(e: Error) -> Stop {
-    if e.kind == ErrorKind::DirNotFound { Stop::DirNotFound(e) } else { Stop::Failed(e) }
+    if e.kind == ErrorKind::DirNotFound {
+        Stop::DirNotFound(e)
+    } else {
+        Stop::Failed(e)
+    }
 }
 
 /// The destination's objects by path. A missing local directory is empty (it will be
@@ -231,7 +249,9 @@ async fn list_destination(dst: &Remote, stats: &Stats) -> std::result::Result<In
     let mut index = Index::default();
     let mut list = match dst.list(true).await {
         Ok(l) => l,
-        Err(e) if e.kind == ErrorKind::DirNotFound && dst.features.check_root_exists => return Ok(index),
+        Err(e) if e.kind == ErrorKind::DirNotFound && dst.features.check_root_exists => {
+            return Ok(index);
+        }
         Err(e) => return Err(stop_for_listing(e)),
     };
     while let Some(item) = list.next().await {
@@ -269,8 +289,14 @@ async fn compare(
     opts: &CompareOptions,
     stats: &Stats,
 ) -> Result<(ObjectInfo, Verdict)> {
-    let window = opts.window.max(src.features.modtime_precision).max(dst.features.modtime_precision);
-    let opts = CompareOptions { window, ..opts.clone() };
+    let window = opts
+        .window
+        .max(src.features.modtime_precision)
+        .max(dst.features.modtime_precision);
+    let opts = CompareOptions {
+        window,
+        ..opts.clone()
+    };
     loop {
         match decide(&s, &d, &opts) {
             Verdict::Need(need) => match need {
@@ -323,17 +349,25 @@ async fn copy_action(
     limit_hit: &AtomicBool,
 ) {
     if let Some(max) = o.max_transfer
-        && scheduled.fetch_add(obj.size, Relaxed) + obj.size > max {
-            if !limit_hit.swap(true, Relaxed) {
-                tracing::error!("{}: max transfer limit reached as set by --max-transfer", obj.path);
-                stats.fatal("max transfer limit reached as set by --max-transfer".into());
-            }
-            return;
+        && scheduled.fetch_add(obj.size, Relaxed) + obj.size > max
+    {
+        if !limit_hit.swap(true, Relaxed) {
+            tracing::error!(
+                "{}: max transfer limit reached as set by --max-transfer",
+                obj.path
+            );
+            stats.fatal("max transfer limit reached as set by --max-transfer".into());
         }
+        return;
+    }
     stats.transfers_total.fetch_add(1, Relaxed);
     stats.bytes_total.fetch_add(obj.size, Relaxed);
     if o.dry_run {
-        tracing::warn!("{}: Skipped copy as --dry-run is set (size {})", obj.path, human_bytes(obj.size));
+        tracing::warn!(
+            "{}: Skipped copy as --dry-run is set (size {})",
+            obj.path,
+            human_bytes(obj.size)
+        );
         stats.transfers.fetch_add(1, Relaxed);
         stats.bytes.fetch_add(obj.size, Relaxed);
         return;
@@ -342,12 +376,19 @@ async fn copy_action(
     match transfer::copy(src, dst, &obj, stats).await {
         Ok(()) => {
             stats.transfers.fetch_add(1, Relaxed);
-            let what = if replacing { "Copied (replaced existing)" } else { "Copied (new)" };
+            let what = if replacing {
+                "Copied (replaced existing)"
+            } else {
+                "Copied (new)"
+            };
             tracing::info!("{}: {what}", obj.path);
         }
         Err(e) => {
             tracing::error!("{}: Failed to copy: {e}", obj.path);
-            stats.error(e.to_string(), matches!(e.kind, ErrorKind::Temporary | ErrorKind::Corrupted));
+            stats.error(
+                e.to_string(),
+                matches!(e.kind, ErrorKind::Temporary | ErrorKind::Corrupted),
+            );
         }
     }
 }
@@ -355,7 +396,10 @@ async fn copy_action(
 async fn set_modtime(dst: &Remote, obj: &ObjectInfo, o: &RunOptions, stats: &Stats) {
     let Some(t) = obj.mtime else { return };
     if o.dry_run {
-        tracing::warn!("{}: Skipped set modification time as --dry-run is set", obj.path);
+        tracing::warn!(
+            "{}: Skipped set modification time as --dry-run is set",
+            obj.path
+        );
         return;
     }
     match dst.set_modtime(&obj.path, t).await {
@@ -374,7 +418,11 @@ async fn delete_all(dst: &Remote, objects: Vec<ObjectInfo>, o: &RunOptions, stat
     futures::stream::iter(objects)
         .for_each_concurrent(o.checkers.max(1), |obj| async move {
             if o.dry_run {
-                tracing::warn!("{}: Skipped delete as --dry-run is set (size {})", obj.path, human_bytes(obj.size));
+                tracing::warn!(
+                    "{}: Skipped delete as --dry-run is set (size {})",
+                    obj.path,
+                    human_bytes(obj.size)
+                );
                 stats.deletes.fetch_add(1, Relaxed);
                 stats.deleted_bytes.fetch_add(obj.size, Relaxed);
                 return;

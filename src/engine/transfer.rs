@@ -37,11 +37,15 @@ pub async fn copy(src: &Remote, dst: &Remote, obj: &ObjectInfo, stats: &Stats) -
                 stats.bytes.fetch_sub(moved.load(Relaxed), Relaxed);
                 // Faults in the middle of a stream (cut bodies, bad checksums) get another try
                 // here; requests the retry layer already retried to exhaustion do not.
-                let retry = e.kind == ErrorKind::Corrupted || (e.kind == ErrorKind::Temporary && !e.retries_exhausted);
+                let retry = e.kind == ErrorKind::Corrupted
+                    || (e.kind == ErrorKind::Temporary && !e.retries_exhausted);
                 if !retry || attempt >= ATTEMPTS {
                     return Err(e);
                 }
-                tracing::debug!("{}: attempt {attempt}/{ATTEMPTS} failed, retrying: {e}", obj.path);
+                tracing::debug!(
+                    "{}: attempt {attempt}/{ATTEMPTS} failed, retrying: {e}",
+                    obj.path
+                );
                 tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt))).await;
                 attempt += 1;
             }
@@ -49,7 +53,13 @@ pub async fn copy(src: &Remote, dst: &Remote, obj: &ObjectInfo, stats: &Stats) -
     }
 }
 
-async fn copy_once(src: &Remote, dst: &Remote, obj: &ObjectInfo, stats: &Stats, moved: &AtomicU64) -> Result<()> {
+async fn copy_once(
+    src: &Remote,
+    dst: &Remote,
+    obj: &ObjectInfo,
+    stats: &Stats,
+    moved: &AtomicU64,
+) -> Result<()> {
     let path: &str = &obj.path;
     let src_err = |e: opendal::Error, op| src.error(e, op, path);
     let dst_err = |e: opendal::Error, op| dst.error(e, op, path);
@@ -58,7 +68,8 @@ async fn copy_once(src: &Remote, dst: &Remote, obj: &ObjectInfo, stats: &Stats, 
     // rclone stores the MD5 of multipart uploads in metadata; for a local source that means
     // reading the file before sending it, as rclone does.
     let mut precomputed = None;
-    if multipart && obj.md5.is_none() && src.features.md5_by_reading && dst.features.md5_in_metadata {
+    if multipart && obj.md5.is_none() && src.features.md5_by_reading && dst.features.md5_in_metadata
+    {
         precomputed = Some(src.read_md5(path).await?);
     }
 
@@ -68,20 +79,42 @@ async fn copy_once(src: &Remote, dst: &Remote, obj: &ObjectInfo, stats: &Stats, 
         .content_length_hint(obj.size)
         .await
         .map_err(|e| src_err(e, "read"))?;
-    let mut stream = reader.into_stream(..).await.map_err(|e| src_err(e, "read"))?;
+    let mut stream = reader
+        .into_stream(..)
+        .await
+        .map_err(|e| src_err(e, "read"))?;
     // The GET's own headers: user metadata (mtime, md5chksum) without a HEAD.
     let meta = stream.metadata().await.ok();
     let user = meta.as_ref().and_then(|m| m.user_metadata());
-    let meta_mtime = user.as_ref().and_then(|u| u.get(META_MTIME)).and_then(parse_mtime);
-    let mtime: Option<Timestamp> = meta_mtime.or(if obj.mtime_exact { obj.mtime } else { None }).or_else(|| {
-        meta.as_ref().and_then(|m| m.last_modified()).map(to_jiff).or(obj.mtime)
-    });
+    let meta_mtime = user
+        .as_ref()
+        .and_then(|u| u.get(META_MTIME))
+        .and_then(parse_mtime);
+    let mtime: Option<Timestamp> = meta_mtime
+        .or(if obj.mtime_exact { obj.mtime } else { None })
+        .or_else(|| {
+            meta.as_ref()
+                .and_then(|m| m.last_modified())
+                .map(to_jiff)
+                .or(obj.mtime)
+        });
     let expected = obj
         .md5
         .or(precomputed)
-        .or_else(|| meta.as_ref().and_then(|m| m.content_md5()).and_then(Md5::parse))
-        .or_else(|| user.as_ref().and_then(|u| u.get(META_MD5)).and_then(Md5::from_base64));
-    let content_type = obj.content_type.as_deref().or(meta.as_ref().and_then(|m| m.content_type()));
+        .or_else(|| {
+            meta.as_ref()
+                .and_then(|m| m.content_md5())
+                .and_then(Md5::parse)
+        })
+        .or_else(|| {
+            user.as_ref()
+                .and_then(|u| u.get(META_MD5))
+                .and_then(Md5::from_base64)
+        });
+    let content_type = obj
+        .content_type
+        .as_deref()
+        .or(meta.as_ref().and_then(|m| m.content_type()));
 
     let mut w = dst.op.writer_with(path);
     if let Some(chunk) = dst.features.write_chunk {
@@ -121,39 +154,58 @@ async fn copy_once(src: &Remote, dst: &Remote, obj: &ObjectInfo, stats: &Stats, 
         return abort(&mut writer, e).await;
     }
     if total != obj.size {
-        let e = Error::new(ErrorKind::Temporary, format!("read {total} bytes, expected {} (object changed or body cut short)", obj.size))
-            .with_remote(src.name.clone())
-            .with_operation("read")
-            .with_path(path);
+        let e = Error::new(
+            ErrorKind::Temporary,
+            format!(
+                "read {total} bytes, expected {} (object changed or body cut short)",
+                obj.size
+            ),
+        )
+        .with_remote(src.name.clone())
+        .with_operation("read")
+        .with_path(path);
         return abort(&mut writer, e).await;
     }
     let sent = Md5(whole.finalize().into());
     if let Some(exp) = expected
-        && exp != sent {
-            let e = Error::new(ErrorKind::Corrupted, format!("MD5 of the data read is {sent}, the source says {exp}"))
-                .with_remote(src.name.clone())
-                .with_operation("read")
-                .with_path(path);
-            return abort(&mut writer, e).await;
-        }
+        && exp != sent
+    {
+        let e = Error::new(
+            ErrorKind::Corrupted,
+            format!("MD5 of the data read is {sent}, the source says {exp}"),
+        )
+        .with_remote(src.name.clone())
+        .with_operation("read")
+        .with_path(path);
+        return abort(&mut writer, e).await;
+    }
     let written = writer.close().await.map_err(|e| dst_err(e, "write"))?;
 
     if dst.features.etag_is_md5_for_single_part
-        && let Some(etag) = written.etag() {
-            let etag = etag.trim_matches('"');
-            let expected_etag = if etag.contains('-') { parts.multipart_etag() } else { Some(sent.to_hex()) };
-            if let Some(expected_etag) = expected_etag.filter(|e| !etag.eq_ignore_ascii_case(e)) {
-                let _ = dst.op.delete(path).await;
-                return Err(Error::new(
+        && let Some(etag) = written.etag()
+    {
+        let etag = etag.trim_matches('"');
+        let expected_etag = if etag.contains('-') {
+            parts.multipart_etag()
+        } else {
+            Some(sent.to_hex())
+        };
+        if let Some(expected_etag) = expected_etag.filter(|e| !etag.eq_ignore_ascii_case(e)) {
+            let _ = dst.op.delete(path).await;
+            return Err(Error::new(
                     ErrorKind::Corrupted,
                     format!("the server's ETag {etag} does not match the data sent ({expected_etag}); upload removed"),
                 )
                 .with_remote(dst.name.clone())
                 .with_operation("write")
                 .with_path(path));
-            }
         }
-    if let (SetModtime::Yes, false, Some(t)) = (dst.features.set_modtime, dst.features.writes_metadata, mtime) {
+    }
+    if let (SetModtime::Yes, false, Some(t)) = (
+        dst.features.set_modtime,
+        dst.features.writes_metadata,
+        mtime,
+    ) {
         dst.set_modtime(path, t).await?;
     }
     Ok(())
@@ -179,7 +231,13 @@ struct PartHasher {
 
 impl PartHasher {
     fn new(chunk: Option<usize>) -> Self {
-        PartHasher { chunk, filled: 0, current: md5::Md5::new(), done: Vec::new(), count: 0 }
+        PartHasher {
+            chunk,
+            filled: 0,
+            current: md5::Md5::new(),
+            done: Vec::new(),
+            count: 0,
+        }
     }
 
     fn update(&mut self, mut data: &[u8]) {
@@ -223,7 +281,14 @@ mod tests {
         p.update(&data[..3]);
         p.update(&data[3..]);
         let parts: Vec<u8> = data.chunks(10).flat_map(|c| Md5::of(c).0).collect();
-        assert_eq!(p.multipart_etag(), Some(format!("{}-3", Md5::of(&parts).to_hex())));
-        assert_eq!(PartHasher::new(None).multipart_etag(), None, "nothing hashed, nothing to check");
+        assert_eq!(
+            p.multipart_etag(),
+            Some(format!("{}-3", Md5::of(&parts).to_hex()))
+        );
+        assert_eq!(
+            PartHasher::new(None).multipart_etag(),
+            None,
+            "nothing hashed, nothing to check"
+        );
     }
 }

@@ -15,11 +15,36 @@ fn validate_names_file_line_remote_and_key() {
     assert_code(&out, 1);
     let err = stderr(&out);
     let file = cfg.display().to_string();
-    assert!(err.contains(&format!("{file}:3: [remotes.aws_s3] unknown key \"regoin\" (did you mean \"region\"?)")), "{err}");
-    assert!(err.contains(&format!("{file}:4: [remotes.aws_s3] key \"upload_concurrency\": expected int, found \"many\"")), "{err}");
-    assert!(err.contains(&format!("{file}:7: [remotes.odd] unknown backend type \"ftp\"")), "{err}");
-    assert!(err.contains(&format!("{file}:9: [remotes.scratch] missing required key \"service\"")), "{err}");
-    assert!(err.contains(&format!("{file}:14: [remotes.keyed] no [credentials.nope] section")), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{file}:3: [remotes.aws_s3] unknown key \"regoin\" (did you mean \"region\"?)"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "{file}:4: [remotes.aws_s3] key \"upload_concurrency\": expected int, found \"many\""
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "{file}:7: [remotes.odd] unknown backend type \"ftp\""
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "{file}:9: [remotes.scratch] missing required key \"service\""
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "{file}:14: [remotes.keyed] no [credentials.nope] section"
+        )),
+        "{err}"
+    );
 }
 
 #[test]
@@ -28,7 +53,11 @@ fn syntax_errors_have_lines_and_exit_1() {
     let cfg = config(&dir, "[remotes.a]\ntype = \"s3\"\nregion = \n");
     let out = run(&cfg, &["config", "validate"]);
     assert_code(&out, 1);
-    assert!(stderr(&out).contains(&format!("{}, line 3", cfg.display())), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("{}, line 3", cfg.display())),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -45,10 +74,19 @@ fn rclone_conf_is_read_unchanged_and_secrets_are_redacted() {
     let out = run(&path, &["config", "show"]);
     assert_code(&out, 0);
     let shown = stdout(&out);
-    assert!(shown.contains("[remotes.aws]") && shown.contains("region = \"us-east-2\""), "{shown}");
-    assert!(shown.contains("secret_access_key = \"<redacted>\""), "{shown}");
+    assert!(
+        shown.contains("[remotes.aws]") && shown.contains("region = \"us-east-2\""),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("secret_access_key = \"<redacted>\""),
+        "{shown}"
+    );
     let all = format!("{shown}{}", stderr(&out));
-    assert!(!all.contains("s3cr3t") && !all.contains("AKIAVERYSECRET1"), "{all}");
+    assert!(
+        !all.contains("s3cr3t") && !all.contains("AKIAVERYSECRET1"),
+        "{all}"
+    );
     let out = run(&path, &["listremotes", "--long"]);
     assert_eq!(stdout(&out).trim(), "aws: s3");
 }
@@ -56,13 +94,19 @@ fn rclone_conf_is_read_unchanged_and_secrets_are_redacted() {
 #[test]
 fn readable_config_with_secrets_gets_a_warning() {
     let dir = TempDir::new("cfg");
-    let cfg = config(&dir, "[credentials.k]\ntype = \"static\"\naccess_key_id = \"AK\"\nsecret_access_key = \"SK-not-shown\"\n");
+    let cfg = config(
+        &dir,
+        "[credentials.k]\ntype = \"static\"\naccess_key_id = \"AK\"\nsecret_access_key = \"SK-not-shown\"\n",
+    );
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o644)).unwrap();
     let out = run(&cfg, &["config", "validate"]);
     assert_code(&out, 0);
     let err = stderr(&out);
-    assert!(err.contains("holds secrets and is readable by group/others (mode 0644)"), "{err}");
+    assert!(
+        err.contains("holds secrets and is readable by group/others (mode 0644)"),
+        "{err}"
+    );
     assert!(!err.contains("SK-not-shown"));
     std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o600)).unwrap();
     assert!(!stderr(&run(&cfg, &["config", "validate"])).contains("readable"));
@@ -72,12 +116,24 @@ fn readable_config_with_secrets_gets_a_warning() {
 fn config_lookup_uses_env_then_home() {
     let dir = TempDir::new("cfg");
     let cfg = config(&dir, "[remotes.from_env]\ntype = \"local\"\n");
-    let out = ocisync().env("OCISYNC_CONFIG", &cfg).args(["listremotes"]).output().unwrap();
+    let out = ocisync()
+        .env("OCISYNC_CONFIG", &cfg)
+        .args(["listremotes"])
+        .output()
+        .unwrap();
     assert_eq!(stdout(&out).trim(), "from_env:");
     let home = TempDir::new("home");
     std::fs::create_dir_all(home.join(".config/ocisync")).unwrap();
-    std::fs::write(home.join(".config/ocisync/ocisync.toml"), "[remotes.from_home]\ntype = \"local\"\n").unwrap();
-    let out = ocisync().env("HOME", home.path()).args(["listremotes"]).output().unwrap();
+    std::fs::write(
+        home.join(".config/ocisync/ocisync.toml"),
+        "[remotes.from_home]\ntype = \"local\"\n",
+    )
+    .unwrap();
+    let out = ocisync()
+        .env("HOME", home.path())
+        .args(["listremotes"])
+        .output()
+        .unwrap();
     assert_eq!(stdout(&out).trim(), "from_home:");
 }
 
@@ -85,13 +141,21 @@ fn config_lookup_uses_env_then_home() {
 fn usage_errors_exit_2_and_unknown_remote_is_named() {
     let out = ocisync().args(["sync", "only-one-arg"]).output().unwrap();
     assert_code(&out, 2);
-    let out = ocisync().args(["ls", "x", "--include", "[unclosed"]).output().unwrap();
+    let out = ocisync()
+        .args(["ls", "x", "--include", "[unclosed"])
+        .output()
+        .unwrap();
     assert_code(&out, 2);
     let dir = TempDir::new("cfg");
     let cfg = config(&dir, "[remotes.known]\ntype = \"local\"\n");
     let out = run(&cfg, &["ls", "unknown:bucket"]);
     assert_ne!(crate::support::code(&out), 0);
-    assert!(stderr(&out).contains("remote \"unknown\" is not defined in the config (known remotes: known)"), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("remote \"unknown\" is not defined in the config (known remotes: known)"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -99,13 +163,19 @@ fn backends_reference_is_generated_and_current() {
     let out = ocisync().args(["backends", "--markdown"]).output().unwrap();
     assert_code(&out, 0);
     let generated = stdout(&out);
-    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/backends.md")).unwrap_or_default();
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/backends.md"))
+            .unwrap_or_default();
     assert!(
         generated == committed,
         "docs/backends.md is stale: run `cargo run -- backends --markdown > docs/backends.md`"
     );
     let out = ocisync().args(["backends", "s3"]).output().unwrap();
-    assert!(stdout(&out).contains("flag: --s3-chunk-size"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("flag: --s3-chunk-size"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -114,7 +184,11 @@ fn example_config_is_valid_and_documents_every_key() {
     let out = run(std::path::Path::new(example), &["config", "validate"]);
     assert_code(&out, 0);
     let text = std::fs::read_to_string(example).unwrap();
-    for section in ["[remotes.oci_usage]", "[remotes.aws_s3]", "[credentials.aws_keys_from_vault]"] {
+    for section in [
+        "[remotes.oci_usage]",
+        "[remotes.aws_s3]",
+        "[credentials.aws_keys_from_vault]",
+    ] {
         assert!(text.contains(section), "{section}");
     }
     // Every option of every backend and credentials type appears as `# key =` or `key =`.
@@ -122,7 +196,10 @@ fn example_config_is_valid_and_documents_every_key() {
     for line in reference.lines().filter(|l| l.starts_with("| `")) {
         let key = line.split('`').nth(1).unwrap();
         assert!(
-            text.lines().any(|l| l.trim_start_matches('#').trim_start().starts_with(&format!("{key} ="))),
+            text.lines().any(|l| l
+                .trim_start_matches('#')
+                .trim_start()
+                .starts_with(&format!("{key} ="))),
             "config.example.toml does not document {key:?}"
         );
     }

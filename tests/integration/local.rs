@@ -13,7 +13,12 @@ struct Fixture {
 fn fixture() -> Fixture {
     let dir = TempDir::new("local");
     let cfg = config(&dir, "");
-    Fixture { _dir: dir, src: TempDir::new("src"), dst: TempDir::new("dst"), cfg }
+    Fixture {
+        _dir: dir,
+        src: TempDir::new("src"),
+        dst: TempDir::new("dst"),
+        cfg,
+    }
 }
 
 impl Fixture {
@@ -27,13 +32,26 @@ impl Fixture {
 #[test]
 fn sync_copies_updates_and_deletes() {
     let f = fixture();
-    write_files(f.src.path(), &[("a.csv", b"one"), ("d/b.csv", b"two"), ("d/e/empty", b"")]);
+    write_files(
+        f.src.path(),
+        &[("a.csv", b"one"), ("d/b.csv", b"two"), ("d/e/empty", b"")],
+    );
     set_mtime(&f.src.join("a.csv"), 1_700_000_000);
     assert_code(&f.sync(&[]), 0);
     assert_eq!(read_tree(f.dst.path()), read_tree(f.src.path()));
-    let mtime = std::fs::metadata(f.dst.join("a.csv")).unwrap().modified().unwrap();
-    assert_eq!(mtime, std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000), "mtime kept");
-    assert!(!f.dst.join(".ocisync-partial").exists(), "no scratch directory left behind");
+    let mtime = std::fs::metadata(f.dst.join("a.csv"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(
+        mtime,
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000),
+        "mtime kept"
+    );
+    assert!(
+        !f.dst.join(".ocisync-partial").exists(),
+        "no scratch directory left behind"
+    );
 
     // Changed size → copied again; extraneous → deleted; nothing else touched.
     write_files(f.src.path(), &[("a.csv", b"one more")]);
@@ -57,10 +75,19 @@ fn same_content_different_time_updates_the_time_only() {
     let out = f.sync(&[]);
     assert_code(&out, 0);
     let err = stderr(&out);
-    assert!(err.contains("a.csv: Updated modification time in destination"), "{err}");
+    assert!(
+        err.contains("a.csv: Updated modification time in destination"),
+        "{err}"
+    );
     assert!(!err.contains("Copied"), "{err}");
-    let m = std::fs::metadata(f.dst.join("a.csv")).unwrap().modified().unwrap();
-    assert_eq!(m, std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_500));
+    let m = std::fs::metadata(f.dst.join("a.csv"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(
+        m,
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_500)
+    );
 }
 
 #[test]
@@ -91,9 +118,18 @@ fn dry_run_changes_nothing_and_says_what_it_would_do() {
     let out = run(&f.cfg, &["sync", "--dry-run", f.src.str(), f.dst.str()]);
     assert_code(&out, 0);
     let err = stderr(&out);
-    assert!(err.contains("NOTICE: new.csv: Skipped copy as --dry-run is set (size 5 B)"), "{err}");
-    assert!(err.contains("NOTICE: old.csv: Skipped delete as --dry-run is set (size 4 B)"), "{err}");
-    assert!(err.contains("Transferred:            1 / 1, 100%"), "summary without -v: {err}");
+    assert!(
+        err.contains("NOTICE: new.csv: Skipped copy as --dry-run is set (size 5 B)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("NOTICE: old.csv: Skipped delete as --dry-run is set (size 4 B)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Transferred:            1 / 1, 100%"),
+        "summary without -v: {err}"
+    );
     assert_eq!(read_tree(f.dst.path()), before);
 }
 
@@ -103,7 +139,11 @@ fn empty_source_deletes_nothing_unless_allowed() {
     write_files(f.dst.path(), &[("keep1.csv", b"1"), ("keep2.csv", b"2")]);
     let out = f.sync(&[]);
     assert_code(&out, 7);
-    assert!(stderr(&out).contains("refusing to delete 2 of 2 objects"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("refusing to delete 2 of 2 objects"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(read_tree(f.dst.path()).len(), 2);
     assert_code(&f.sync(&["--allow-empty-source"]), 0);
     assert!(read_tree(f.dst.path()).is_empty());
@@ -116,7 +156,11 @@ fn missing_source_is_directory_not_found() {
     let missing = f.src.join("no/such/dir");
     let out = run(&f.cfg, &["sync", missing.to_str().unwrap(), f.dst.str()]);
     assert_code(&out, 3);
-    assert!(stderr(&out).contains("directory not found"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("directory not found"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(read_tree(f.dst.path()).len(), 1);
 }
 
@@ -127,8 +171,16 @@ fn max_delete_stops_before_deleting() {
     write_files(f.dst.path(), &[("x", b"1"), ("y", b"1"), ("z", b"1")]);
     let out = f.sync(&["--max-delete", "2"]);
     assert_code(&out, 7);
-    assert!(stderr(&out).contains("3 objects to delete exceeds --max-delete 2; deleted nothing"), "{}", stderr(&out));
-    assert_eq!(read_tree(f.dst.path()).len(), 4, "a copied, nothing deleted");
+    assert!(
+        stderr(&out).contains("3 objects to delete exceeds --max-delete 2; deleted nothing"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        read_tree(f.dst.path()).len(),
+        4,
+        "a copied, nothing deleted"
+    );
     assert_code(&f.sync(&["--max-delete", "3"]), 0);
     assert_eq!(read_tree(f.dst.path()).len(), 1);
 }
@@ -138,14 +190,21 @@ fn filters_select_and_protect() {
     let f = fixture();
     write_files(
         f.src.path(),
-        &[("reports/cost-csv/1.csv.gz", b"1"), ("reports/usage-csv/2.csv.gz", b"2"), ("FOCUS Reports/2026/x.csv", b"3")],
+        &[
+            ("reports/cost-csv/1.csv.gz", b"1"),
+            ("reports/usage-csv/2.csv.gz", b"2"),
+            ("FOCUS Reports/2026/x.csv", b"3"),
+        ],
     );
     write_files(f.dst.path(), &[("notes.txt", b"mine")]);
     let out = f.sync(&["--include", "/reports/cost-csv/**", "--include", "*.txt"]);
     assert_code(&out, 0);
     let tree = read_tree(f.dst.path());
     assert!(tree.contains_key("reports/cost-csv/1.csv.gz"));
-    assert!(!tree.contains_key("reports/usage-csv/2.csv.gz") && !tree.contains_key("FOCUS Reports/2026/x.csv"));
+    assert!(
+        !tree.contains_key("reports/usage-csv/2.csv.gz")
+            && !tree.contains_key("FOCUS Reports/2026/x.csv")
+    );
     // notes.txt is included by the filter but absent from the source: deleted.
     assert!(!tree.contains_key("notes.txt"));
     // Excluded destination files are never deleted.
@@ -159,7 +218,10 @@ fn copy_never_deletes_and_check_reports_differences() {
     let f = fixture();
     write_files(f.src.path(), &[("a", b"1"), ("b", b"22")]);
     write_files(f.dst.path(), &[("extra", b"x"), ("b", b"23")]);
-    assert_code(&run(&f.cfg, &["copy", f.src.str(), f.dst.str(), "--size-only"]), 0);
+    assert_code(
+        &run(&f.cfg, &["copy", f.src.str(), f.dst.str(), "--size-only"]),
+        0,
+    );
     let tree = read_tree(f.dst.path());
     assert!(tree.contains_key("extra") && tree.contains_key("a"));
     assert_eq!(tree["b"], b"23", "same size: --size-only keeps it");
@@ -167,7 +229,10 @@ fn copy_never_deletes_and_check_reports_differences() {
     assert_code(&out, 1);
     let err = stderr(&out);
     assert!(err.contains("b: md5 differs"), "{err}");
-    assert!(err.contains(&format!("extra: file not in {}", f.src.str())), "{err}");
+    assert!(
+        err.contains(&format!("extra: file not in {}", f.src.str())),
+        "{err}"
+    );
     assert!(err.contains("2 differences found"), "{err}");
 }
 

@@ -10,7 +10,12 @@ use crate::support::tree::{TempDir, bytes, config, read_tree, write_files};
 use crate::support::{assert_code, code, run, runtime, stderr, stdout};
 
 fn bling(oci: &Oci, objects: usize) {
-    let spec = BlingSpec { objects, min_size: 200, max_size: 4000, ..BlingSpec::default() };
+    let spec = BlingSpec {
+        objects,
+        min_size: 200,
+        max_size: 4000,
+        ..BlingSpec::default()
+    };
     assert_eq!(oci.fake.seed_bling(TENANCY, &spec), objects);
 }
 
@@ -21,7 +26,16 @@ fn lsjson_lists_bling_from_listings_alone() {
     bling(&oci, 2500);
     let dir = TempDir::new("oci");
     let cfg = config(&dir, &oci.remote_toml("oci_usage"));
-    let out = run(&cfg, &["lsjson", "-R", "--files-only", "--hash", &format!("oci_usage:{TENANCY}")]);
+    let out = run(
+        &cfg,
+        &[
+            "lsjson",
+            "-R",
+            "--files-only",
+            "--hash",
+            &format!("oci_usage:{TENANCY}"),
+        ],
+    );
     assert_code(&out, 0);
     let listed: Vec<serde_json::Value> = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(listed.len(), 2500);
@@ -29,11 +43,23 @@ fn lsjson_lists_bling_from_listings_alone() {
         let name = e["Path"].as_str().unwrap();
         let stored = oci.fake.object("bling", TENANCY, name).unwrap();
         assert_eq!(e["Size"], stored.data.len(), "{name}");
-        assert_eq!(e["Hashes"]["md5"], ocisync_backend::Md5::of(&stored.data).to_hex(), "{name}");
+        assert_eq!(
+            e["Hashes"]["md5"],
+            ocisync_backend::Md5::of(&stored.data).to_hex(),
+            "{name}"
+        );
         assert!(e["ModTime"].as_str().unwrap().starts_with("20"), "{name}");
     }
-    assert!(listed.iter().any(|e| e["Path"].as_str().unwrap().starts_with("FOCUS Reports/")));
-    assert_eq!(oci.count("ListObjects"), 3, "2500 objects = 3 pages of 1000");
+    assert!(
+        listed
+            .iter()
+            .any(|e| e["Path"].as_str().unwrap().starts_with("FOCUS Reports/"))
+    );
+    assert_eq!(
+        oci.count("ListObjects"),
+        3,
+        "2500 objects = 3 pages of 1000"
+    );
     assert_eq!(oci.count("HeadObject") + oci.count("GetObject"), 0);
 }
 
@@ -52,12 +78,23 @@ fn production_job_oci_to_s3_with_checksum() {
             .archival_state(ArchivalState::Archived),
     );
     let dir = TempDir::new("ocijob");
-    let cfg = config(&dir, &format!("{}\n{}", oci.remote_toml("oci_usage"), s3.remote_toml("aws_s3")));
+    let cfg = config(
+        &dir,
+        &format!(
+            "{}\n{}",
+            oci.remote_toml("oci_usage"),
+            s3.remote_toml("aws_s3")
+        ),
+    );
     let src = format!("oci_usage:{TENANCY}");
     let dst = format!("aws_s3:{}/oci-sync", s3.bucket);
     let out = run(&cfg, &["sync", "--checksum", &src, &dst]);
     assert_code(&out, 0);
-    assert!(stderr(&out).contains("0000000000000001-00001.csv.gz: skipped"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("0000000000000001-00001.csv.gz: skipped"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(oci.count("GetObject"), 1200, "one GET per object, no HEAD");
     assert_eq!(oci.count("HeadObject"), 0);
 
@@ -67,17 +104,28 @@ fn production_job_oci_to_s3_with_checksum() {
     let tree = read_tree(back.path());
     assert_eq!(tree.len(), 1200);
     for (name, content) in tree.iter().take(50) {
-        assert_eq!(&oci.fake.object("bling", TENANCY, name).unwrap().data[..], &content[..], "{name}");
+        assert_eq!(
+            &oci.fake.object("bling", TENANCY, name).unwrap().data[..],
+            &content[..],
+            "{name}"
+        );
     }
 
     // The every-6-hours rerun: nothing to do, and nothing read from OCI but listings.
     oci.fake.monitor().reset();
     s3.reset_log();
-    let out = run(&cfg, &["sync", "--checksum", &src, &dst, "--error-on-no-transfer"]);
+    let out = run(
+        &cfg,
+        &["sync", "--checksum", &src, &dst, "--error-on-no-transfer"],
+    );
     assert_code(&out, 9);
     assert_eq!(oci.count("GetObject") + oci.count("HeadObject"), 0);
     assert!(s3.writes().is_empty());
-    assert_eq!(s3.count("HeadObject"), 0, "S3 ETags are MD5s: no HEAD either");
+    assert_eq!(
+        s3.count("HeadObject"),
+        0,
+        "S3 ETags are MD5s: no HEAD either"
+    );
 }
 
 #[test]
@@ -86,7 +134,10 @@ fn local_to_oci_to_s3_and_back_with_awkward_names_and_multipart() {
     let oci = rt.block_on(Oci::start(true));
     let s3 = rt.block_on(S3::start("ociback"));
     let dir = TempDir::new("ociback");
-    let cfg = config(&dir, &format!("{}\n{}", oci.remote_toml("oci"), s3.remote_toml("s3")));
+    let cfg = config(
+        &dir,
+        &format!("{}\n{}", oci.remote_toml("oci"), s3.remote_toml("s3")),
+    );
     let src = TempDir::new("src");
     let big = bytes(5, 22 << 20);
     write_files(
@@ -102,9 +153,24 @@ fn local_to_oci_to_s3_and_back_with_awkward_names_and_multipart() {
     );
     let oci_path = format!("oci:{TENANCY}/upload");
     // local → OCI: the 22 MiB file goes in 5 MiB parts, each with Content-MD5 (checked by the fake).
-    assert_code(&run(&cfg, &["sync", src.str(), &oci_path, "--oos-upload-concurrency", "3"]), 0);
+    assert_code(
+        &run(
+            &cfg,
+            &[
+                "sync",
+                src.str(),
+                &oci_path,
+                "--oos-upload-concurrency",
+                "3",
+            ],
+        ),
+        0,
+    );
     assert_eq!(oci.count("UploadPart"), 5);
-    let stored = oci.fake.object("bling", TENANCY, "upload/big/22MiB.bin").unwrap();
+    let stored = oci
+        .fake
+        .object("bling", TENANCY, "upload/big/22MiB.bin")
+        .unwrap();
     assert_eq!(&stored.data[..], &big[..]);
     assert!(oci.fake.pending_uploads("bling", TENANCY).is_empty());
 
@@ -121,10 +187,22 @@ fn local_to_oci_to_s3_and_back_with_awkward_names_and_multipart() {
     let out = run(&cfg, &["check", &oci_path, &again]);
     assert_code(&out, 0);
     // Modification times survived every hop (rclone's mtime metadata).
-    let local = std::fs::metadata(src.join("empty.csv")).unwrap().modified().unwrap();
-    let out = run(&cfg, &["lsl", &format!("{again}/empty.csv").replace("/empty.csv", "")]);
+    let local = std::fs::metadata(src.join("empty.csv"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let out = run(
+        &cfg,
+        &[
+            "lsl",
+            &format!("{again}/empty.csv").replace("/empty.csv", ""),
+        ],
+    );
     assert!(stdout(&out).contains("empty.csv"), "{}", stdout(&out));
-    let returned = std::fs::metadata(back.join("empty.csv")).unwrap().modified().unwrap();
+    let returned = std::fs::metadata(back.join("empty.csv"))
+        .unwrap()
+        .modified()
+        .unwrap();
     assert_eq!(returned, local);
 }
 
@@ -134,7 +212,10 @@ fn a_wrong_signature_is_refused_and_named() {
     let oci = rt.block_on(Oci::start(true));
     bling(&oci, 3);
     // Same key file, but a fingerprint/user the fake does not know.
-    let text = std::fs::read_to_string(&oci.oci_config).unwrap().replace("user=ocid1.user.oc1..aaaaaaaatestuser", "user=ocid1.user.oc1..aaaaaaaaintruder");
+    let text = std::fs::read_to_string(&oci.oci_config).unwrap().replace(
+        "user=ocid1.user.oc1..aaaaaaaatestuser",
+        "user=ocid1.user.oc1..aaaaaaaaintruder",
+    );
     std::fs::write(&oci.oci_config, text).unwrap();
     let dir = TempDir::new("ocisig");
     let cfg = config(&dir, &oci.remote_toml("oci_usage"));
@@ -142,7 +223,10 @@ fn a_wrong_signature_is_refused_and_named() {
     assert_ne!(code(&out), 0);
     let err = stderr(&out);
     assert!(err.contains("oci_usage: list"), "{err}");
-    assert!(err.contains("NotAuthenticated") && err.contains("401"), "{err}");
+    assert!(
+        err.contains("NotAuthenticated") && err.contains("401"),
+        "{err}"
+    );
     assert!(err.contains("opc-request-id"), "{err}");
 }
 
@@ -152,19 +236,36 @@ fn retry_after_is_honoured() {
     let oci = rt.block_on(Oci::start(true));
     bling(&oci, 5);
     oci.fake.faults().add(
-        FaultRule::new(FaultAction::Status { status: 429, retry_after: Some(2) }).operation("ListObjects").times(1),
+        FaultRule::new(FaultAction::Status {
+            status: 429,
+            retry_after: Some(2),
+        })
+        .operation("ListObjects")
+        .times(1),
     );
     let dir = TempDir::new("ociretry");
     let cfg = config(&dir, &oci.remote_toml("oci_usage"));
-    let out = run(&cfg, &["lsf", "-R", "--files-only", &format!("oci_usage:{TENANCY}")]);
+    let out = run(
+        &cfg,
+        &["lsf", "-R", "--files-only", &format!("oci_usage:{TENANCY}")],
+    );
     assert_code(&out, 0);
     assert_eq!(stdout(&out).lines().count(), 5);
-    let lists: Vec<_> = oci.fake.monitor().log().into_iter().filter(|e| e.operation == "ListObjects").collect();
+    let lists: Vec<_> = oci
+        .fake
+        .monitor()
+        .log()
+        .into_iter()
+        .filter(|e| e.operation == "ListObjects")
+        .collect();
     assert_eq!(lists[0].status, 429);
     assert_eq!(lists[1].status, 200);
     let waited = lists[1].time.duration_since(lists[0].time);
     // A lower bound only: a busy machine can make the wait longer, never shorter.
-    assert!(waited >= jiff::SignedDuration::from_secs(2), "retried after {waited:?}");
+    assert!(
+        waited >= jiff::SignedDuration::from_secs(2),
+        "retried after {waited:?}"
+    );
 }
 
 #[test]
@@ -173,17 +274,54 @@ fn truncated_bodies_and_503s_are_retried_without_failed_objects() {
     let oci = rt.block_on(Oci::start(true));
     let s3 = rt.block_on(S3::start("ocifault"));
     bling(&oci, 20);
-    oci.fake.faults().add(FaultRule::new(FaultAction::Truncate { bytes: 10 }).operation("GetObject").times(2));
     oci.fake.faults().add(
-        FaultRule::new(FaultAction::Status { status: 503, retry_after: None }).operation("GetObject").after(5).times(2),
+        FaultRule::new(FaultAction::Truncate { bytes: 10 })
+            .operation("GetObject")
+            .times(2),
     );
-    oci.fake.faults().add(FaultRule::new(FaultAction::Reset).operation("GetObject").after(10).times(1));
+    oci.fake.faults().add(
+        FaultRule::new(FaultAction::Status {
+            status: 503,
+            retry_after: None,
+        })
+        .operation("GetObject")
+        .after(5)
+        .times(2),
+    );
+    oci.fake.faults().add(
+        FaultRule::new(FaultAction::Reset)
+            .operation("GetObject")
+            .after(10)
+            .times(1),
+    );
     let dir = TempDir::new("ocifault");
-    let cfg = config(&dir, &format!("{}\n{}", oci.remote_toml("oci_usage"), s3.remote_toml("aws_s3")));
-    let out = run(&cfg, &["sync", "--checksum", &format!("oci_usage:{TENANCY}"), &format!("aws_s3:{}/f", s3.bucket)]);
+    let cfg = config(
+        &dir,
+        &format!(
+            "{}\n{}",
+            oci.remote_toml("oci_usage"),
+            s3.remote_toml("aws_s3")
+        ),
+    );
+    let out = run(
+        &cfg,
+        &[
+            "sync",
+            "--checksum",
+            &format!("oci_usage:{TENANCY}"),
+            &format!("aws_s3:{}/f", s3.bucket),
+        ],
+    );
     assert_code(&out, 0);
     assert!(!stderr(&out).contains("ERROR"), "{}", stderr(&out));
     assert_eq!(oci.fake.faults().fired(), 5);
-    let out = run(&cfg, &["check", &format!("oci_usage:{TENANCY}"), &format!("aws_s3:{}/f", s3.bucket)]);
+    let out = run(
+        &cfg,
+        &[
+            "check",
+            &format!("oci_usage:{TENANCY}"),
+            &format!("aws_s3:{}/f", s3.bucket),
+        ],
+    );
     assert_code(&out, 0);
 }

@@ -31,7 +31,13 @@ fn rclone_agrees_after_ocisync_sync() {
     let src = TempDir::new("src");
     tree(&src);
     let target = format!("s3:{}/by-ocisync", s3.bucket);
-    assert_code(&run(&cfg, &["sync", src.str(), &target, "--s3-chunk-size", "5Mi"]), 0);
+    assert_code(
+        &run(
+            &cfg,
+            &["sync", src.str(), &target, "--s3-chunk-size", "5Mi"],
+        ),
+        0,
+    );
 
     let remote = s3_remote(&s3, "by-ocisync");
     for extra in [&[][..], &["--checksum"][..]] {
@@ -39,22 +45,46 @@ fn rclone_agrees_after_ocisync_sync() {
         args.extend_from_slice(extra);
         let out = rclone(&args);
         assert_code(&out, 0);
-        assert!(stderr(&out).contains("0 differences found"), "rclone check {extra:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("0 differences found"),
+            "rclone check {extra:?}: {}",
+            stderr(&out)
+        );
     }
     // rclone sync (default mode: size + mtime from our metadata) finds nothing to do.
     s3.reset_log();
-    let out = rclone(&["sync", src.str(), remote.as_str(), "-v", "--s3-chunk-size", "5Mi"]);
+    let out = rclone(&[
+        "sync",
+        src.str(),
+        remote.as_str(),
+        "-v",
+        "--s3-chunk-size",
+        "5Mi",
+    ]);
     assert_code(&out, 0);
-    assert!(stderr(&out).contains("There was nothing to transfer"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("There was nothing to transfer"),
+        "{}",
+        stderr(&out)
+    );
     assert!(s3.writes().is_empty(), "rclone wrote: {:?}", s3.writes());
     // And rclone sees the source's modification times.
     let out = rclone(&["lsl", remote.as_str()]);
     let listing = String::from_utf8_lossy(&out.stdout).to_string();
-    let local = std::fs::metadata(src.join("empty.csv")).unwrap().modified().unwrap();
-    let secs = local.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    let stamp = jiff::Timestamp::from_second(secs).unwrap().to_zoned(jiff::tz::TimeZone::system());
+    let local = std::fs::metadata(src.join("empty.csv"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let secs = local
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let stamp = jiff::Timestamp::from_second(secs)
+        .unwrap()
+        .to_zoned(jiff::tz::TimeZone::system());
     assert!(
-        listing.lines().any(|l| l.ends_with("empty.csv") && l.contains(&stamp.strftime("%Y-%m-%d %H:%M:%S").to_string())),
+        listing.lines().any(|l| l.ends_with("empty.csv")
+            && l.contains(&stamp.strftime("%Y-%m-%d %H:%M:%S").to_string())),
         "{listing}"
     );
 }
@@ -68,7 +98,10 @@ fn ocisync_agrees_after_rclone_sync() {
     let src = TempDir::new("src");
     tree(&src);
     let remote = s3_remote(&s3, "by-rclone");
-    assert_code(&rclone(&["sync", src.str(), remote.as_str(), "--s3-chunk-size", "5Mi"]), 0);
+    assert_code(
+        &rclone(&["sync", src.str(), remote.as_str(), "--s3-chunk-size", "5Mi"]),
+        0,
+    );
     let target = format!("s3:{}/by-rclone", s3.bucket);
     s3.reset_log();
     for mode in [&[][..], &["--checksum"][..]] {
@@ -99,31 +132,67 @@ mod oci {
 
         // ocisync writes; rclone agrees on size, MD5 and modification time.
         let by_ocisync = format!("oci:{TENANCY}/by-ocisync");
-        assert_code(&run(&cfg, &["sync", src.str(), &by_ocisync, "--oos-chunk-size", "5Mi"]), 0);
+        assert_code(
+            &run(
+                &cfg,
+                &["sync", src.str(), &by_ocisync, "--oos-chunk-size", "5Mi"],
+            ),
+            0,
+        );
         let remote = oci.rclone_remote(&format!("{TENANCY}/by-ocisync"));
         for extra in [&[][..], &["--checksum"][..]] {
             let mut args = vec!["check", src.str(), remote.as_str()];
             args.extend_from_slice(extra);
             let out = rclone(&args);
             assert_code(&out, 0);
-            assert!(stderr(&out).contains("0 differences found"), "{}", stderr(&out));
+            assert!(
+                stderr(&out).contains("0 differences found"),
+                "{}",
+                stderr(&out)
+            );
         }
-        let out = rclone(&["sync", src.str(), remote.as_str(), "-v", "--oos-chunk-size", "5Mi"]);
+        let out = rclone(&[
+            "sync",
+            src.str(),
+            remote.as_str(),
+            "-v",
+            "--oos-chunk-size",
+            "5Mi",
+        ]);
         assert_code(&out, 0);
-        assert!(stderr(&out).contains("There was nothing to transfer"), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("There was nothing to transfer"),
+            "{}",
+            stderr(&out)
+        );
         let rclone_md5 = stdout(&rclone(&["md5sum", remote.as_str()]));
         let focus = ocisync_backend::Md5::of(b"focus,1\n").to_hex();
-        assert!(rclone_md5.contains(&format!("{focus}  FOCUS Reports/2026/11/27/focus file.csv")), "{rclone_md5}");
+        assert!(
+            rclone_md5.contains(&format!("{focus}  FOCUS Reports/2026/11/27/focus file.csv")),
+            "{rclone_md5}"
+        );
         // The multipart object's MD5 is in `opc-meta-md5chksum`, where ocisync reads it back.
         // rclone 1.75 shows none: its setMetaData keeps the decoded value only when decoding
         // *fails* (an inverted error check), so it never uses md5chksum on OCI.
-        let ours = stdout(&run(&cfg, &["lsf", "-R", "--files-only", "--format", "ph", &by_ocisync]));
+        let ours = stdout(&run(
+            &cfg,
+            &["lsf", "-R", "--files-only", "--format", "ph", &by_ocisync],
+        ));
         let big = ocisync_backend::Md5::of(&bytes(11, 12 << 20)).to_hex();
         assert!(ours.contains(&format!("big/large.bin;{big}")), "{ours}");
 
         // rclone writes; ocisync finds nothing to do and reads rclone's metadata.
         let by_rclone = oci.rclone_remote(&format!("{TENANCY}/by-rclone"));
-        assert_code(&rclone(&["sync", src.str(), by_rclone.as_str(), "--oos-chunk-size", "5Mi"]), 0);
+        assert_code(
+            &rclone(&[
+                "sync",
+                src.str(),
+                by_rclone.as_str(),
+                "--oos-chunk-size",
+                "5Mi",
+            ]),
+            0,
+        );
         let target = format!("oci:{TENANCY}/by-rclone");
         for mode in [&[][..], &["--checksum"][..]] {
             let mut args = vec!["sync", src.str(), target.as_str(), "--error-on-no-transfer"];
@@ -132,8 +201,15 @@ mod oci {
         }
         let back = TempDir::new("back");
         assert_code(&run(&cfg, &["copy", &target, back.str()]), 0);
-        assert_eq!(crate::support::tree::read_tree(back.path()), crate::support::tree::read_tree(src.path()));
+        assert_eq!(
+            crate::support::tree::read_tree(back.path()),
+            crate::support::tree::read_tree(src.path())
+        );
         let mtime = |p: &std::path::Path| std::fs::metadata(p).unwrap().modified().unwrap();
-        assert_eq!(mtime(&back.join("empty.csv")), mtime(&src.join("empty.csv")), "rclone's opc-meta-mtime read back");
+        assert_eq!(
+            mtime(&back.join("empty.csv")),
+            mtime(&src.join("empty.csv")),
+            "rclone's opc-meta-mtime read back"
+        );
     }
 }

@@ -20,12 +20,24 @@ fn awkward_files() -> Vec<(String, Vec<u8>)> {
     AWKWARD
         .iter()
         .enumerate()
-        .map(|(i, n)| (n.to_string(), if n.starts_with("zero") { Vec::new() } else { bytes(i as u64, 100 + i * 37) }))
+        .map(|(i, n)| {
+            (
+                n.to_string(),
+                if n.starts_with("zero") {
+                    Vec::new()
+                } else {
+                    bytes(i as u64, 100 + i * 37)
+                },
+            )
+        })
         .collect()
 }
 
 fn write_owned(root: &std::path::Path, files: &[(String, Vec<u8>)]) {
-    let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
     write_files(root, &refs);
 }
 
@@ -38,7 +50,12 @@ fn local_to_s3_round_trip_with_awkward_names_pagination_and_multipart() {
     let src = TempDir::new("src");
     let mut files = awkward_files();
     // More than one listing page (1000) of small files.
-    files.extend((0..1100).map(|i| (format!("reports/cost-csv/{i:016}.csv.gz"), bytes(1000 + i, 64))));
+    files.extend((0..1100).map(|i| {
+        (
+            format!("reports/cost-csv/{i:016}.csv.gz"),
+            bytes(1000 + i, 64),
+        )
+    }));
     // One multipart object with a part size of 5 MiB: 12 MiB → 3 parts.
     files.push(("big/large.bin".to_string(), bytes(7, 12 << 20)));
     write_owned(src.path(), &files);
@@ -47,7 +64,10 @@ fn local_to_s3_round_trip_with_awkward_names_pagination_and_multipart() {
     let target = format!("s3:{}/oci-sync", s3.bucket);
     let out = run(&cfg, &["sync", src.str(), &target, "--transfers", "8"]);
     assert_code(&out, 0);
-    assert!(s3.count("UploadPart") >= 3, "the 12 MiB file went multipart");
+    assert!(
+        s3.count("UploadPart") >= 3,
+        "the 12 MiB file went multipart"
+    );
 
     // Listing shows every object, with MD5s (multipart: md5chksum via HEAD).
     let out = run(&cfg, &["lsjson", "-R", "--files-only", "--hash", &target]);
@@ -55,26 +75,47 @@ fn local_to_s3_round_trip_with_awkward_names_pagination_and_multipart() {
     let listed: Vec<serde_json::Value> = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(listed.len(), files.len());
     for (name, content) in &files {
-        let e = listed.iter().find(|e| e["Path"] == name.as_str()).unwrap_or_else(|| panic!("{name} listed"));
+        let e = listed
+            .iter()
+            .find(|e| e["Path"] == name.as_str())
+            .unwrap_or_else(|| panic!("{name} listed"));
         assert_eq!(e["Size"], content.len(), "{name}");
         let md5 = ocisync_backend::Md5::of(content).to_hex();
         assert_eq!(e["Hashes"]["md5"], md5.as_str(), "{name}");
     }
     // Listings show the server's time (no HEAD per object); the file's own time is in the
     // metadata, and comes back on the way down (below).
-    let plus = listed.iter().find(|e| e["Path"] == "plus+sign.csv").unwrap();
+    let plus = listed
+        .iter()
+        .find(|e| e["Path"] == "plus+sign.csv")
+        .unwrap();
     assert_ne!(plus["ModTime"], "2020-09-13T12:26:40.000000000Z");
 
     // Back to a local directory: identical tree, mtimes from the metadata.
     let back = TempDir::new("back");
     assert_code(&run(&cfg, &["sync", &target, back.str()]), 0);
     assert_eq!(read_tree(back.path()), read_tree(src.path()));
-    let m = std::fs::metadata(back.join("plus+sign.csv")).unwrap().modified().unwrap();
-    assert_eq!(m, std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000));
+    let m = std::fs::metadata(back.join("plus+sign.csv"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(
+        m,
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000)
+    );
 
     // Rerun: nothing to transfer (exit 9), and no write request at all.
     s3.reset_log();
-    let out = run(&cfg, &["sync", "--checksum", src.str(), &target, "--error-on-no-transfer"]);
+    let out = run(
+        &cfg,
+        &[
+            "sync",
+            "--checksum",
+            src.str(),
+            &target,
+            "--error-on-no-transfer",
+        ],
+    );
     assert_code(&out, 9);
     assert!(s3.writes().is_empty(), "{:?}", s3.writes());
     // --checksum needs no HEAD for single-part objects: ETags are MD5s; only the multipart one.
@@ -98,9 +139,18 @@ fn dry_run_sends_no_write_or_delete() {
     let out = run(&cfg, &["sync", "-n", src.str(), &target]);
     assert_code(&out, 0);
     let err = stderr(&out);
-    assert!(err.contains("a.csv: Skipped copy as --dry-run is set"), "{err}");
-    assert!(err.contains("c.csv: Skipped copy as --dry-run is set"), "{err}");
-    assert!(err.contains("b.csv: Skipped delete as --dry-run is set"), "{err}");
+    assert!(
+        err.contains("a.csv: Skipped copy as --dry-run is set"),
+        "{err}"
+    );
+    assert!(
+        err.contains("c.csv: Skipped copy as --dry-run is set"),
+        "{err}"
+    );
+    assert!(
+        err.contains("b.csv: Skipped delete as --dry-run is set"),
+        "{err}"
+    );
     let requests = s3.requests();
     assert!(!requests.is_empty());
     assert!(s3.writes().is_empty(), "dry run wrote: {:?}", s3.writes());
@@ -121,21 +171,30 @@ fn a_failed_transfer_means_no_deletions() {
     assert_code(&run(&cfg, &["copy", other.str(), &target]), 0);
 
     s3.proxy.faults().add(
-        ocisync_fakes::faults::FaultRule::new(ocisync_fakes::faults::FaultAction::Status { status: 403, retry_after: None })
-            .operation("PutObject")
-            .path_contains("doomed")
-            .times(100),
+        ocisync_fakes::faults::FaultRule::new(ocisync_fakes::faults::FaultAction::Status {
+            status: 403,
+            retry_after: None,
+        })
+        .operation("PutObject")
+        .path_contains("doomed")
+        .times(100),
     );
     let out = run(&cfg, &["sync", src.str(), &target, "--retries", "2"]);
     assert_ne!(crate::support::code(&out), 0);
     let err = stderr(&out);
     assert!(err.contains("doomed.csv: Failed to copy"), "{err}");
-    assert!(err.contains("not deleting files as there were IO errors"), "{err}");
+    assert!(
+        err.contains("not deleting files as there were IO errors"),
+        "{err}"
+    );
     assert!(err.contains("Attempt 1/2 failed with 1 errors"), "{err}");
     assert_eq!(s3.count("DeleteObject") + s3.count("DeleteObjects"), 0);
     let out = run(&cfg, &["lsf", &target]);
     assert!(stdout(&out).contains("extraneous.csv"), "{}", stdout(&out));
-    assert!(stdout(&out).contains("ok.csv"), "the other object still went through");
+    assert!(
+        stdout(&out).contains("ok.csv"),
+        "the other object still went through"
+    );
 }
 
 #[test]
@@ -145,7 +204,10 @@ fn change_detection_by_size_modtime_and_checksum() {
     let dir = TempDir::new("s3chg");
     let cfg = config(&dir, &s3.remote_toml("s3"));
     let src = TempDir::new("src");
-    write_files(src.path(), &[("size.csv", b"12"), ("time.csv", b"ab"), ("sum.csv", b"xy")]);
+    write_files(
+        src.path(),
+        &[("size.csv", b"12"), ("time.csv", b"ab"), ("sum.csv", b"xy")],
+    );
     for f in ["size.csv", "time.csv", "sum.csv"] {
         set_mtime(&src.join(f), 1_700_000_000);
     }
@@ -163,15 +225,28 @@ fn change_detection_by_size_modtime_and_checksum() {
     let out = run(&cfg, &["sync", "-v", src.str(), &target]);
     assert_code(&out, 0);
     let err = stderr(&out);
-    assert!(err.contains("size.csv: Copied (replaced existing)"), "{err}");
-    assert!(err.contains("time.csv: Copied (replaced existing)"), "{err}");
-    assert!(!err.contains("sum.csv: Copied"), "same size and time: default mode keeps it. {err}");
+    assert!(
+        err.contains("size.csv: Copied (replaced existing)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("time.csv: Copied (replaced existing)"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("sum.csv: Copied"),
+        "same size and time: default mode keeps it. {err}"
+    );
     // The modtime lives in metadata: the equal-size objects needed a HEAD each.
     assert_eq!(s3.count("HeadObject"), 2, "{:?}", s3.requests());
 
     let out = run(&cfg, &["sync", "-v", "--checksum", src.str(), &target]);
     assert_code(&out, 0);
-    assert!(stderr(&out).contains("sum.csv: Copied (replaced existing)"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("sum.csv: Copied (replaced existing)"),
+        "{}",
+        stderr(&out)
+    );
     let back = TempDir::new("back");
     assert_code(&run(&cfg, &["copy", &target, back.str()]), 0);
     assert_eq!(read_tree(back.path()), read_tree(src.path()));
@@ -188,13 +263,24 @@ fn metadata_is_rclones() {
     write_owned(src.path(), &[("big.bin".to_string(), bytes(3, 6 << 20))]);
     let t = std::time::UNIX_EPOCH + std::time::Duration::new(1_714_979_289, 123_456_789);
     for f in ["small.csv", "big.bin"] {
-        std::fs::File::options().write(true).open(src.join(f)).unwrap().set_modified(t).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(src.join(f))
+            .unwrap()
+            .set_modified(t)
+            .unwrap();
     }
     let target = format!("s3:{}/m", s3.bucket);
     assert_code(&run(&cfg, &["copy", src.str(), &target]), 0);
     let small = head(&s3, "m/small.csv");
-    assert_eq!(small.get("mtime").map(String::as_str), Some("1714979289.123456789"));
-    assert!(!small.contains_key("md5chksum"), "single-part objects carry no md5chksum");
+    assert_eq!(
+        small.get("mtime").map(String::as_str),
+        Some("1714979289.123456789")
+    );
+    assert!(
+        !small.contains_key("md5chksum"),
+        "single-part objects carry no md5chksum"
+    );
     let big = head(&s3, "m/big.bin");
     let md5 = ocisync_backend::Md5::of(&bytes(3, 6 << 20)).to_base64();
     assert_eq!(big.get("md5chksum"), Some(&md5));
@@ -216,6 +302,10 @@ print(json.dumps(out))
         .args(["-c", script, &s3.endpoint(), &s3.bucket, key])
         .output()
         .expect("python3 with boto3 (installed with moto)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }

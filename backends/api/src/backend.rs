@@ -79,22 +79,29 @@ pub trait Backend: Send + Sync {
 /// backoff and jitter for temporary errors (5xx, 429, resets, timeouts, short bodies).
 pub fn with_standard_layers(op: Operator, global: &GlobalOptions) -> Operator {
     use opendal::layers::{RetryLayer, TimeoutLayer};
-    op.layer(TimeoutLayer::new().with_timeout(global.timeout).with_io_timeout(global.io_timeout))
-        .layer(
-            RetryLayer::new()
-                .with_max_times(global.low_level_retries.saturating_sub(1))
-                .with_min_delay(std::time::Duration::from_millis(100))
-                .with_max_delay(std::time::Duration::from_secs(10))
-                .with_factor(2.0)
-                .with_jitter(),
-        )
+    op.layer(
+        TimeoutLayer::new()
+            .with_timeout(global.timeout)
+            .with_io_timeout(global.io_timeout),
+    )
+    .layer(
+        RetryLayer::new()
+            .with_max_times(global.low_level_retries.saturating_sub(1))
+            .with_min_delay(std::time::Duration::from_millis(100))
+            .with_max_delay(std::time::Duration::from_secs(10))
+            .with_factor(2.0)
+            .with_jitter(),
+    )
 }
 
 /// Splits `bucket/prefix` for object stores: the bucket and the prefix as an OpenDAL root.
 pub fn split_bucket(path: &str) -> (String, String) {
     let path = path.trim_start_matches('/');
     match path.split_once('/') {
-        Some((bucket, rest)) => (bucket.to_string(), format!("/{}", rest.trim_end_matches('/'))),
+        Some((bucket, rest)) => (
+            bucket.to_string(),
+            format!("/{}", rest.trim_end_matches('/')),
+        ),
         None => (path.to_string(), "/".to_string()),
     }
 }
@@ -103,7 +110,10 @@ pub fn split_bucket(path: &str) -> (String, String) {
 mod tests {
     #[test]
     fn bucket_and_prefix() {
-        assert_eq!(super::split_bucket("b/oci-sync"), ("b".into(), "/oci-sync".into()));
+        assert_eq!(
+            super::split_bucket("b/oci-sync"),
+            ("b".into(), "/oci-sync".into())
+        );
         assert_eq!(super::split_bucket("b/a/b/"), ("b".into(), "/a/b".into()));
         assert_eq!(super::split_bucket("b"), ("b".into(), "/".into()));
     }

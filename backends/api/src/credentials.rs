@@ -48,7 +48,9 @@ pub struct CredentialSource {
 
 impl std::fmt::Debug for CredentialSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CredentialSource").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("CredentialSource")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -62,7 +64,12 @@ impl CredentialSource {
         provider: Arc<dyn CredentialProvider>,
         margin: std::time::Duration,
     ) -> Arc<Self> {
-        Arc::new(CredentialSource { name: name.into(), provider, cached: Default::default(), margin })
+        Arc::new(CredentialSource {
+            name: name.into(),
+            provider,
+            cached: Default::default(),
+            margin,
+        })
     }
 
     pub fn name(&self) -> &str {
@@ -110,7 +117,11 @@ pub struct CredentialSpec {
 pub trait CredentialType: Send + Sync {
     fn spec(&self) -> &'static CredentialSpec;
     /// Builds the provider from checked values; `name` is the `[credentials.NAME]` name.
-    fn build(&self, name: &str, values: &ConfigValues) -> std::result::Result<Arc<dyn CredentialProvider>, OptionError>;
+    fn build(
+        &self,
+        name: &str,
+        values: &ConfigValues,
+    ) -> std::result::Result<Arc<dyn CredentialProvider>, OptionError>;
 }
 
 #[cfg(test)]
@@ -128,7 +139,10 @@ mod tests {
         async fn fetch(&self) -> Result<Credentials> {
             let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            let mut c = Credentials { expires_at: Some(Timestamp::now() + self.lifetime), ..Default::default() };
+            let mut c = Credentials {
+                expires_at: Some(Timestamp::now() + self.lifetime),
+                ..Default::default()
+            };
             c.values.insert("n".into(), Secret::new(n.to_string()));
             Ok(c)
         }
@@ -136,11 +150,17 @@ mod tests {
 
     #[tokio::test]
     async fn one_refresh_for_many_callers() {
-        let p = Arc::new(Counting { calls: AtomicUsize::new(0), lifetime: jiff::SignedDuration::from_hours(1) });
+        let p = Arc::new(Counting {
+            calls: AtomicUsize::new(0),
+            lifetime: jiff::SignedDuration::from_hours(1),
+        });
         let src = CredentialSource::new("t", p.clone());
         let gets = (0..8).map(|_| src.get());
         let all = futures::future::join_all(gets).await;
-        assert!(all.iter().all(|c| c.as_ref().unwrap().get("n").unwrap().expose() == "1"));
+        assert!(
+            all.iter()
+                .all(|c| c.as_ref().unwrap().get("n").unwrap().expose() == "1")
+        );
         assert_eq!(p.calls.load(Ordering::SeqCst), 1);
 
         let used = src.get().await.unwrap();
@@ -153,7 +173,10 @@ mod tests {
 
     #[tokio::test]
     async fn refreshes_before_expiry() {
-        let p = Arc::new(Counting { calls: AtomicUsize::new(0), lifetime: jiff::SignedDuration::from_secs(60) });
+        let p = Arc::new(Counting {
+            calls: AtomicUsize::new(0),
+            lifetime: jiff::SignedDuration::from_secs(60),
+        });
         let src = CredentialSource::new("t", p.clone());
         src.get().await.unwrap();
         src.get().await.unwrap();

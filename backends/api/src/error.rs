@@ -116,7 +116,11 @@ pub fn kind_of(e: &opendal::Error) -> ErrorKind {
 /// OpenDAL's message without its context dump, plus the response details services attach.
 fn opendal_message(e: &opendal::Error) -> String {
     let msg = e.message().trim();
-    let msg = if msg.is_empty() { e.kind().into_static() } else { msg };
+    let msg = if msg.is_empty() {
+        e.kind().into_static()
+    } else {
+        msg
+    };
     // Services in OpenDAL put the HTTP response in a "response" context, left out: the message
     // is the server's code and text. The cause is kept (a refused credential refresh, a
     // connection error) — OpenDAL's sources never hold secret values.
@@ -164,7 +168,9 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 
@@ -178,6 +184,9 @@ mod tests {
             .with_remote("oci_usage")
             .with_operation("list")
             .with_path("reports/");
-        assert_eq!(e.to_string(), "oci_usage: list reports/: BucketNotFound (404)");
+        assert_eq!(
+            e.to_string(),
+            "oci_usage: list reports/: BucketNotFound (404)"
+        );
     }
 }

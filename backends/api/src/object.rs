@@ -28,7 +28,9 @@ impl Md5 {
     /// From standard base64 of the 16 raw bytes (Content-MD5, OCI `md5`, rclone `md5chksum`).
     /// Multipart forms such as `…==-3` are not whole-object MD5s and give `None`.
     pub fn from_base64(s: &str) -> Option<Md5> {
-        let bytes = base64::engine::general_purpose::STANDARD.decode(s.trim()).ok()?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(s.trim())
+            .ok()?;
         Some(Md5(bytes.try_into().ok()?))
     }
 
@@ -116,7 +118,11 @@ pub fn format_mtime(t: Timestamp) -> String {
     }
     // Negative times carry a negative nanosecond part in jiff; rclone never writes them, but keep
     // the arithmetic right anyway.
-    let (secs, nanos) = if nanos < 0 { (secs - 1, nanos + 1_000_000_000) } else { (secs, nanos) };
+    let (secs, nanos) = if nanos < 0 {
+        (secs - 1, nanos + 1_000_000_000)
+    } else {
+        (secs, nanos)
+    };
     let frac = format!("{nanos:09}");
     format!("{secs}.{}", frac.trim_end_matches('0'))
 }
@@ -132,7 +138,11 @@ pub fn parse_mtime(s: &str) -> Option<Timestamp> {
     if frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let nanos: i32 = if frac.is_empty() { 0 } else { format!("{frac:0<9}").parse().ok()? };
+    let nanos: i32 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<9}").parse().ok()?
+    };
     Timestamp::new(secs, nanos).ok()
 }
 
@@ -144,7 +154,10 @@ mod tests {
     fn md5_forms() {
         let m = Md5::of(b"hello");
         assert_eq!(m.to_hex(), "5d41402abc4b2a76b9719d911017c592");
-        assert_eq!(Md5::from_hex("\"5D41402ABC4B2A76B9719D911017C592\""), Some(m));
+        assert_eq!(
+            Md5::from_hex("\"5D41402ABC4B2A76B9719D911017C592\""),
+            Some(m)
+        );
         assert_eq!(Md5::from_base64(&m.to_base64()), Some(m));
         assert_eq!(Md5::from_base64("XUFAKrxLKna5cZ2REBfFkg==-3"), None);
         assert_eq!(Md5::from_hex("abc"), None);
@@ -154,11 +167,23 @@ mod tests {
     fn mtime_like_rclone() {
         let t = Timestamp::new(1704164645, 123456789).unwrap();
         assert_eq!(format_mtime(t), "1704164645.123456789");
-        assert_eq!(format_mtime(Timestamp::new(1714979289, 0).unwrap()), "1714979289");
-        assert_eq!(format_mtime(Timestamp::new(1714979289, 500_000_000).unwrap()), "1714979289.5");
+        assert_eq!(
+            format_mtime(Timestamp::new(1714979289, 0).unwrap()),
+            "1714979289"
+        );
+        assert_eq!(
+            format_mtime(Timestamp::new(1714979289, 500_000_000).unwrap()),
+            "1714979289.5"
+        );
         assert_eq!(parse_mtime("1704164645.123456789"), Some(t));
-        assert_eq!(parse_mtime("1714979289.5"), Timestamp::new(1714979289, 500_000_000).ok());
-        assert_eq!(parse_mtime("2024-01-02T03:04:05.123456789Z"), Timestamp::new(1704164645, 123456789).ok());
+        assert_eq!(
+            parse_mtime("1714979289.5"),
+            Timestamp::new(1714979289, 500_000_000).ok()
+        );
+        assert_eq!(
+            parse_mtime("2024-01-02T03:04:05.123456789Z"),
+            Timestamp::new(1704164645, 123456789).ok()
+        );
         assert_eq!(parse_mtime("garbage"), None);
     }
 }

@@ -64,7 +64,12 @@ impl OptionSpec {
 
     /// The whole help as one paragraph.
     pub fn help_text(&self) -> String {
-        self.help.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
+        self.help
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -129,7 +134,11 @@ pub enum OptionError {
     #[error("missing required key {key:?}")]
     Missing { key: String },
     #[error("key {key:?}: expected {expected}, found {found}")]
-    WrongType { key: String, expected: OptionKind, found: String },
+    WrongType {
+        key: String,
+        expected: OptionKind,
+        found: String,
+    },
     #[error("key {key:?}: {message}")]
     Invalid { key: String, message: String },
 }
@@ -145,7 +154,10 @@ impl OptionError {
     }
 
     pub fn invalid(key: &str, message: impl Into<String>) -> Self {
-        OptionError::Invalid { key: key.to_string(), message: message.into() }
+        OptionError::Invalid {
+            key: key.to_string(),
+            message: message.into(),
+        }
     }
 }
 
@@ -162,7 +174,8 @@ pub trait OptionType: Sized {
 }
 
 fn text<'a>(raw: &'a RawValue, what: &str) -> Result<&'a str, String> {
-    raw.as_text().ok_or_else(|| format!("{what}, found {}", raw.type_name()))
+    raw.as_text()
+        .ok_or_else(|| format!("{what}, found {}", raw.type_name()))
 }
 
 impl OptionType for String {
@@ -188,7 +201,11 @@ impl OptionType for bool {
     fn parse(raw: &RawValue) -> Result<Self, String> {
         match raw {
             RawValue::Bool(b) => Ok(*b),
-            other => match text(other, "expected bool")?.trim().to_ascii_lowercase().as_str() {
+            other => match text(other, "expected bool")?
+                .trim()
+                .to_ascii_lowercase()
+                .as_str()
+            {
                 "true" | "1" | "yes" | "on" => Ok(true),
                 "false" | "0" | "no" | "off" | "" => Ok(false),
                 v => Err(format!("expected true or false, found {v:?}")),
@@ -261,17 +278,30 @@ pub fn parse_field<T: OptionType>(
     let parse = |raw: &RawValue| {
         T::parse(raw).map_err(|message| {
             if message.starts_with("expected") && message.contains(", found ") {
-                let found = message.rsplit(", found ").next().unwrap_or_default().to_string();
-                OptionError::WrongType { key: key.to_string(), expected: T::KIND, found }
+                let found = message
+                    .rsplit(", found ")
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                OptionError::WrongType {
+                    key: key.to_string(),
+                    expected: T::KIND,
+                    found,
+                }
             } else {
-                OptionError::Invalid { key: key.to_string(), message }
+                OptionError::Invalid {
+                    key: key.to_string(),
+                    message,
+                }
             }
         })
     };
     match (values.get(key), default) {
         (Some(raw), _) => parse(raw),
         (None, Some(d)) => parse(&RawValue::String(d.to_string())),
-        (None, None) => T::absent().ok_or_else(|| OptionError::Missing { key: key.to_string() }),
+        (None, None) => T::absent().ok_or_else(|| OptionError::Missing {
+            key: key.to_string(),
+        }),
     }
 }
 
@@ -293,13 +323,18 @@ pub fn check_values(specs: &[OptionSpec], values: &ConfigValues, open: bool) -> 
     let mut problems = Vec::new();
     for key in values.keys() {
         if !open && !specs.iter().any(|s| s.name == key) {
-            problems.push(OptionError::Unknown { key: key.clone(), hint: closest(key, specs) });
+            problems.push(OptionError::Unknown {
+                key: key.clone(),
+                hint: closest(key, specs),
+            });
         }
     }
     for spec in specs {
         match values.get(spec.name) {
             None if spec.required && spec.default.is_none() => {
-                problems.push(OptionError::Missing { key: spec.name.to_string() })
+                problems.push(OptionError::Missing {
+                    key: spec.name.to_string(),
+                })
             }
             None => {}
             Some(raw) => {
@@ -323,10 +358,21 @@ fn check_kind(spec: &OptionSpec, raw: &RawValue) -> Result<(), OptionError> {
     };
     result.map_err(|message| {
         if message.starts_with("expected") && message.contains(", found ") {
-            let found = message.rsplit(", found ").next().unwrap_or_default().to_string();
-            OptionError::WrongType { key: key.to_string(), expected: spec.kind, found }
+            let found = message
+                .rsplit(", found ")
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            OptionError::WrongType {
+                key: key.to_string(),
+                expected: spec.kind,
+                found,
+            }
         } else {
-            OptionError::Invalid { key: key.to_string(), message }
+            OptionError::Invalid {
+                key: key.to_string(),
+                message,
+            }
         }
     })
 }
@@ -466,13 +512,26 @@ mod tests {
     }
 
     fn vals(pairs: &[(&str, RawValue)]) -> ConfigValues {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
     }
 
     #[test]
     fn specs_come_from_the_declaration() {
         let names: Vec<_> = Demo::SPECS.iter().map(|s| s.name).collect();
-        assert_eq!(names, ["region", "bucket", "chunk_size", "no_check_bucket", "secret", "upload_concurrency"]);
+        assert_eq!(
+            names,
+            [
+                "region",
+                "bucket",
+                "chunk_size",
+                "no_check_bucket",
+                "secret",
+                "upload_concurrency"
+            ]
+        );
         assert_eq!(Demo::SPECS[0].help_text(), "The region. Second line.");
         assert!(Demo::SPECS[1].required && !Demo::SPECS[0].required);
         assert!(Demo::SPECS[2].advanced && !Demo::SPECS[3].advanced);
@@ -503,14 +562,26 @@ mod tests {
             ("upload_concurrency", RawValue::Bool(true)),
         ]);
         let p = check_values(Demo::SPECS, &v, false);
-        assert!(p.contains(&OptionError::Unknown { key: "regoin".into(), hint: Some("region".into()) }), "{p:?}");
-        assert!(p.contains(&OptionError::Missing { key: "bucket".into() }));
+        assert!(
+            p.contains(&OptionError::Unknown {
+                key: "regoin".into(),
+                hint: Some("region".into())
+            }),
+            "{p:?}"
+        );
+        assert!(p.contains(&OptionError::Missing {
+            key: "bucket".into()
+        }));
         assert!(p.iter().any(|e| e.key() == "no_check_bucket"));
         assert!(p.contains(&OptionError::WrongType {
             key: "upload_concurrency".into(),
             expected: OptionKind::Int,
             found: "bool".into()
         }));
-        assert!(check_values(Demo::SPECS, &v, true).iter().all(|e| !matches!(e, OptionError::Unknown { .. })));
+        assert!(
+            check_values(Demo::SPECS, &v, true)
+                .iter()
+                .all(|e| !matches!(e, OptionError::Unknown { .. }))
+        );
     }
 }

@@ -139,18 +139,27 @@ pub enum RootState {
 
 impl std::fmt::Debug for Remote {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Remote").field("name", &self.name).field("root", &self.root).finish()
+        f.debug_struct("Remote")
+            .field("name", &self.name)
+            .field("root", &self.root)
+            .finish()
     }
 }
 
 impl Remote {
     /// `name:root` as the operator typed it.
     pub fn display(&self) -> String {
-        if self.name == "local" { self.root.clone() } else { format!("{}:{}", self.name, self.root) }
+        if self.name == "local" {
+            self.root.clone()
+        } else {
+            format!("{}:{}", self.name, self.root)
+        }
     }
 
     fn err(&self, e: Error, op: &'static str, path: &str) -> Error {
-        e.with_remote(self.name.clone()).with_operation(op).with_path(path.to_string())
+        e.with_remote(self.name.clone())
+            .with_operation(op)
+            .with_path(path.to_string())
     }
 
     /// An OpenDAL error from this remote, classified by the backend and located.
@@ -170,7 +179,11 @@ impl Remote {
     ///
     /// A root that does not exist is [`ErrorKind::DirNotFound`].
     pub async fn list(&self, recursive: bool) -> Result<BoxStream<'static, Result<ObjectInfo>>> {
-        if let Some(check) = self.root_exists.as_ref().filter(|_| self.features.check_root_exists) {
+        if let Some(check) = self
+            .root_exists
+            .as_ref()
+            .filter(|_| self.features.check_root_exists)
+        {
             let problem = match check() {
                 RootState::Dir => None,
                 RootState::File => Some("is a file, not a directory"),
@@ -199,16 +212,26 @@ impl Remote {
                         let path = entry.path();
                         // The root itself, and directory markers inside a recursive listing.
                         let own = features.skip_prefix.is_some_and(|p| {
-                            path.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+                            path.strip_prefix(p)
+                                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
                         });
-                        if own || path.is_empty() || path == "/" || (recursive && path.ends_with('/')) {
+                        if own
+                            || path.is_empty()
+                            || path == "/"
+                            || (recursive && path.ends_with('/'))
+                        {
                             None
                         } else if entry.metadata().mode() == opendal::EntryMode::Unknown {
                             // Symlinks, sockets, devices: rclone skips them too (without -L).
                             tracing::warn!("{}: not a regular file or directory, skipped", path);
                             None
                         } else {
-                            Some(Ok(info_from_metadata(path, entry.metadata(), &features, true)))
+                            Some(Ok(info_from_metadata(
+                                path,
+                                entry.metadata(),
+                                &features,
+                                true,
+                            )))
                         }
                     }
                 };
@@ -228,15 +251,27 @@ impl Remote {
 
     /// Everything the backend can say about one object (a HEAD for object stores).
     pub async fn stat(&self, path: &str) -> Result<ObjectInfo> {
-        let meta = self.op.stat(path).await.map_err(|e| self.error(e, "stat", path))?;
+        let meta = self
+            .op
+            .stat(path)
+            .await
+            .map_err(|e| self.error(e, "stat", path))?;
         Ok(info_from_metadata(path, &meta, &self.features, false))
     }
 
     /// Computes an object's MD5 by reading it (local files).
     pub async fn read_md5(&self, path: &str) -> Result<Md5> {
         use md5::Digest;
-        let reader = self.op.reader_with(path).chunk(1 << 20).await.map_err(|e| self.error(e, "read", path))?;
-        let mut stream = reader.into_stream(..).await.map_err(|e| self.error(e, "read", path))?;
+        let reader = self
+            .op
+            .reader_with(path)
+            .chunk(1 << 20)
+            .await
+            .map_err(|e| self.error(e, "read", path))?;
+        let mut stream = reader
+            .into_stream(..)
+            .await
+            .map_err(|e| self.error(e, "read", path))?;
         let mut hasher = md5::Md5::new();
         while let Some(buf) = stream.next().await {
             let buf = buf.map_err(|e| self.error(e, "read", path))?;
@@ -250,15 +285,25 @@ impl Remote {
     /// Changes the modification time in place, where the backend can.
     pub async fn set_modtime(&self, path: &str, mtime: Timestamp) -> Result<()> {
         match &self.modtime_setter {
-            Some(s) => s.set_modtime(path, mtime).await.map_err(|e| self.err(e, "set modtime", path)),
-            None => {
-                Err(self.err(Error::new(ErrorKind::Unsupported, "cannot set modification time"), "set modtime", path))
-            }
+            Some(s) => s
+                .set_modtime(path, mtime)
+                .await
+                .map_err(|e| self.err(e, "set modtime", path)),
+            None => Err(self.err(
+                Error::new(ErrorKind::Unsupported, "cannot set modification time"),
+                "set modtime",
+                path,
+            )),
         }
     }
 
     /// The user metadata to write with an object, in rclone's convention.
-    pub fn write_metadata(&self, mtime: Option<Timestamp>, md5: Option<Md5>, multipart: bool) -> Option<HashMap<String, String>> {
+    pub fn write_metadata(
+        &self,
+        mtime: Option<Timestamp>,
+        md5: Option<Md5>,
+        multipart: bool,
+    ) -> Option<HashMap<String, String>> {
         if !self.features.writes_metadata {
             return None;
         }
@@ -282,10 +327,21 @@ impl Remote {
 }
 
 /// Turns OpenDAL metadata into an [`ObjectInfo`] by the backend's [`Features`].
-pub fn info_from_metadata(path: &str, meta: &Metadata, f: &Features, from_listing: bool) -> ObjectInfo {
+pub fn info_from_metadata(
+    path: &str,
+    meta: &Metadata,
+    f: &Features,
+    from_listing: bool,
+) -> ObjectInfo {
     let user = meta.user_metadata();
-    let meta_mtime = user.as_ref().and_then(|u| u.get(META_MTIME)).and_then(parse_mtime);
-    let meta_md5 = user.as_ref().and_then(|u| u.get(META_MD5)).and_then(Md5::from_base64);
+    let meta_mtime = user
+        .as_ref()
+        .and_then(|u| u.get(META_MTIME))
+        .and_then(parse_mtime);
+    let meta_md5 = user
+        .as_ref()
+        .and_then(|u| u.get(META_MD5))
+        .and_then(Md5::from_base64);
     let listed_md5 = match f.listing_md5 {
         HashSource::None => None,
         HashSource::ContentMd5 => meta.content_md5().and_then(Md5::parse),

@@ -30,7 +30,11 @@ impl HttpTransport for Transport {
 
 /// `Retry-After` as seconds or an HTTP date.
 pub fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
-    let v = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let v = headers
+        .get(http::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
@@ -48,7 +52,9 @@ pub fn install() {
         .tcp_nodelay(true)
         .build();
     match client {
-        Ok(c) => HttpTransporter::install_default(Transport { inner: ReqwestTransport::new(c) }),
+        Ok(c) => HttpTransporter::install_default(Transport {
+            inner: ReqwestTransport::new(c),
+        }),
         Err(e) => tracing::warn!("HTTP client setup failed, using OpenDAL's default: {e}"),
     }
     opendal::install_default();
@@ -64,8 +70,15 @@ mod tests {
         assert_eq!(retry_after(&h), None);
         h.insert(http::header::RETRY_AFTER, "3".parse().unwrap());
         assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
-        h.insert(http::header::RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
-        assert_eq!(retry_after(&h), Some(Duration::ZERO), "a past date means now");
+        h.insert(
+            http::header::RETRY_AFTER,
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(
+            retry_after(&h),
+            Some(Duration::ZERO),
+            "a past date means now"
+        );
         h.insert(http::header::RETRY_AFTER, "soon".parse().unwrap());
         assert_eq!(retry_after(&h), None);
     }

@@ -21,15 +21,24 @@ impl Size {
             .unwrap_or(t.len());
         let (num, suffix) = t.split_at(split);
         if num.is_empty() {
-            return Err(format!("size {s:?}: expected a number with an optional suffix like 5Mi"));
+            return Err(format!(
+                "size {s:?}: expected a number with an optional suffix like 5Mi"
+            ));
         }
         let value: f64 = num
             .parse()
             .map_err(|_| format!("size {s:?}: {num:?} is not a number"))?;
         let suffix = suffix.trim();
         let lower = suffix.to_ascii_lowercase();
-        let unit = lower.strip_suffix("ib").or_else(|| lower.strip_suffix('i')).unwrap_or(&lower);
-        let unit = if unit.len() == 2 { unit.strip_suffix('b').unwrap_or(unit) } else { unit };
+        let unit = lower
+            .strip_suffix("ib")
+            .or_else(|| lower.strip_suffix('i'))
+            .unwrap_or(&lower);
+        let unit = if unit.len() == 2 {
+            unit.strip_suffix('b').unwrap_or(unit)
+        } else {
+            unit
+        };
         let shift = match unit {
             "" if suffix.is_empty() => 10,
             "" | "b" => 0,
@@ -38,7 +47,11 @@ impl Size {
             "g" => 30,
             "t" => 40,
             "p" => 50,
-            _ => return Err(format!("size {s:?}: unknown suffix {suffix:?} (use B, Ki, Mi, Gi, Ti, Pi)")),
+            _ => {
+                return Err(format!(
+                    "size {s:?}: unknown suffix {suffix:?} (use B, Ki, Mi, Gi, Ti, Pi)"
+                ));
+            }
         };
         let bytes = value * (1u64 << shift) as f64;
         if !(0.0..1.8e19).contains(&bytes) {
@@ -58,7 +71,8 @@ impl fmt::Display for Size {
         if self.0 == u64::MAX {
             return f.write_str("off");
         }
-        const UNITS: [(&str, u32); 5] = [("Pi", 50), ("Ti", 40), ("Gi", 30), ("Mi", 20), ("Ki", 10)];
+        const UNITS: [(&str, u32); 5] =
+            [("Pi", 50), ("Ti", 40), ("Gi", 30), ("Mi", 20), ("Ki", 10)];
         for (name, shift) in UNITS {
             let unit = 1u64 << shift;
             if self.0 >= unit {
@@ -106,9 +120,13 @@ impl Duration {
             if n == 0 {
                 return Err(format!("duration {s:?}: expected a number before {rest:?}"));
             }
-            let value: f64 = rest[..n].parse().map_err(|_| format!("duration {s:?}: bad number"))?;
+            let value: f64 = rest[..n]
+                .parse()
+                .map_err(|_| format!("duration {s:?}: bad number"))?;
             rest = &rest[n..];
-            let u = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+            let u = rest
+                .find(|c: char| c.is_ascii_digit() || c == '.')
+                .unwrap_or(rest.len());
             let secs = match &rest[..u] {
                 "ns" => 1e-9,
                 "us" | "µs" => 1e-6,
@@ -151,7 +169,11 @@ mod tests {
         assert_eq!(Size::parse("5M").unwrap().0, 5 << 20);
         assert_eq!(Size::parse("5MiB").unwrap().0, 5 << 20);
         assert_eq!(Size::parse("200Mi").unwrap().0, 200 << 20);
-        assert_eq!(Size::parse("100").unwrap().0, 100 << 10, "bare number is KiB");
+        assert_eq!(
+            Size::parse("100").unwrap().0,
+            100 << 10,
+            "bare number is KiB"
+        );
         assert_eq!(Size::parse("100B").unwrap().0, 100);
         assert_eq!(Size::parse("100b").unwrap().0, 100);
         assert_eq!(Size::parse("1.5Gi").unwrap().0, 3 << 29);

@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use ocisync_backend::backend::with_standard_layers;
 use ocisync_backend::remote::{ModtimeSetter, RootState};
 use ocisync_backend::{
-    Backend, BackendSpec, Error, ErrorKind, Features, HashSource, ModtimeSource, OpenContext, Remote, Result,
-    SetModtime,
+    Backend, BackendSpec, Error, ErrorKind, Features, HashSource, ModtimeSource, OpenContext,
+    Remote, Result, SetModtime,
 };
 
 /// Where partial files live while they are written. Listings skip it.
@@ -49,7 +49,8 @@ impl Backend for LocalBackend {
     }
 
     async fn open(&self, ctx: OpenContext<'_>) -> Result<Remote> {
-        let opts = LocalOptions::from_values(ctx.values).map_err(|e| Error::config(e.to_string()))?;
+        let opts =
+            LocalOptions::from_values(ctx.values).map_err(|e| Error::config(e.to_string()))?;
         let root = absolute_root(ctx.path)?;
         let root_str = root.to_string_lossy().to_string();
         let partial = root.join(PARTIAL_DIR);
@@ -72,7 +73,11 @@ impl Backend for LocalBackend {
             md5_in_metadata: false,
             md5_by_reading: true,
             modtime: ModtimeSource::Native,
-            set_modtime: if opts.no_set_modtime { SetModtime::No } else { SetModtime::Yes },
+            set_modtime: if opts.no_set_modtime {
+                SetModtime::No
+            } else {
+                SetModtime::Yes
+            },
             writes_metadata: false,
             write_chunk: None,
             write_concurrency: 1,
@@ -97,7 +102,11 @@ impl Backend for LocalBackend {
 }
 
 fn absolute_root(path: &str) -> Result<PathBuf> {
-    let p = if path.is_empty() { Path::new(".") } else { Path::new(path) };
+    let p = if path.is_empty() {
+        Path::new(".")
+    } else {
+        Path::new(path)
+    };
     let abs = if p.is_absolute() {
         p.to_path_buf()
     } else {
@@ -143,7 +152,10 @@ impl ModtimeSetter for FileTimes {
         let file = self.root.join(path.trim_start_matches('/'));
         let when = std::time::SystemTime::from(mtime);
         tokio::task::spawn_blocking(move || {
-            std::fs::File::options().write(true).open(&file).and_then(|f| f.set_modified(when))
+            std::fs::File::options()
+                .write(true)
+                .open(&file)
+                .and_then(|f| f.set_modified(when))
         })
         .await
         .map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?

@@ -15,7 +15,8 @@
 use async_trait::async_trait;
 use ocisync_backend::backend::with_standard_layers;
 use ocisync_backend::{
-    Backend, BackendSpec, ConfigValues, Error, Features, ModtimeSource, OpenContext, OptionError, Remote, Result,
+    Backend, BackendSpec, ConfigValues, Error, Features, ModtimeSource, OpenContext, OptionError,
+    Remote, Result,
 };
 
 /// OpenDAL services this build includes (cargo features of the `opendal` dependency).
@@ -55,27 +56,42 @@ impl Backend for OpendalBackend {
         match OpendalOptions::from_values(values) {
             Ok(o) if !SERVICES.contains(&o.service.as_str()) => vec![OptionError::invalid(
                 "service",
-                format!("{:?} is not compiled into this build; available: {}", o.service, SERVICES.join(", ")),
+                format!(
+                    "{:?} is not compiled into this build; available: {}",
+                    o.service,
+                    SERVICES.join(", ")
+                ),
             )],
             _ => Vec::new(),
         }
     }
 
     async fn open(&self, ctx: OpenContext<'_>) -> Result<Remote> {
-        let o = OpendalOptions::from_values(ctx.values).map_err(|e| Error::config(e.to_string()).with_remote(ctx.name))?;
+        let o = OpendalOptions::from_values(ctx.values)
+            .map_err(|e| Error::config(e.to_string()).with_remote(ctx.name))?;
         let mut map: Vec<(String, String)> = ctx
             .values
             .iter()
             .filter(|(k, _)| !OpendalOptions::SPECS.iter().any(|s| s.name == k.as_str()))
-            .filter_map(|(k, v)| v.as_text().map(str::to_string).or_else(|| Some(v.display())).map(|v| (k.clone(), v)))
+            .filter_map(|(k, v)| {
+                v.as_text()
+                    .map(str::to_string)
+                    .or_else(|| Some(v.display()))
+                    .map(|v| (k.clone(), v))
+            })
             .collect();
         if !map.iter().any(|(k, _)| k == "root") && !ctx.path.is_empty() {
             map.push(("root".into(), format!("/{}", ctx.path.trim_matches('/'))));
         }
-        let op = opendal::Operator::via_iter(&o.service, map).map_err(|e| Error::from(e).with_remote(ctx.name))?;
+        let op = opendal::Operator::via_iter(&o.service, map)
+            .map_err(|e| Error::from(e).with_remote(ctx.name))?;
         let cap = op.info().capability();
         let features = Features {
-            modtime: if cap.write_with_user_metadata { ModtimeSource::Metadata } else { ModtimeSource::Native },
+            modtime: if cap.write_with_user_metadata {
+                ModtimeSource::Metadata
+            } else {
+                ModtimeSource::Native
+            },
             writes_metadata: cap.write_with_user_metadata,
             ..Features::default()
         };

@@ -22,7 +22,9 @@ impl ProvideCredential for FromSource {
             .await
             .map_err(|e| reqsign_core::Error::credential_invalid(e.to_string()))?;
         let get = |k: &str| creds.get(k).map(|s| s.expose().to_string());
-        let (Some(access_key_id), Some(secret_access_key)) = (get("access_key_id"), get("secret_access_key")) else {
+        let (Some(access_key_id), Some(secret_access_key)) =
+            (get("access_key_id"), get("secret_access_key"))
+        else {
             return Err(reqsign_core::Error::credential_invalid(format!(
                 "credentials {:?} gave no access_key_id/secret_access_key",
                 self.0.name()
@@ -31,7 +33,12 @@ impl ProvideCredential for FromSource {
         let expires_in = creds
             .expires_at
             .and_then(|t| reqsign_core::time::Timestamp::from_second(t.as_second()).ok());
-        Ok(Some(Credential { access_key_id, secret_access_key, session_token: get("session_token"), expires_in }))
+        Ok(Some(Credential {
+            access_key_id,
+            secret_access_key,
+            session_token: get("session_token"),
+            expires_in,
+        }))
     }
 }
 

@@ -23,7 +23,9 @@ pub(crate) fn classify(e: &opendal::Error) -> Option<(ErrorKind, String)> {
         "NoSuchBucket" => ErrorKind::DirNotFound,
         "NoSuchKey" => ErrorKind::NotFound,
         "AccessDenied" | "AllAccessDisabled" => ErrorKind::PermissionDenied,
-        "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "ExpiredToken" | "InvalidToken" => ErrorKind::Auth,
+        "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "ExpiredToken" | "InvalidToken" => {
+            ErrorKind::Auth
+        }
         _ => ocisync_backend::error::kind_of(e),
     };
     Some((kind, out))
@@ -41,9 +43,21 @@ mod tests {
         );
         let (kind, msg) = classify(&e).unwrap();
         assert_eq!(kind, ErrorKind::DirNotFound);
-        assert_eq!(msg, "NoSuchBucket: The specified bucket does not exist [request id R1]");
-        let e = opendal::Error::new(opendal::ErrorKind::PermissionDenied, "S3Error { code: \"SignatureDoesNotMatch\", message: \"x\", resource: \"\", request_id: \"\" }");
+        assert_eq!(
+            msg,
+            "NoSuchBucket: The specified bucket does not exist [request id R1]"
+        );
+        let e = opendal::Error::new(
+            opendal::ErrorKind::PermissionDenied,
+            "S3Error { code: \"SignatureDoesNotMatch\", message: \"x\", resource: \"\", request_id: \"\" }",
+        );
         assert_eq!(classify(&e).unwrap().0, ErrorKind::Auth);
-        assert!(classify(&opendal::Error::new(opendal::ErrorKind::Unexpected, "plain")).is_none());
+        assert!(
+            classify(&opendal::Error::new(
+                opendal::ErrorKind::Unexpected,
+                "plain"
+            ))
+            .is_none()
+        );
     }
 }

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use ocisync_backend::backend::{split_bucket, with_standard_layers};
 use ocisync_backend::{
-    Backend, BackendSpec, Error, Features, HashSource, ModtimeSource, OpenContext, OptionError, Remote, Result,
-    Secret, SetModtime, Size,
+    Backend, BackendSpec, Error, Features, HashSource, ModtimeSource, OpenContext, OptionError,
+    Remote, Result, Secret, SetModtime, Size,
 };
 
 ocisync_backend::declare_options! {
@@ -91,17 +91,32 @@ impl Backend for S3Backend {
     }
 
     fn validate(&self, values: &ocisync_backend::ConfigValues) -> Vec<OptionError> {
-        let Ok(o) = S3Options::from_values(values) else { return Vec::new() };
+        let Ok(o) = S3Options::from_values(values) else {
+            return Vec::new();
+        };
         let mut problems = Vec::new();
         if o.access_key_id.is_some() != o.secret_access_key.is_some() {
-            let missing = if o.access_key_id.is_some() { "secret_access_key" } else { "access_key_id" };
-            problems.push(OptionError::invalid(missing, "access_key_id and secret_access_key go together"));
+            let missing = if o.access_key_id.is_some() {
+                "secret_access_key"
+            } else {
+                "access_key_id"
+            };
+            problems.push(OptionError::invalid(
+                missing,
+                "access_key_id and secret_access_key go together",
+            ));
         }
         if o.chunk_size.bytes() < 5 << 20 {
-            problems.push(OptionError::invalid("chunk_size", "S3 parts must be at least 5Mi"));
+            problems.push(OptionError::invalid(
+                "chunk_size",
+                "S3 parts must be at least 5Mi",
+            ));
         }
         if o.upload_concurrency == 0 {
-            problems.push(OptionError::invalid("upload_concurrency", "must be at least 1"));
+            problems.push(OptionError::invalid(
+                "upload_concurrency",
+                "must be at least 1",
+            ));
         }
         if let Some(e) = &o.endpoint
             && let Err(m) = check_endpoint(e)
@@ -112,17 +127,29 @@ impl Backend for S3Backend {
     }
 
     async fn open(&self, ctx: OpenContext<'_>) -> Result<Remote> {
-        let o = S3Options::from_values(ctx.values).map_err(|e| Error::config(e.to_string()).with_remote(ctx.name))?;
+        let o = S3Options::from_values(ctx.values)
+            .map_err(|e| Error::config(e.to_string()).with_remote(ctx.name))?;
         let (bucket, root) = split_bucket(ctx.path);
         if bucket.is_empty() {
-            return Err(Error::config("a bucket is needed: NAME:bucket/prefix").with_remote(ctx.name));
+            return Err(
+                Error::config("a bucket is needed: NAME:bucket/prefix").with_remote(ctx.name)
+            );
         }
         let mut b = opendal::services::S3::default().bucket(&bucket).root(&root);
-        b = b.region(o.region.as_deref().filter(|r| !r.is_empty()).unwrap_or("us-east-1"));
-        let aws = o.provider.as_deref().is_none_or(|p| p.eq_ignore_ascii_case("aws"));
+        b = b.region(
+            o.region
+                .as_deref()
+                .filter(|r| !r.is_empty())
+                .unwrap_or("us-east-1"),
+        );
+        let aws = o
+            .provider
+            .as_deref()
+            .is_none_or(|p| p.eq_ignore_ascii_case("aws"));
         match &o.endpoint {
             Some(e) => {
-                check_endpoint(e).map_err(|m| Error::config(format!("endpoint: {m}")).with_remote(ctx.name))?;
+                check_endpoint(e)
+                    .map_err(|m| Error::config(format!("endpoint: {m}")).with_remote(ctx.name))?;
                 b = b.endpoint(e);
                 if !o.force_path_style {
                     b = b.enable_virtual_host_style();
@@ -137,7 +164,10 @@ impl Backend for S3Backend {
             c.get().await.map_err(|e| e.with_remote(ctx.name))?;
             b = b.credential_provider_chain(credentials::chain(c.clone()));
         } else if let (Some(k), Some(s)) = (&o.access_key_id, &o.secret_access_key) {
-            b = b.access_key_id(k.expose()).secret_access_key(s.expose()).disable_config_load();
+            b = b
+                .access_key_id(k.expose())
+                .secret_access_key(s.expose())
+                .disable_config_load();
             if let Some(t) = &o.session_token {
                 b = b.session_token(t.expose());
             }
@@ -162,9 +192,16 @@ impl Backend for S3Backend {
         }
         let op = opendal::Operator::new(b).map_err(|e| Error::from(e).with_remote(ctx.name))?;
         // With SSE-KMS or SSE-C the ETag is not the content's MD5.
-        let etag_is_md5 = o.server_side_encryption.as_deref().is_none_or(|s| s.eq_ignore_ascii_case("AES256"));
+        let etag_is_md5 = o
+            .server_side_encryption
+            .as_deref()
+            .is_none_or(|s| s.eq_ignore_ascii_case("AES256"));
         let features = Features {
-            listing_md5: if etag_is_md5 { HashSource::EtagIfMd5 } else { HashSource::None },
+            listing_md5: if etag_is_md5 {
+                HashSource::EtagIfMd5
+            } else {
+                HashSource::None
+            },
             md5_in_metadata: !o.disable_checksum,
             md5_by_reading: false,
             modtime: ModtimeSource::Metadata,
@@ -196,20 +233,29 @@ pub fn check_endpoint(endpoint: &str) -> std::result::Result<(), String> {
         return Ok(());
     }
     let Some(rest) = lower.strip_prefix("http://") else {
-        return Err(format!("{endpoint:?} must start with https:// (or http:// for a loopback address)"));
+        return Err(format!(
+            "{endpoint:?} must start with https:// (or http:// for a loopback address)"
+        ));
     };
     let authority = rest.split('/').next().unwrap_or_default();
     let host = if let Some(v6) = authority.strip_prefix('[') {
         v6.split(']').next().unwrap_or_default()
     } else {
-        authority.rsplit_once(':').map(|(h, _)| h).unwrap_or(authority)
+        authority
+            .rsplit_once(':')
+            .map(|(h, _)| h)
+            .unwrap_or(authority)
     };
     let loopback = host == "localhost"
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
     if loopback {
         Ok(())
     } else {
-        Err(format!("{endpoint:?}: plain http is only allowed for loopback addresses; use https://"))
+        Err(format!(
+            "{endpoint:?}: plain http is only allowed for loopback addresses; use https://"
+        ))
     }
 }
 

@@ -21,12 +21,16 @@ impl Oci {
     /// A fake that checks every signature against one registered API key. `signed = false`
     /// accepts unsigned requests (rclone's `provider = no_auth`).
     pub async fn start(signed: bool) -> Oci {
-        let fake = FakeObjectStorage::start(Config { require_signatures: signed, ..Config::default() })
-            .await
-            .expect("start fake OCI");
+        let fake = FakeObjectStorage::start(Config {
+            require_signatures: signed,
+            ..Config::default()
+        })
+        .await
+        .expect("start fake OCI");
         fake.create_bucket("bling", TENANCY);
         let key = TestKeyPair::generate().unwrap();
-        fake.keys().register_api_key(TENANCY, USER, key.public_key());
+        fake.keys()
+            .register_api_key(TENANCY, USER, key.public_key());
         let dir = TempDir::new("oci");
         let key_file = dir.join("oci_api_key.pem");
         std::fs::write(&key_file, key.private_key_pem().unwrap().as_bytes()).unwrap();
@@ -40,7 +44,11 @@ impl Oci {
             ),
         )
         .unwrap();
-        Oci { fake, oci_config, _dir: dir }
+        Oci {
+            fake,
+            oci_config,
+            _dir: dir,
+        }
     }
 
     /// `[remotes.NAME]` for the bling namespace, signing with the config file's API key.

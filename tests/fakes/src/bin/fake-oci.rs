@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use ocisync_fakes::keys::PublicKey;
 use ocisync_fakes::objectstorage::seed::bling_objects;
-use ocisync_fakes::objectstorage::{BlingSpec, Config, FakeObjectStorage, MAX_PAGE_SIZE, SeedObject};
+use ocisync_fakes::objectstorage::{
+    BlingSpec, Config, FakeObjectStorage, MAX_PAGE_SIZE, SeedObject,
+};
 
 /// A fake OCI Object Storage endpoint on 127.0.0.1, in memory.
 #[derive(Parser)]
