@@ -90,9 +90,16 @@ pub async fn run(
     let scheduled = AtomicU64::new(0);
     let limit_hit = AtomicBool::new(false);
     let no_hash_logged = AtomicBool::new(false);
+    let missing_source: std::sync::Mutex<Option<Error>> = std::sync::Mutex::new(None);
 
     let jobs = futures::stream::poll_fn(|cx| rx.poll_recv(cx)).filter_map(|item| {
         let job = match item {
+            Err(e) if e.kind == ErrorKind::DirNotFound && source_count.load(Relaxed) == 0 => {
+                // Object stores report a missing bucket on the first listing page.
+                *missing_source.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                source_failed.store(true, Relaxed);
+                None
+            }
             Err(e) => {
                 tracing::error!("{e}");
                 stats.error(e.to_string(), e.is_temporary());
@@ -174,6 +181,12 @@ pub async fn run(
     .await;
     let _ = lister.await;
     remove_partial_dir(dst).await;
+    if let Some(e) = missing_source
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+    {
+        return Err(Stop::DirNotFound(e));
+    }
 
     if limit_hit.load(Relaxed) {
         return Err(Stop::TransferLimit(

@@ -309,3 +309,17 @@ print(json.dumps(out))
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+#[test]
+fn a_missing_source_bucket_is_directory_not_found() {
+    let rt = runtime();
+    let s3 = rt.block_on(S3::start("nobucket"));
+    let dir = TempDir::new("s3nob");
+    let cfg = config(&dir, &s3.remote_toml("s3"));
+    let dst = TempDir::new("dst");
+    write_files(dst.path(), &[("keep.csv", b"1")]);
+    let out = run(&cfg, &["sync", "s3:no-such-bucket-here/p", dst.str()]);
+    assert_code(&out, 3);
+    assert!(stderr(&out).contains("NoSuchBucket"), "{}", stderr(&out));
+    assert_eq!(read_tree(dst.path()).len(), 1);
+}
