@@ -8,12 +8,10 @@
 //! session_token = "AWS_SESSION_TOKEN"         # optional: skipped when unset
 //! ```
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use ocisync_backend::{
-    ConfigValues, CredentialProvider, CredentialSpec, CredentialType, Credentials, Error,
-    ErrorKind, OptionError, Result, Secret,
+    CredentialProvider, CredentialSpec, Credentials, Error, ErrorKind, OptionsCredentialType,
+    Result, Secret,
 };
 
 ocisync_backend::declare_options! {
@@ -34,22 +32,10 @@ static SPEC: CredentialSpec = CredentialSpec {
     options: EnvOptions::SPECS,
 };
 
-pub struct EnvType;
-pub static TYPE: EnvType = EnvType;
-
-impl CredentialType for EnvType {
-    fn spec(&self) -> &'static CredentialSpec {
-        &SPEC
-    }
-
-    fn build(
-        &self,
-        _name: &str,
-        values: &ConfigValues,
-    ) -> std::result::Result<Arc<dyn CredentialProvider>, OptionError> {
-        Ok(Arc::new(EnvOptions::from_values(values)?))
-    }
-}
+pub static TYPE: OptionsCredentialType<EnvOptions> = OptionsCredentialType {
+    spec: &SPEC,
+    parse: EnvOptions::from_values,
+};
 
 #[async_trait]
 impl CredentialProvider for EnvOptions {

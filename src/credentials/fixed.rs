@@ -1,12 +1,9 @@
 //! `type = "static"`: credentials written in the config file itself (which then should be
 //! mode 600 — ocisync warns otherwise).
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use ocisync_backend::{
-    ConfigValues, CredentialProvider, CredentialSpec, CredentialType, Credentials, OptionError,
-    Result, Secret,
+    CredentialProvider, CredentialSpec, Credentials, OptionsCredentialType, Result, Secret,
 };
 
 ocisync_backend::declare_options! {
@@ -27,22 +24,10 @@ static SPEC: CredentialSpec = CredentialSpec {
     options: StaticOptions::SPECS,
 };
 
-pub struct StaticType;
-pub static TYPE: StaticType = StaticType;
-
-impl CredentialType for StaticType {
-    fn spec(&self) -> &'static CredentialSpec {
-        &SPEC
-    }
-
-    fn build(
-        &self,
-        _name: &str,
-        values: &ConfigValues,
-    ) -> std::result::Result<Arc<dyn CredentialProvider>, OptionError> {
-        Ok(Arc::new(StaticOptions::from_values(values)?))
-    }
-}
+pub static TYPE: OptionsCredentialType<StaticOptions> = OptionsCredentialType {
+    spec: &SPEC,
+    parse: StaticOptions::from_values,
+};
 
 #[async_trait]
 impl CredentialProvider for StaticOptions {

@@ -124,6 +124,27 @@ pub trait CredentialType: Send + Sync {
     ) -> std::result::Result<Arc<dyn CredentialProvider>, OptionError>;
 }
 
+/// A credential type whose parsed options are the provider itself (nothing to set up first):
+/// declares the type with its spec and its options' parser, instead of a type and an impl each.
+pub struct OptionsCredentialType<O> {
+    pub spec: &'static CredentialSpec,
+    pub parse: fn(&ConfigValues) -> std::result::Result<O, OptionError>,
+}
+
+impl<O: CredentialProvider + 'static> CredentialType for OptionsCredentialType<O> {
+    fn spec(&self) -> &'static CredentialSpec {
+        self.spec
+    }
+
+    fn build(
+        &self,
+        _name: &str,
+        values: &ConfigValues,
+    ) -> std::result::Result<Arc<dyn CredentialProvider>, OptionError> {
+        Ok(Arc::new((self.parse)(values)?))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,6 +18,7 @@ pub mod units;
 pub use backend::{Backend, BackendSpec, GlobalOptions, OpenContext};
 pub use credentials::{
     CredentialProvider, CredentialSource, CredentialSpec, CredentialType, Credentials,
+    OptionsCredentialType,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use object::{Md5, ObjectInfo};

@@ -7,6 +7,7 @@
 
 use http::{Method, Request, Response, StatusCode};
 use ocisync_fakes::http::{Body, RequestBody, Service};
+use ocisync_fakes::s3_operation::s3_operation;
 
 /// Hop-by-hop and framing headers the proxy must not pass on (reqwest frames the body again;
 /// the interim `100 Continue` is answered by the proxy's own server).
@@ -29,35 +30,6 @@ impl CountingProxy {
             upstream: upstream.trim_end_matches('/').to_string(),
             client,
         }
-    }
-}
-
-/// The S3 operation of a path-style request, from its method, path and query.
-pub fn s3_operation(method: &Method, target: &str) -> &'static str {
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let has = |k: &str| {
-        query
-            .split('&')
-            .any(|p| p == k || p.starts_with(&format!("{k}=")))
-    };
-    let object = path.trim_start_matches('/').contains('/');
-    match *method {
-        Method::GET if !object => "ListObjects",
-        Method::GET => "GetObject",
-        Method::HEAD if !object => "HeadBucket",
-        Method::HEAD => "HeadObject",
-        Method::PUT if has("partNumber") => "UploadPart",
-        Method::PUT if !object => "CreateBucket",
-        // CopyObject (rclone's way to change a modification time) is a PUT too; it is told
-        // apart by its empty body in the log.
-        Method::PUT => "PutObject",
-        Method::POST if has("uploads") => "CreateMultipartUpload",
-        Method::POST if has("uploadId") => "CompleteMultipartUpload",
-        Method::POST if has("delete") => "DeleteObjects",
-        Method::DELETE if has("uploadId") => "AbortMultipartUpload",
-        Method::DELETE if !object => "DeleteBucket",
-        Method::DELETE => "DeleteObject",
-        _ => "Other",
     }
 }
 
@@ -112,32 +84,4 @@ fn text(status: StatusCode, message: String) -> Response<Body> {
     let mut r = Response::new(Body::new(message.into()));
     *r.status_mut() = status;
     r
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn operations() {
-        assert_eq!(
-            s3_operation(&Method::GET, "/b?list-type=2&prefix=x"),
-            "ListObjects"
-        );
-        assert_eq!(
-            s3_operation(&Method::PUT, "/b/k/x?partNumber=1&uploadId=u"),
-            "UploadPart"
-        );
-        assert_eq!(s3_operation(&Method::PUT, "/b/k/x"), "PutObject");
-        assert_eq!(
-            s3_operation(&Method::POST, "/b/k?uploads"),
-            "CreateMultipartUpload"
-        );
-        assert_eq!(
-            s3_operation(&Method::POST, "/b/k?uploadId=u"),
-            "CompleteMultipartUpload"
-        );
-        assert_eq!(s3_operation(&Method::HEAD, "/b/k"), "HeadObject");
-        assert_eq!(s3_operation(&Method::DELETE, "/b/k"), "DeleteObject");
-    }
 }

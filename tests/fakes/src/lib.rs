@@ -24,6 +24,7 @@ pub mod monitor;
 pub mod objectstorage;
 pub mod oci_error;
 pub mod oci_sig;
+pub mod s3_operation;
 pub mod vault;
 pub mod wire;
 pub mod x509;

@@ -12,6 +12,7 @@ use std::sync::{Arc, OnceLock};
 
 use http::{Method, Request, Response, StatusCode};
 use ocisync_fakes::http::{Body, RequestBody, Server, Service};
+use ocisync_fakes::s3_operation::s3_operation;
 
 /// A moto started by this process.
 struct Moto {
@@ -59,29 +60,7 @@ struct Forward {
 
 impl Service for Forward {
     fn operation(&self, method: &Method, target: &str) -> &'static str {
-        let (path, query) = target.split_once('?').unwrap_or((target, ""));
-        let has = |k: &str| {
-            query
-                .split('&')
-                .any(|p| p == k || p.starts_with(&format!("{k}=")))
-        };
-        let object = path.trim_start_matches('/').contains('/');
-        match *method {
-            Method::GET if !object => "ListObjects",
-            Method::GET => "GetObject",
-            Method::HEAD if !object => "HeadBucket",
-            Method::HEAD => "HeadObject",
-            Method::PUT if has("partNumber") => "UploadPart",
-            Method::PUT if !object => "CreateBucket",
-            Method::PUT if has("x-id") && query.contains("CopyObject") => "CopyObject",
-            Method::PUT => "PutObject",
-            Method::POST if has("uploads") => "CreateMultipartUpload",
-            Method::POST if has("uploadId") => "CompleteMultipartUpload",
-            Method::POST if has("delete") => "DeleteObjects",
-            Method::DELETE if has("uploadId") => "AbortMultipartUpload",
-            Method::DELETE => "DeleteObject",
-            _ => "Other",
-        }
+        s3_operation(method, target)
     }
 
     async fn call(&self, request: Request<RequestBody>) -> Response<Body> {
