@@ -1,123 +1,28 @@
 //! From a parsed command line to an exit code: logging, configuration, remotes, then the command.
+//! `sync`, `copy` and `check` run as unattended jobs do: under the lock, and ending — however
+//! they end, SIGTERM included — with the run report, metrics and alerts.
 
-use std::time::Duration;
+use std::sync::Arc;
 
-use ocisync_backend::{Error, GlobalOptions, Remote, Size};
+use ocisync_backend::{Error, Remote};
 
-use crate::cli::{Cmd, ConfigCmd, Flags, ListFlags, Parsed};
-use crate::commands::{info, list, transfer};
+use crate::args::{self, Unattended, UsageError};
+use crate::cli::{Cmd, ConfigCmd, ListFlags, Pair, Parsed};
+use crate::commands::{alert, info, list, run};
 use crate::config::{self, Config};
-use crate::engine::check::CheckOptions;
-use crate::engine::decide::{Compare, CompareOptions};
+use crate::engine::report::RunReport;
 use crate::engine::stats::Stats;
-use crate::engine::sync::{Mode, RunOptions};
+use crate::engine::sync::Mode;
 use crate::exitcode;
 use crate::filter::Filter;
-use crate::log::{self, LogLevel};
+use crate::log;
 use crate::remote_path::RemotePath;
 use crate::resolve::Resolver;
+use crate::unattended::document::{RunContext, RunDocument, RunResult};
+use crate::unattended::lock::{self, Acquired};
+use crate::unattended::{self as ops, hostname};
 
-/// A mistake in the command line found after parsing (bad duration, bad pattern): exit 2.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
-
-fn usage(msg: impl Into<String>) -> UsageError {
-    UsageError(msg.into())
-}
-
-fn log_level(f: &Flags) -> Result<LogLevel, UsageError> {
-    if let Some(l) = &f.log_level {
-        return LogLevel::parse(l).ok_or_else(|| {
-            usage(format!(
-                "--log-level {l:?}: use DEBUG, INFO, NOTICE or ERROR"
-            ))
-        });
-    }
-    Ok(match (f.quiet, f.verbose) {
-        (true, _) => LogLevel::Error,
-        (false, 0) => LogLevel::Notice,
-        (false, 1) => LogLevel::Info,
-        (false, _) => LogLevel::Debug,
-    })
-}
-
-fn duration(flag: &str, v: &str) -> Result<Duration, UsageError> {
-    ocisync_backend::Duration::parse(v)
-        .map(|d| d.0)
-        .map_err(|e| usage(format!("--{flag}: {e}")))
-}
-
-fn size(flag: &str, v: &str) -> Result<u64, UsageError> {
-    Size::parse(v)
-        .map(|s| s.0)
-        .map_err(|e| usage(format!("--{flag}: {e}")))
-}
-
-/// `--min-age`/`--max-age` take a duration before now or a date.
-fn age_to_time(flag: &str, v: &str) -> Result<jiff::Timestamp, UsageError> {
-    if let Ok(d) = ocisync_backend::Duration::parse(v) {
-        let d = jiff::SignedDuration::try_from(d.0).map_err(|e| usage(format!("--{flag}: {e}")))?;
-        return Ok(jiff::Timestamp::now() - d);
-    }
-    if let Ok(t) = v.parse::<jiff::Timestamp>() {
-        return Ok(t);
-    }
-    let civil = v
-        .parse::<jiff::civil::DateTime>()
-        .or_else(|_| {
-            v.parse::<jiff::civil::Date>()
-                .map(|d| d.to_datetime(jiff::civil::Time::midnight()))
-        })
-        .map_err(|_| {
-            usage(format!(
-                "--{flag} {v:?}: expected a duration (1d2h) or a date (2006-01-02[T15:04:05])"
-            ))
-        })?;
-    civil
-        .to_zoned(jiff::tz::TimeZone::system())
-        .map(|z| z.timestamp())
-        .map_err(|e| usage(format!("--{flag}: {e}")))
-}
-
-fn build_filter(p: &Parsed) -> Result<Filter, UsageError> {
-    let f = &p.cli.flags;
-    let mut filter = Filter::default();
-    for (action, pattern) in &p.filter_rules {
-        filter
-            .add(*action, pattern)
-            .map_err(|e| usage(e.to_string()))?;
-    }
-    if let Some(v) = &f.min_age {
-        filter.modified_before = Some(age_to_time("min-age", v)?);
-    }
-    if let Some(v) = &f.max_age {
-        filter.modified_after = Some(age_to_time("max-age", v)?);
-    }
-    filter.min_size = f
-        .min_size
-        .as_deref()
-        .map(|v| size("min-size", v))
-        .transpose()?;
-    filter.max_size = f
-        .max_size
-        .as_deref()
-        .map(|v| size("max-size", v))
-        .transpose()?;
-    Ok(filter)
-}
-
-fn global_options(f: &Flags) -> Result<GlobalOptions, UsageError> {
-    Ok(GlobalOptions {
-        low_level_retries: f.low_level_retries.max(1),
-        timeout: duration("contimeout", &f.contimeout)?,
-        io_timeout: duration("timeout", &f.timeout)?,
-        transfers: f.transfers.max(1),
-        checkers: f.checkers.max(1),
-    })
-}
-
-fn load_config(f: &Flags) -> Result<Config, u8> {
+fn load_config(f: &crate::cli::Flags) -> Result<Config, u8> {
     match Config::load(f.config.as_deref()) {
         Ok(mut c) => {
             c.mark_secrets();
@@ -131,14 +36,29 @@ fn load_config(f: &Flags) -> Result<Config, u8> {
     }
 }
 
-async fn open(resolver: &Resolver, spec: &str) -> Result<Remote, u8> {
+/// `spec` as it may be shown: connection-string parameters (which may hold keys) left out.
+pub fn shown(spec: &str) -> String {
+    RemotePath::parse(spec)
+        .map(|p| p.to_string())
+        .unwrap_or_else(|_| "(unparsable remote path)".to_string())
+}
+
+async fn open(resolver: &Resolver, spec: &str) -> Result<Remote, (u8, String)> {
     let path = RemotePath::parse(spec).map_err(|e| {
-        tracing::error!("{e}");
-        exitcode::USAGE
+        let e = crate::remote_path::ParseError {
+            input: shown(spec),
+            ..e
+        };
+        (exitcode::USAGE, e.to_string())
     })?;
     resolver.open(&path).await.map_err(|e: Error| {
-        tracing::error!("Failed to create file system for {spec:?}: {e}");
-        exitcode::for_kind(e.kind)
+        (
+            exitcode::for_kind(e.kind),
+            format!(
+                "Failed to create file system for {:?}: {e}",
+                path.to_string()
+            ),
+        )
     })
 }
 
@@ -160,7 +80,7 @@ fn listing<'a>(
 /// Runs the command; returns the process exit code.
 pub async fn run(p: Parsed) -> u8 {
     let f = &p.cli.flags;
-    let level = match log_level(f) {
+    let level = match args::log_level(f) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("{e}");
@@ -185,6 +105,8 @@ async fn run_command(p: &Parsed) -> Result<u8, UsageError> {
     match &p.cli.command {
         Cmd::Version => return Ok(info::version()),
         Cmd::Backends { name, markdown } => return Ok(info::backends(name.as_deref(), *markdown)),
+        Cmd::Completion { shell } => return Ok(info::completion(*shell)),
+        Cmd::Man => return Ok(info::man()),
         _ => {}
     }
     let config = match load_config(f) {
@@ -199,18 +121,38 @@ async fn run_command(p: &Parsed) -> Result<u8, UsageError> {
             action: ConfigCmd::Validate,
         } => return Ok(info::config_validate(&config)),
         Cmd::Listremotes { long } => return Ok(info::listremotes(&config, *long)),
+        Cmd::Alert { action } => return Ok(alert::run(&config, action).await),
         _ => {}
     }
-    let filter = build_filter(p)?;
-    let global = global_options(f)?;
-    let resolver = Resolver::new(config, global, p.backend_values.clone());
+    let filter = args::build_filter(p)?;
+    let global = args::global_options(f)?;
     let checkers = f.checkers.max(1);
+    if let Cmd::Doctor {
+        targets,
+        json,
+        write_probe,
+        alert_probe,
+    } = &p.cli.command
+    {
+        let options = crate::doctor::DoctorOptions {
+            targets: targets.clone(),
+            json: *json,
+            write_probe: *write_probe,
+            alert_probe: *alert_probe,
+        };
+        return Ok(crate::doctor::run(config, global, p.backend_values.clone(), options).await);
+    }
+    let unattended = args::unattended(f)?;
+    let resolver = Resolver::new(config, global, p.backend_values.clone());
     let stats = Stats::default();
     macro_rules! remote {
         ($spec:expr) => {
             match open(&resolver, $spec).await {
                 Ok(r) => r,
-                Err(code) => return Ok(code),
+                Err((code, message)) => {
+                    tracing::error!("{message}");
+                    return Ok(code);
+                }
             }
         };
     }
@@ -222,62 +164,15 @@ async fn run_command(p: &Parsed) -> Result<u8, UsageError> {
         }
     };
     let code = match &p.cli.command {
-        Cmd::Sync(pair) | Cmd::Copy(pair) => {
-            let mode = if matches!(p.cli.command, Cmd::Sync(_)) {
-                Mode::Sync
-            } else {
-                Mode::Copy
-            };
-            let (src, dst) = (remote!(&pair.src), remote!(&pair.dst));
-            if f.checksum && f.size_only {
-                return Err(usage("--checksum and --size-only cannot be used together"));
-            }
-            let compare = CompareOptions {
-                mode: if f.size_only {
-                    Compare::SizeOnly
-                } else if f.checksum {
-                    Compare::Checksum
-                } else {
-                    Compare::ModTime
-                },
-                update: f.update,
-                use_server_modtime: f.use_server_modtime,
-                window: duration("modify-window", &f.modify_window)?,
-            };
-            let opts = RunOptions {
-                mode,
-                dry_run: f.dry_run,
-                compare,
-                transfers: f.transfers.max(1),
-                checkers,
-                filter,
-                max_delete: u64::try_from(f.max_delete).ok(),
-                allow_empty_source: f.allow_empty_source,
-                max_transfer: f
-                    .max_transfer
-                    .as_deref()
-                    .map(|v| size("max-transfer", v))
-                    .transpose()?,
-                no_update_modtime: f.no_update_modtime,
-            };
-            let every = duration("stats", &f.stats)?;
-            let reporting = transfer::Reporting {
-                retries: f.retries,
-                stats_every: (!every.is_zero() && f.verbose > 0).then_some(every),
-                progress: f.progress,
-                error_on_no_transfer: f.error_on_no_transfer,
-            };
-            transfer::sync_or_copy(&src, &dst, &opts, &reporting).await
+        Cmd::Sync(pair) => {
+            return transfer(p, &resolver, &unattended, pair, Job::Sync, filter).await;
+        }
+        Cmd::Copy(pair) => {
+            return transfer(p, &resolver, &unattended, pair, Job::Copy, filter).await;
         }
         Cmd::Check { pair, one_way } => {
-            let (src, dst) = (remote!(&pair.src), remote!(&pair.dst));
-            let o = CheckOptions {
-                size_only: f.size_only,
-                one_way: *one_way,
-                filter,
-                checkers,
-            };
-            transfer::check(&src, &dst, &o).await
+            let job = Job::Check { one_way: *one_way };
+            return transfer(p, &resolver, &unattended, pair, job, filter).await;
         }
         Cmd::Ls(t) | Cmd::Lsl(t) => {
             let r = remote!(&t.remote);
@@ -336,9 +231,238 @@ async fn run_command(p: &Parsed) -> Result<u8, UsageError> {
             };
             listed(list::size(listing(&r, &filter, &all, true), *json).await)
         }
-        Cmd::Version | Cmd::Backends { .. } | Cmd::Config { .. } | Cmd::Listremotes { .. } => {
+        Cmd::Version
+        | Cmd::Backends { .. }
+        | Cmd::Config { .. }
+        | Cmd::Listremotes { .. }
+        | Cmd::Alert { .. }
+        | Cmd::Doctor { .. }
+        | Cmd::Completion { .. }
+        | Cmd::Man => {
             unreachable!("handled above")
         }
     };
     Ok(code)
+}
+
+/// Which transfer-like command runs.
+#[derive(Debug, Clone, Copy)]
+enum Job {
+    Sync,
+    Copy,
+    Check { one_way: bool },
+}
+
+impl Job {
+    fn name(self) -> &'static str {
+        match self {
+            Job::Sync => "sync",
+            Job::Copy => "copy",
+            Job::Check { .. } => "check",
+        }
+    }
+}
+
+/// `sync`, `copy` or `check` as an unattended job: lock, open, run (until done or stopped by
+/// a signal), then report, metrics and alerts.
+async fn transfer(
+    p: &Parsed,
+    resolver: &Resolver,
+    u: &Unattended,
+    pair: &Pair,
+    job: Job,
+    filter: Filter,
+) -> Result<u8, UsageError> {
+    let f = &p.cli.flags;
+    let started = jiff::Timestamp::now();
+    let (src_shown, dst_shown) = (shown(&pair.src), shown(&pair.dst));
+    let ctx = RunContext {
+        command: job.name().to_string(),
+        host: hostname(),
+        job: u
+            .job_name
+            .clone()
+            .unwrap_or_else(|| ops::default_job_name(job.name(), &src_shown, &dst_shown)),
+        src: src_shown,
+        dst: dst_shown,
+        log_file: u.log_file.as_ref().map(|p| p.display().to_string()),
+    };
+    // Options first: a usage error is not a failed run.
+    let reporting = args::reporting(f)?;
+    let options = match job {
+        Job::Sync => Some(args::run_options(f, Mode::Sync, filter.clone())?),
+        Job::Copy => Some(args::run_options(f, Mode::Copy, filter.clone())?),
+        Job::Check { .. } => None,
+    };
+    // The lock before anything else: a skipped run opens nothing.
+    let _lock = match &u.lock_file {
+        None => None,
+        Some(path) => match lock::acquire(path) {
+            Ok(Acquired::Locked(l)) => Some(l),
+            Ok(Acquired::Held(holder)) => {
+                return Ok(skipped(resolver.config(), u, &ctx, started, holder).await);
+            }
+            Err(e) => {
+                let why = format!("--lock-file {}: {e}", path.display());
+                return Ok(not_run(resolver.config(), u, &ctx, started, why).await);
+            }
+        },
+    };
+    let (src, dst) = match (
+        open(resolver, &pair.src).await,
+        open(resolver, &pair.dst).await,
+    ) {
+        (Ok(s), Ok(d)) => (s, d),
+        (Err((code, message)), _) | (_, Err((code, message))) => {
+            tracing::error!("{message}");
+            let doc = RunDocument::not_run(&ctx, RunResult::Failed, code, started, message);
+            ops::finish(&doc, u, resolver.config()).await;
+            return Ok(code);
+        }
+    };
+    let stats = Arc::new(Stats::default());
+    let work = async {
+        match (job, &options) {
+            (Job::Check { one_way }, _) => {
+                let o = args::check_options(f, one_way, filter);
+                run::check(&src, &dst, &o, &stats).await
+            }
+            (_, Some(o)) => run::sync_or_copy(&src, &dst, o, &reporting, stats.clone()).await,
+            (_, None) => unreachable!("sync and copy have options"),
+        }
+    };
+    let report = tokio::select! {
+        report = work => report,
+        signal = stop_signal() => {
+            return Ok(stopped(resolver, u, &ctx, started, &stats, signal).await);
+        }
+    };
+    run::log_failure(&report);
+    let code = report.exit_code(reporting.error_on_no_transfer);
+    let doc = RunDocument::from_report(&report, code, &ctx, resolver.request_counts());
+    ops::finish(&doc, u, resolver.config()).await;
+    Ok(code)
+}
+
+/// Another run holds the lock: exit 0 at once, unless it has held it beyond `--lock-stale`
+/// (then it looks stuck: exit 1 and alert).
+async fn skipped(
+    config: &Config,
+    u: &Unattended,
+    ctx: &RunContext,
+    started: jiff::Timestamp,
+    holder: lock::Holder,
+) -> u8 {
+    let held_for = holder
+        .started
+        .map(|t| started.duration_since(t))
+        .and_then(|d| std::time::Duration::try_from(d).ok());
+    let stale = held_for.is_some_and(|d| d > u.lock_stale);
+    let path = u
+        .lock_file
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    if stale {
+        let why = format!(
+            "{path} has been held by {holder} for {} (over --lock-stale {}): the previous run looks stuck",
+            ocisync_backend::Duration(held_for.unwrap_or_default()),
+            ocisync_backend::Duration(u.lock_stale)
+        );
+        tracing::error!("skipping this run: {why}");
+        let doc = RunDocument::not_run(
+            ctx,
+            RunResult::Failed,
+            exitcode::UNCATEGORIZED,
+            started,
+            why,
+        );
+        ops::finish(&doc, u, config).await;
+        return exitcode::UNCATEGORIZED;
+    }
+    let why = format!("another run holds {path} ({holder}); skipping this run");
+    tracing::warn!("{why}");
+    let doc = RunDocument::not_run(ctx, RunResult::Skipped, exitcode::SUCCESS, started, why);
+    ops::finish(&doc, u, config).await;
+    exitcode::SUCCESS
+}
+
+/// The run could not start (the lock file cannot be opened): a failure, reported.
+async fn not_run(
+    config: &Config,
+    u: &Unattended,
+    ctx: &RunContext,
+    started: jiff::Timestamp,
+    why: String,
+) -> u8 {
+    tracing::error!("{why}");
+    let doc = RunDocument::not_run(
+        ctx,
+        RunResult::Failed,
+        exitcode::UNCATEGORIZED,
+        started,
+        why,
+    );
+    ops::finish(&doc, u, config).await;
+    exitcode::UNCATEGORIZED
+}
+
+/// Which signal stopped the run.
+#[derive(Debug, Clone, Copy)]
+enum Signal {
+    Term,
+    Int,
+}
+
+/// Resolves on SIGTERM (systemd stopping the unit, a timeout) or SIGINT.
+async fn stop_signal() -> Signal {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let terminated = async {
+        match term.as_mut() {
+            Some(t) => {
+                t.recv().await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = terminated => Signal::Term,
+        _ = tokio::signal::ctrl_c() => Signal::Int,
+    }
+}
+
+/// The run was stopped by a signal: what it did so far is reported as a failure, then the
+/// process exits with 128 + the signal's number.
+async fn stopped(
+    resolver: &Resolver,
+    u: &Unattended,
+    ctx: &RunContext,
+    started: jiff::Timestamp,
+    stats: &Stats,
+    signal: Signal,
+) -> u8 {
+    let (name, code) = match signal {
+        Signal::Term => ("SIGTERM", exitcode::KILLED_BY_SIGTERM),
+        Signal::Int => ("SIGINT", exitcode::KILLED_BY_SIGINT),
+    };
+    tracing::error!("stopped by {name}; in-flight transfers were abandoned");
+    let command = match ctx.command.as_str() {
+        "sync" => crate::engine::report::Command::Sync,
+        "copy" => crate::engine::report::Command::Copy,
+        _ => crate::engine::report::Command::Check,
+    };
+    let mut report = RunReport::new(command, started);
+    report.record(stats);
+    report.stop = Some(crate::engine::report::Stop::Fatal(format!(
+        "stopped by {name}"
+    )));
+    let mut doc = RunDocument::from_report(&report, code, ctx, resolver.request_counts());
+    let why = format!("stopped by {name}");
+    if !doc.first_errors.iter().any(|e| e.contains(&why)) {
+        doc.first_errors.insert(0, why);
+        doc.first_errors
+            .truncate(crate::engine::stats::FIRST_ERRORS);
+    }
+    ops::finish(&doc, u, resolver.config()).await;
+    code
 }

@@ -103,6 +103,54 @@ pub enum Cmd {
     },
     /// Show the version.
     Version,
+    /// Send a message through the configured alert sinks, or test them.
+    Alert {
+        #[command(subcommand)]
+        action: AlertCmd,
+    },
+    /// Check the set-up (config, identity, clock, region, policies, secrets, buckets, alert
+    /// sinks) and print what is wrong with the exact fix; exit 1 when a check fails.
+    Doctor {
+        /// Remotes or SRC DST pairs to check (NAME:path); default: every configured remote.
+        targets: Vec<String>,
+        /// Print the checks as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Also write and delete a temporary object under each destination (proves write rights).
+        #[arg(long)]
+        write_probe: bool,
+        /// Also send a test message through each alert sink.
+        #[arg(long)]
+        alert_probe: bool,
+    },
+    /// Print a shell completion script (bash, zsh, fish, powershell or elvish).
+    Completion {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on stdout.
+    Man,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertCmd {
+    /// Send a message through every alert sink (or one), whatever their `on` setting.
+    Send {
+        /// Only this sink ([alerts.NAME]).
+        #[arg(long)]
+        sink: Option<String>,
+        /// The message title (the e-mail subject for OCI Notifications).
+        #[arg(long)]
+        title: String,
+        /// The message body.
+        #[arg(long)]
+        body: String,
+    },
+    /// Send a test message through each sink (or those named); exit 1 when one fails.
+    Test {
+        /// Sinks to test ([alerts.NAME]); default: all.
+        names: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -236,6 +284,50 @@ pub struct Flags {
     /// Print stats at this interval with -v (0 to disable).
     #[arg(long, global = true, default_value = "1m", value_name = "DURATION")]
     pub stats: String,
+    /// Take this lock file (flock) for the run; a run finding it held exits 0 at once.
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        help_heading = "Unattended runs"
+    )]
+    pub lock_file: Option<PathBuf>,
+    /// A lock held longer than this makes the skipped run a failure (exit 1, alert).
+    #[arg(
+        long,
+        global = true,
+        default_value = "12h",
+        value_name = "DURATION",
+        help_heading = "Unattended runs"
+    )]
+    pub lock_stale: String,
+    /// Write the run report (JSON) to this file at the end of every sync, copy or check.
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        help_heading = "Unattended runs"
+    )]
+    pub report_json: Option<PathBuf>,
+    /// Write Prometheus metrics (node_exporter textfile format) to this file after each run.
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        help_heading = "Unattended runs"
+    )]
+    pub metrics_file: Option<PathBuf>,
+    /// The `job` label of the metrics (default: derived from SRC and DST).
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME",
+        help_heading = "Unattended runs"
+    )]
+    pub job_name: Option<String>,
+    /// Don't send alerts at the end of the run.
+    #[arg(long, global = true, help_heading = "Unattended runs")]
+    pub no_alerts: bool,
 }
 
 /// `--<prefix>-<key>` flags for every non-secret backend option, e.g. `--s3-chunk-size`. Their

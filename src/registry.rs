@@ -1,7 +1,7 @@
-//! The backends and credential provider types compiled into ocisync. Adding one is a line here
-//! (and its crate in Cargo.toml).
+//! The backends, credential provider types and alert sink types compiled into ocisync. Adding
+//! one is a line here (and its crate in Cargo.toml).
 
-use ocisync_backend::{Backend, CredentialType};
+use ocisync_backend::{AlertType, Backend, CredentialType};
 
 static BACKENDS: &[&dyn Backend] = &[
     &ocisync_local::BACKEND,
@@ -15,6 +15,12 @@ static CREDENTIAL_TYPES: &[&dyn CredentialType] = &[
     &crate::credentials::fixed::TYPE,
     &crate::credentials::command::TYPE,
     &ocisync_oracle::vault::TYPE,
+];
+
+static ALERT_TYPES: &[&dyn AlertType] = &[
+    &ocisync_oracle::notifications::TYPE,
+    &crate::alerts::webhook::TYPE,
+    &crate::alerts::command::TYPE,
 ];
 
 pub fn backends() -> &'static [&'static dyn Backend] {
@@ -41,4 +47,12 @@ pub fn credential_type(name: &str) -> Option<&'static dyn CredentialType> {
         .iter()
         .copied()
         .find(|t| t.spec().name == name)
+}
+
+pub fn alert_types() -> &'static [&'static dyn AlertType] {
+    ALERT_TYPES
+}
+
+pub fn alert_type(name: &str) -> Option<&'static dyn AlertType> {
+    ALERT_TYPES.iter().copied().find(|t| t.spec().name == name)
 }

@@ -14,6 +14,8 @@ use ocisync_backend::{
 use crate::config::{self, Config};
 use crate::registry;
 use crate::remote_path::{RemotePath, RemoteRef};
+use crate::requests::{RequestCounter, counted};
+use crate::unattended::document::RequestCounts;
 
 pub struct Resolver {
     config: Config,
@@ -22,6 +24,8 @@ pub struct Resolver {
     flags: BTreeMap<String, ConfigValues>,
     /// One provider (and cache) per `[credentials.NAME]`, shared by the remotes using it.
     sources: Mutex<HashMap<String, Arc<CredentialSource>>>,
+    /// Requests made by each opened remote, by name.
+    requests: Mutex<BTreeMap<String, Arc<RequestCounter>>>,
 }
 
 impl Resolver {
@@ -38,6 +42,7 @@ impl Resolver {
             global,
             flags,
             sources: Mutex::new(HashMap::new()),
+            requests: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -113,10 +118,30 @@ impl Resolver {
             credentials,
             global: &self.global,
         };
-        backend
+        let mut remote = backend
             .open(ctx)
             .await
-            .map_err(|e| e.with_remote(name.clone()))
+            .map_err(|e| e.with_remote(name.clone()))?;
+        let counter = self
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(name)
+            .or_default()
+            .clone();
+        remote.op = counted(remote.op, counter);
+        Ok(remote)
+    }
+
+    /// Requests made so far through the remotes this resolver opened, by remote and operation.
+    pub fn request_counts(&self) -> RequestCounts {
+        self.requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(name, c)| (name.clone(), c.snapshot()))
+            .filter(|(_, counts)| !counts.is_empty())
+            .collect()
     }
 
     fn credential_source(&self, name: &str) -> Result<Arc<CredentialSource>> {

@@ -1,5 +1,5 @@
 //! Commands that describe rather than move: `config show|validate`, `listremotes`, `backends`,
-//! `version`.
+//! `version`, `completion`, `man`.
 
 /// `println!` that ignores a closed stdout (`ocisync ... | head`) instead of panicking.
 macro_rules! outln {
@@ -40,9 +40,10 @@ pub fn config_validate(config: &Config) -> u8 {
         .unwrap_or_else(|| "(no config file)".into());
     if problems.is_empty() {
         outln!(
-            "{file}: OK ({} remotes, {} credentials providers)",
+            "{file}: OK ({} remotes, {} credentials providers, {} alert sinks)",
             config.remotes.len(),
-            config.credentials.len()
+            config.credentials.len(),
+            config.alerts.len()
         );
         exitcode::SUCCESS
     } else {
@@ -93,6 +94,10 @@ pub fn backends(name: Option<&str>, markdown: bool) -> u8 {
             for t in registry::credential_types() {
                 outln!("  {:<22} {}", t.spec().name, t.spec().description);
             }
+            outln!("\nAlert sinks ([alerts.NAME] type = \"...\"):");
+            for t in registry::alert_types() {
+                outln!("  {:<22} {}", t.spec().name, t.spec().description);
+            }
             outln!("\nRun `ocisync backends NAME` for a backend's options.");
             exitcode::SUCCESS
         }
@@ -110,8 +115,18 @@ pub fn backends(name: Option<&str>, markdown: bool) -> u8 {
                 outln!("credentials type {} — {}\n", s.name, s.description);
                 print_options(s.options, None);
                 exitcode::SUCCESS
+            } else if let Some(t) = registry::alert_type(n) {
+                let s = t.spec();
+                outln!("alert sink type {} — {}\n", s.name, s.description);
+                print_options(s.options, None);
+                outln!(
+                    "  on (list of strings) default [\"failure\"]\n      Outcomes to alert on: failure, success, change (a success that copied or deleted)."
+                );
+                exitcode::SUCCESS
             } else {
-                eprintln!("unknown backend or credentials type {n:?}; run `ocisync backends`");
+                eprintln!(
+                    "unknown backend, credentials type or alert sink type {n:?}; run `ocisync backends`"
+                );
                 exitcode::USAGE
             }
         }
@@ -183,7 +198,39 @@ pub fn markdown_reference() -> String {
         );
         table(&mut out, s.options);
     }
+    for t in registry::alert_types() {
+        let s = t.spec();
+        let _ = write!(out, "\n## alert sink `{}`\n\n{}\n\n", s.name, s.description);
+        table(&mut out, s.options);
+        out.push_str(
+            "| `on` | list of strings | `[\"failure\"]` | Outcomes to alert on: failure, success, change (a success that copied or deleted). Common to every sink type. |\n",
+        );
+    }
     out
+}
+
+/// `ocisync completion SHELL`: the completion script, generated from the command definitions.
+pub fn completion(shell: clap_complete::Shell) -> u8 {
+    let mut command = crate::cli::command();
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut command, "ocisync", &mut buf);
+    out!("{}", String::from_utf8_lossy(&buf));
+    exitcode::SUCCESS
+}
+
+/// `ocisync man`: the manual page (roff), generated from the command definitions.
+pub fn man() -> u8 {
+    let mut buf = Vec::new();
+    match clap_mangen::Man::new(crate::cli::command()).render(&mut buf) {
+        Ok(()) => {
+            out!("{}", String::from_utf8_lossy(&buf));
+            exitcode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("ocisync man: {e}");
+            exitcode::UNCATEGORIZED
+        }
+    }
 }
 
 fn table(out: &mut String, options: &[OptionSpec]) {

@@ -1,5 +1,6 @@
 //! One module per group of commands; [`crate::app`] dispatches to them.
 
+pub mod alert;
 pub mod info;
 pub mod list;
-pub mod transfer;
+pub mod run;

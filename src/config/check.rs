@@ -38,6 +38,11 @@ impl Config {
                 mark_secrets(t.spec().options, &mut s.values);
             }
         }
+        for s in self.alerts.values_mut() {
+            if let Some(t) = registry::alert_type(&s.type_name) {
+                mark_secrets(t.spec().options, &mut s.values);
+            }
+        }
     }
 
     /// Whether any value is a secret.
@@ -83,6 +88,50 @@ pub fn check(config: &Config) -> Vec<Problem> {
                 }
             }
         }
+    }
+    for s in config.alerts.values() {
+        problems.extend(check_alert(config, s));
+    }
+    problems
+}
+
+/// Problems of one `[alerts.NAME]` section: its type, its options, and `on`.
+pub fn check_alert(config: &Config, s: &Section) -> Vec<Problem> {
+    let at = |key: &str| config.location(s.line_of(key));
+    let section = format!("alerts.{}", s.name);
+    let problem = |key: &str, message: String| Problem {
+        location: at(key),
+        section: section.clone(),
+        message,
+    };
+    let Some(t) = registry::alert_type(&s.type_name) else {
+        return vec![problem(
+            "type",
+            format!(
+                "unknown alert type {:?} (known: {})",
+                s.type_name,
+                registry::alert_types()
+                    .iter()
+                    .map(|t| t.spec().name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )];
+    };
+    let (values, on) = crate::alerts::split_on(&s.values);
+    let mut problems: Vec<Problem> = check_values(t.spec().options, &values, false)
+        .into_iter()
+        .map(|e| problem(e.key(), e.to_string()))
+        .collect();
+    if let Err(message) = on {
+        problems.push(problem("on", message));
+    }
+    // What only building the sink can say (OCID shapes, URLs, auth names), checked now rather
+    // than at the end of the 3 a.m. run.
+    if problems.is_empty()
+        && let Err(e) = t.build(&s.name, &values)
+    {
+        problems.push(problem(e.key(), e.to_string()));
     }
     problems
 }

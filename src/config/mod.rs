@@ -1,4 +1,5 @@
-//! The configuration: remotes and credential providers, from a TOML file or an rclone.conf.
+//! The configuration: remotes, credential providers and alert sinks, from a TOML file or an
+//! rclone.conf (remotes only).
 //!
 //! Lookup order: `--config PATH`, `$OCISYNC_CONFIG`, `~/.config/ocisync/ocisync.toml`,
 //! `/etc/ocisync/ocisync.toml`; none found is an empty configuration (local paths and connection
@@ -54,6 +55,8 @@ pub struct Config {
     pub format: Option<Format>,
     pub remotes: BTreeMap<String, Section>,
     pub credentials: BTreeMap<String, Section>,
+    /// `[alerts.NAME]`: where run outcomes are reported (TOML only).
+    pub alerts: BTreeMap<String, Section>,
 }
 
 /// A configuration file that cannot be read or parsed at all.
@@ -116,13 +119,13 @@ impl Config {
                     .map_err(|_| toml_err),
             },
         };
-        let ((remotes, credentials), format) =
-            result.map_err(|(line, message)| syntax(line, message))?;
+        let (sections, format) = result.map_err(|(line, message)| syntax(line, message))?;
         Ok(Config {
             path: None,
             format: Some(format),
-            remotes,
-            credentials,
+            remotes: sections.remotes,
+            credentials: sections.credentials,
+            alerts: sections.alerts,
         })
     }
 
@@ -135,9 +138,16 @@ impl Config {
     }
 }
 
-type Sections = BTreeMap<String, Section>;
-/// A parser's result: remotes and credential sections, or (line, message).
-type Parsed = Result<(Sections, Sections), (usize, String)>;
+/// The sections a file defines, by kind and name.
+#[derive(Debug, Default)]
+struct Sections {
+    remotes: BTreeMap<String, Section>,
+    credentials: BTreeMap<String, Section>,
+    alerts: BTreeMap<String, Section>,
+}
+
+/// A parser's result: the sections, or (line, message).
+type Parsed = Result<Sections, (usize, String)>;
 
 fn locate(explicit: Option<&Path>) -> Option<PathBuf> {
     if let Some(p) = explicit {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use ocisync_backend::RawValue;
 
-use super::{Parsed, Section};
+use super::{Parsed, Section, Sections};
 
 pub(super) fn parse(text: &str) -> Parsed {
     let mut remotes: BTreeMap<String, Section> = BTreeMap::new();
@@ -57,7 +57,10 @@ pub(super) fn parse(text: &str) -> Parsed {
     if let Some(done) = current.take() {
         finish(done, &mut remotes)?;
     }
-    Ok((remotes, BTreeMap::new()))
+    Ok(Sections {
+        remotes,
+        ..Sections::default()
+    })
 }
 
 fn finish(
@@ -84,8 +87,12 @@ mod tests {
     #[test]
     fn rclone_sections_parse_unchanged() {
         let text = "[aws]\ntype = s3\nprovider = AWS\nenv_auth = false\naccess_key_id = AKIA\nsecret_access_key = abc=def\nregion = us-east-2\n\n; comment\n[oos]\ntype = oracleobjectstorage\nnamespace = bling\n";
-        let (remotes, creds) = parse(text).unwrap();
-        assert!(creds.is_empty());
+        let Sections {
+            remotes,
+            credentials,
+            alerts,
+        } = parse(text).unwrap();
+        assert!(credentials.is_empty() && alerts.is_empty());
         let aws = &remotes["aws"];
         assert_eq!(aws.type_name, "s3");
         assert_eq!(aws.values["env_auth"], RawValue::String("false".into()));

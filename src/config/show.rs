@@ -25,6 +25,7 @@ pub fn render(config: &Config) -> String {
     for (kind, sections) in [
         ("remotes", &config.remotes),
         ("credentials", &config.credentials),
+        ("alerts", &config.alerts),
     ] {
         for s in sections.values() {
             let _ = writeln!(out, "\n[{kind}.{}]", quote_key(&s.name));
@@ -35,6 +36,14 @@ pub fn render(config: &Config) -> String {
             for (k, v) in &s.values {
                 let shown = match v {
                     RawValue::String(s) => toml_string(s),
+                    RawValue::List(items) => format!(
+                        "[{}]",
+                        items
+                            .iter()
+                            .map(|i| toml_string(i))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
                     other => other.display(),
                 };
                 let _ = writeln!(out, "{} = {shown}", quote_key(k));

@@ -6,7 +6,7 @@ use ocisync_backend::RawValue;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Parsed, Section, line_at};
+use super::{Parsed, Section, Sections, line_at};
 
 type Table = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
 
@@ -17,6 +17,8 @@ struct File {
     remotes: BTreeMap<Spanned<String>, Spanned<Table>>,
     #[serde(default)]
     credentials: BTreeMap<Spanned<String>, Spanned<Table>>,
+    #[serde(default)]
+    alerts: BTreeMap<Spanned<String>, Spanned<Table>>,
 }
 
 pub(super) fn parse(text: &str) -> Parsed {
@@ -24,10 +26,11 @@ pub(super) fn parse(text: &str) -> Parsed {
         let line = e.span().map(|s| line_at(text, s.start)).unwrap_or(1);
         (line, e.message().to_string())
     })?;
-    Ok((
-        sections(text, file.remotes, "remotes", true)?,
-        sections(text, file.credentials, "credentials", false)?,
-    ))
+    Ok(Sections {
+        remotes: sections(text, file.remotes, "remotes", true)?,
+        credentials: sections(text, file.credentials, "credentials", false)?,
+        alerts: sections(text, file.alerts, "alerts", false)?,
+    })
 }
 
 fn sections(
@@ -56,11 +59,17 @@ fn sections(
                 toml::Value::Integer(i) => RawValue::Int(i),
                 toml::Value::Float(f) => RawValue::Float(f),
                 toml::Value::Boolean(b) => RawValue::Bool(b),
+                toml::Value::Array(items) if items.iter().all(|i| i.is_str()) => RawValue::List(
+                    items
+                        .into_iter()
+                        .filter_map(|i| i.as_str().map(str::to_string))
+                        .collect(),
+                ),
                 other => {
                     return Err((
                         key_line,
                         format!(
-                            "[{kind}.{name}] key {key:?}: expected a string, number or boolean, found {}",
+                            "[{kind}.{name}] key {key:?}: expected a string, number, boolean or list of strings, found {}",
                             other.type_str()
                         ),
                     ));
@@ -106,7 +115,11 @@ mod tests {
     #[test]
     fn remotes_credentials_and_lines() {
         let text = "# comment\n[remotes.aws_s3]\ntype = \"s3\"\nregion = \"us-east-2\"\nenv_auth = true\nupload_concurrency = 8\ncredentials = \"vault\"\n\n[credentials.vault]\ntype = \"static\"\naccess_key_id = \"AK\"\n";
-        let (remotes, creds) = parse(text).unwrap();
+        let Sections {
+            remotes,
+            credentials: creds,
+            ..
+        } = parse(text).unwrap();
         let r = &remotes["aws_s3"];
         assert_eq!(r.type_name, "s3");
         assert_eq!(r.line, 2);
@@ -117,6 +130,22 @@ mod tests {
         assert!(!r.values.contains_key("type") && !r.values.contains_key("credentials"));
         assert_eq!(creds["vault"].type_name, "static");
         assert_eq!(creds["vault"].line_of("access_key_id"), 11);
+    }
+
+    #[test]
+    fn alerts_with_lists() {
+        let text = "[alerts.ops]\ntype = \"command\"\ncommand = [\"/bin/page\", \"--urgent\"]\non = [\"failure\", \"change\"]\n";
+        let alerts = parse(text).unwrap().alerts;
+        let ops = &alerts["ops"];
+        assert_eq!(ops.type_name, "command");
+        assert_eq!(
+            ops.values["on"],
+            RawValue::List(vec!["failure".into(), "change".into()])
+        );
+        assert_eq!(ops.line_of("on"), 4);
+        let (line, msg) = parse("[alerts.x]\ntype = \"webhook\"\non = [1]\n").unwrap_err();
+        assert_eq!(line, 3);
+        assert!(msg.contains("list of strings"), "{msg}");
     }
 
     #[test]

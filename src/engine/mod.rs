@@ -1,10 +1,13 @@
-//! The engine: generic over any two remotes. [`sync::run`] copies and syncs, [`check::run`]
-//! compares, [`decide`] holds rclone's equality rules, [`transfer`] moves one object,
-//! [`stats`] counts and summarises.
+//! The engine: generic over any two remotes. [`sync`] copies and syncs (one attempt is a
+//! [`sync::SyncRun`]), [`check`] compares, [`pairing`] holds what both share (listing into the
+//! compact [`index`], comparing a pair), [`decide`] holds rclone's equality rules,
+//! [`copy_object`] moves one object, [`stats`] counts and [`report`] is the typed outcome.
 
 pub mod check;
+pub mod copy_object;
 pub mod decide;
 pub mod index;
+pub mod pairing;
+pub mod report;
 pub mod stats;
 pub mod sync;
-pub mod transfer;

@@ -5,6 +5,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
+/// How many error messages a run keeps for its report (the count is kept in full).
+pub const FIRST_ERRORS: usize = 10;
+
 /// Counters shared by every task of a run.
 #[derive(Debug)]
 pub struct Stats {
@@ -16,7 +19,9 @@ pub struct Stats {
     pub transfers_total: AtomicU64,
     pub checks: AtomicU64,
     pub checks_total: AtomicU64,
-    pub listed: AtomicU64,
+    /// Objects listed on each side (rclone's summary shows their sum as "Listed").
+    pub listed_src: AtomicU64,
+    pub listed_dst: AtomicU64,
     pub deletes: AtomicU64,
     pub deleted_bytes: AtomicU64,
     pub errors: AtomicU64,
@@ -27,6 +32,8 @@ pub struct Stats {
     /// Objects skipped as unreadable (archived) or filtered.
     pub skipped: AtomicU64,
     last_error: Mutex<Option<String>>,
+    /// The first [`FIRST_ERRORS`] error messages of the attempt, for the run report and alerts.
+    first_errors: Mutex<Vec<String>>,
     fatal: Mutex<bool>,
     retryable: Mutex<bool>,
 }
@@ -41,7 +48,8 @@ impl Default for Stats {
             transfers_total: AtomicU64::new(0),
             checks: AtomicU64::new(0),
             checks_total: AtomicU64::new(0),
-            listed: AtomicU64::new(0),
+            listed_src: AtomicU64::new(0),
+            listed_dst: AtomicU64::new(0),
             deletes: AtomicU64::new(0),
             deleted_bytes: AtomicU64::new(0),
             errors: AtomicU64::new(0),
@@ -49,6 +57,7 @@ impl Default for Stats {
             modtime_updates: AtomicU64::new(0),
             skipped: AtomicU64::new(0),
             last_error: Mutex::new(None),
+            first_errors: Mutex::new(Vec::new()),
             fatal: Mutex::new(false),
             retryable: Mutex::new(false),
         }
@@ -63,6 +72,12 @@ impl Stats {
     /// Records a failed operation (already logged by the caller).
     pub fn error(&self, message: String, retryable: bool) {
         self.errors.fetch_add(1, Relaxed);
+        {
+            let mut first = self.first_errors.lock().unwrap_or_else(|p| p.into_inner());
+            if first.len() < FIRST_ERRORS {
+                first.push(message.clone());
+            }
+        }
         *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(message);
         if retryable {
             *self.retryable.lock().unwrap_or_else(|p| p.into_inner()) = true;
@@ -79,6 +94,28 @@ impl Stats {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// The first error messages (at most [`FIRST_ERRORS`]).
+    pub fn first_errors(&self) -> Vec<String> {
+        self.first_errors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Forgets the errors of a failed attempt before the next one (`--retries`).
+    pub fn reset_errors(&self) {
+        self.errors.store(0, Relaxed);
+        self.first_errors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
+    /// Objects listed on both sides.
+    pub fn listed(&self) -> u64 {
+        Self::get(&self.listed_src) + Self::get(&self.listed_dst)
     }
 
     pub fn is_fatal(&self) -> bool {
@@ -128,7 +165,7 @@ impl Stats {
         let (checks, checks_total, listed) = (
             Self::get(&self.checks),
             Self::get(&self.checks_total),
-            Self::get(&self.listed),
+            self.listed(),
         );
         if checks_total > 0 || listed > 0 {
             let _ = writeln!(
@@ -231,7 +268,8 @@ mod tests {
         s.transfers_total.store(3, Relaxed);
         s.checks.store(1, Relaxed);
         s.checks_total.store(1, Relaxed);
-        s.listed.store(5, Relaxed);
+        s.listed_src.store(3, Relaxed);
+        s.listed_dst.store(2, Relaxed);
         s.deletes.store(1, Relaxed);
         s.deleted_bytes.store(4, Relaxed);
         let text = s.summary();

@@ -5,8 +5,10 @@
 //! plus the [`Features`] that tell the engine where sizes, hashes and modification times come
 //! from. Credential providers ([`credentials`]) plug in the same way.
 
+pub mod alerts;
 pub mod backend;
 pub mod credentials;
+pub mod endpoint;
 pub mod error;
 pub mod object;
 pub mod options;
@@ -15,6 +17,7 @@ pub mod secret;
 pub mod transport;
 pub mod units;
 
+pub use alerts::{AlertMessage, AlertSink, AlertSpec, AlertType};
 pub use backend::{Backend, BackendSpec, GlobalOptions, OpenContext};
 pub use credentials::{
     CredentialProvider, CredentialSource, CredentialSpec, CredentialType, Credentials,

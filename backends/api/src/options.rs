@@ -21,6 +21,8 @@ pub enum OptionKind {
     Size,
     Duration,
     Secret,
+    /// A list of strings: a TOML array, or comma-separated text (rclone's CommaSepList).
+    List,
 }
 
 impl fmt::Display for OptionKind {
@@ -32,6 +34,7 @@ impl fmt::Display for OptionKind {
             OptionKind::Size => "size",
             OptionKind::Duration => "duration",
             OptionKind::Secret => "string (secret)",
+            OptionKind::List => "list of strings",
         })
     }
 }
@@ -82,6 +85,8 @@ pub enum RawValue {
     Float(f64),
     /// A value of a sensitive option: kept out of every printout.
     Secret(Secret),
+    /// A TOML array of strings.
+    List(Vec<String>),
 }
 
 impl RawValue {
@@ -92,6 +97,7 @@ impl RawValue {
             RawValue::Bool(_) => "bool",
             RawValue::Int(_) => "integer",
             RawValue::Float(_) => "float",
+            RawValue::List(_) => "list",
         }
     }
 
@@ -112,6 +118,7 @@ impl RawValue {
             RawValue::Bool(b) => b.to_string(),
             RawValue::Int(i) => i.to_string(),
             RawValue::Float(f) => f.to_string(),
+            RawValue::List(l) => format!("{l:?}"),
             RawValue::Secret(_) => "\"<redacted>\"".into(),
         }
     }
@@ -253,6 +260,22 @@ impl OptionType for Duration {
     }
 }
 
+impl OptionType for Vec<String> {
+    const KIND: OptionKind = OptionKind::List;
+    fn parse(raw: &RawValue) -> Result<Self, String> {
+        match raw {
+            RawValue::List(items) => Ok(items.clone()),
+            // rclone.conf, flags and defaults give lists as comma-separated text.
+            other => Ok(text(other, "expected list of strings")?
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()),
+        }
+    }
+}
+
 impl<T: OptionType> OptionType for Option<T> {
     const KIND: OptionKind = T::KIND;
     const OPTIONAL: bool = true;
@@ -355,6 +378,7 @@ fn check_kind(spec: &OptionSpec, raw: &RawValue) -> Result<(), OptionError> {
         OptionKind::Int => <Option<i64> as OptionType>::parse(raw).map(drop),
         OptionKind::Size => <Option<Size> as OptionType>::parse(raw).map(drop),
         OptionKind::Duration => <Option<Duration> as OptionType>::parse(raw).map(drop),
+        OptionKind::List => <Vec<String> as OptionType>::parse(raw).map(drop),
     };
     result.map_err(|message| {
         if message.starts_with("expected") && message.contains(", found ") {

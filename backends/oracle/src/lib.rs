@@ -5,7 +5,9 @@
 pub mod auth;
 pub mod endpoints;
 pub mod keys;
+pub mod notifications;
 pub mod objectstorage;
+pub mod service;
 pub mod sign;
 pub mod vault;
 

@@ -18,24 +18,25 @@
 //! secret OCID and what it was for, never the value.
 
 use std::sync::Arc;
+
 use std::time::Duration;
 
 use async_trait::async_trait;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use http::{Request, StatusCode};
+use http::{Method, StatusCode};
 use ocisync_backend::{
     ConfigValues, CredentialProvider, CredentialSpec, CredentialType, Credentials, Error,
-    ErrorKind, OptionError, Result, Secret,
+    OptionError, Result, Secret,
 };
-use tokio::sync::OnceCell;
 use zeroize::Zeroizing;
 
-use crate::auth::transport::{
-    Limits, Reply, client, describe_status, describe_transport, is_retryable, pause, send,
+use crate::endpoints::secrets_endpoint;
+use crate::service::{
+    Limits, PrincipalOptions, ServiceClient, check_endpoint_option, describe_status, nonblank,
+    refusal_kind,
 };
-use crate::auth::{AuthOptions, OciAuth, SignBody, build_auth};
-use crate::endpoints::{check_endpoint_url, secrets_endpoint};
 use crate::sign::encode_path_segment;
 
 const TYPE_NAME: &str = "oci_vault";
@@ -97,79 +98,52 @@ impl CredentialType for VaultType {
         values: &ConfigValues,
     ) -> std::result::Result<Arc<dyn CredentialProvider>, OptionError> {
         let options = VaultOptions::from_values(values)?;
-        let provider = auth_provider(&options.auth)
-            .ok_or_else(|| OptionError::invalid("auth", "must be instance_principal, resource_principal or user_principal (workload_identity is not supported)"))?;
-        for (key, url) in [
-            ("endpoint", &options.endpoint),
-            ("federation_endpoint", &options.federation_endpoint),
-        ] {
-            if let Some(url) = url.as_deref().filter(|u| !u.is_empty()) {
-                check_endpoint_url(url).map_err(|e| OptionError::invalid(key, e.to_string()))?;
-            }
+        let auth_options = PrincipalOptions {
+            auth: &options.auth,
+            config_file: &options.config_file,
+            config_profile: &options.config_profile,
+            region: options.region.as_deref(),
+            federation_endpoint: options.federation_endpoint.as_deref(),
         }
-        let client = client(&LIMITS).map_err(|e| OptionError::invalid("endpoint", e.message))?;
+        .auth_options()?;
+        check_endpoint_option("endpoint", options.endpoint.as_deref())?;
         Ok(Arc::new(VaultProvider {
-            auth_options: AuthOptions {
-                provider: provider.to_string(),
-                config_file: Some(options.config_file.clone()),
-                config_profile: Some(options.config_profile.clone()),
-                region: options.region.clone().filter(|r| !r.is_empty()),
-                federation_endpoint: options
-                    .federation_endpoint
-                    .clone()
-                    .filter(|e| !e.is_empty()),
-            },
+            client: ServiceClient::new(TYPE_NAME, auth_options, LIMITS)?,
             options,
-            auth: OnceCell::new(),
-            client,
         }))
-    }
-}
-
-/// `auth` as `build_auth` names it; `_auth` suffixes (rclone's spelling) are accepted too.
-fn auth_provider(auth: &str) -> Option<&'static str> {
-    match auth.trim().trim_end_matches("_auth") {
-        "instance_principal" => Some("instance_principal_auth"),
-        "resource_principal" => Some("resource_principal_auth"),
-        "user_principal" => Some("user_principal_auth"),
-        _ => None,
     }
 }
 
 /// Reads the configured secrets.
 struct VaultProvider {
     options: VaultOptions,
-    auth_options: AuthOptions,
-    /// Made on first use: building an identity may read files or the environment.
-    auth: OnceCell<Arc<dyn OciAuth>>,
-    client: reqwest::Client,
+    client: ServiceClient,
 }
 
 #[async_trait]
 impl CredentialProvider for VaultProvider {
     async fn fetch(&self) -> Result<Credentials> {
-        let auth = self
-            .auth
-            .get_or_try_init(|| build_auth(&self.auth_options))
-            .await
-            .map_err(|e| prefixed(e, "auth"))?;
-        let endpoint = self.endpoint(auth.as_ref()).await?;
+        let endpoint = self
+            .client
+            .base_url(
+                self.options.endpoint.as_deref(),
+                self.options.region.as_deref(),
+                secrets_endpoint,
+            )
+            .await?;
         let mut credentials = Credentials::default();
         for (key, secret_id) in [
             ("access_key_id", Some(&self.options.access_key_id)),
             ("secret_access_key", Some(&self.options.secret_access_key)),
             ("session_token", self.options.session_token.as_ref()),
         ] {
-            let Some(secret_id) = secret_id.map(|s| s.trim()).filter(|s| !s.is_empty()) else {
+            let Some(secret_id) = nonblank(secret_id.map(String::as_str)) else {
                 continue;
             };
-            let value = self
-                .read_secret(auth.as_ref(), &endpoint, key, secret_id)
-                .await?;
+            let value = read_secret(&self.client, &endpoint, key, secret_id).await?;
             credentials.values.insert(key.to_string(), value);
         }
         tracing::debug!(
-            auth = auth.name(),
             secrets = credentials.values.len(),
             "read credentials from OCI Vault"
         );
@@ -177,101 +151,36 @@ impl CredentialProvider for VaultProvider {
     }
 }
 
-impl VaultProvider {
-    /// `endpoint`, else the secrets service of `region` or the identity's region.
-    async fn endpoint(&self, auth: &dyn OciAuth) -> Result<String> {
-        if let Some(e) = self.options.endpoint.as_deref().filter(|e| !e.is_empty()) {
-            return Ok(e.trim_end_matches('/').to_string());
+/// Reads one secret's current version with GetSecretBundle; errors name the secret OCID and
+/// `key` (what it was for), never the value.
+pub(crate) async fn read_secret(
+    client: &ServiceClient,
+    endpoint: &str,
+    key: &str,
+    secret_id: &str,
+) -> Result<Secret> {
+    let what = |e: Error| client.prefixed(e, &format!("secret {secret_id} ({key})"));
+    let url = format!(
+        "{endpoint}/20190301/secretbundles/{}",
+        encode_path_segment(secret_id)
+    );
+    let reply = client.call(Method::GET, &url, None).await.map_err(what)?;
+    if reply.status != StatusCode::OK {
+        let mut message = describe_status(&reply);
+        if reply.status == StatusCode::NOT_FOUND {
+            message.push_str(
+                " (check the OCID, and that a policy lets this identity `read \
+                 secret-bundles` in the secret's compartment)",
+            );
         }
-        let region = match self.options.region.clone().filter(|r| !r.is_empty()) {
-            Some(r) => r,
-            None => auth.region().await?.ok_or_else(|| {
-                Error::config(format!(
-                    "{TYPE_NAME}: no region: set `region` (the vault's region) or `endpoint`"
-                ))
-            })?,
-        };
-        secrets_endpoint(&region).map_err(|e| prefixed(e, "region"))
+        return Err(what(Error::new(refusal_kind(reply.status), message)));
     }
-
-    async fn read_secret(
-        &self,
-        auth: &dyn OciAuth,
-        endpoint: &str,
-        key: &str,
-        secret_id: &str,
-    ) -> Result<Secret> {
-        let what = |e: Error| prefixed(e, &format!("secret {secret_id} ({key})"));
-        let url = format!(
-            "{endpoint}/20190301/secretbundles/{}",
-            encode_path_segment(secret_id)
-        );
-        let reply = self.get_signed(auth, &url).await.map_err(what)?;
-        if reply.status != StatusCode::OK {
-            let mut message = describe_status(&reply);
-            let kind = match reply.status {
-                StatusCode::NOT_FOUND => {
-                    message.push_str(
-                        " (check the OCID, and that a policy lets this identity `read \
-                         secret-bundles` in the secret's compartment)",
-                    );
-                    // OCI says the same for "missing" and "not yours": a credentials problem
-                    // either way, not a missing object of the sync.
-                    ErrorKind::Auth
-                }
-                StatusCode::UNAUTHORIZED => ErrorKind::Auth,
-                StatusCode::FORBIDDEN => ErrorKind::PermissionDenied,
-                s if is_retryable(s) => ErrorKind::Temporary,
-                _ => ErrorKind::Other,
-            };
-            return Err(what(Error::new(kind, message)));
-        }
-        secret_from_bundle(&reply.body)
-            .map_err(|problem| what(Error::new(ErrorKind::Auth, problem.to_string())))
-    }
-
-    /// GET `url` signed; one refresh and retry after a 401, a few retries for faults.
-    async fn get_signed(&self, auth: &dyn OciAuth, url: &str) -> Result<Reply> {
-        let mut refreshed = false;
-        let mut attempt = 1;
-        loop {
-            let (mut parts, ()) = Request::get(url)
-                .body(())
-                .map_err(|e| Error::config(format!("bad secrets URL {url}: {e}")))?
-                .into_parts();
-            auth.sign(&mut parts, SignBody::None).await?;
-            let signed = parts.headers.clone();
-            let failure = match send(&self.client, Request::from_parts(parts, Vec::new())).await {
-                Ok(reply) if reply.status == StatusCode::UNAUTHORIZED && !refreshed => {
-                    tracing::debug!(
-                        auth = auth.name(),
-                        "401 from the secrets service: refreshing the identity and retrying once"
-                    );
-                    auth.refresh_after_refusal(&signed).await?;
-                    refreshed = true;
-                    continue;
-                }
-                Ok(reply) if !is_retryable(reply.status) => return Ok(reply),
-                Ok(reply) if attempt == LIMITS.attempts => return Ok(reply),
-                Ok(_) => None,
-                Err(e) => Some(describe_transport(&e)),
-            };
-            if attempt == LIMITS.attempts {
-                return Err(Error::new(
-                    ErrorKind::Temporary,
-                    format!("secrets service at {url}: {}", failure.unwrap_or_default()),
-                ));
-            }
-            attempt += 1;
-            tokio::time::sleep(pause(&LIMITS, attempt)).await;
-        }
-    }
-}
-
-/// `oci_vault: <context>: <message>`.
-fn prefixed(mut e: Error, context: &str) -> Error {
-    e.message = format!("{TYPE_NAME}: {context}: {}", e.message);
-    e
+    secret_from_bundle(&reply.body).map_err(|problem| {
+        what(Error::new(
+            ocisync_backend::ErrorKind::Auth,
+            problem.to_string(),
+        ))
+    })
 }
 
 /// Why a secret's content cannot be used. Never holds the content.

@@ -148,7 +148,7 @@ impl Metadata {
                 .body(Vec::new())
                 .map_err(|e| self.error(ErrorKind::Config, &format!("GET {path}: {e}")))?;
             match send(&self.client, request).await {
-                Ok(Reply { status, body }) if status.is_success() => return Ok(Some(body)),
+                Ok(Reply { status, body, .. }) if status.is_success() => return Ok(Some(body)),
                 Ok(reply)
                     if reply.status == StatusCode::NOT_FOUND || is_retryable(reply.status) =>
                 {

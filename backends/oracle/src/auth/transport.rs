@@ -14,6 +14,8 @@ use zeroize::{Zeroize, Zeroizing};
 pub(crate) struct Reply {
     pub status: StatusCode,
     pub body: Zeroizing<Vec<u8>>,
+    /// Response headers (`Date` for clock checks, `opc-request-id` for support).
+    pub headers: http::HeaderMap,
 }
 
 /// Limits for one kind of call.
@@ -51,8 +53,13 @@ pub(crate) async fn send(
     let request = reqwest::Request::try_from(request)?;
     let response = client.execute(request).await?;
     let status = response.status();
+    let headers = response.headers().clone();
     let body = zeroizing(response.bytes().await?);
-    Ok(Reply { status, body })
+    Ok(Reply {
+        status,
+        body,
+        headers,
+    })
 }
 
 /// Copies the body into a zeroizing buffer and wipes the original when nothing else shares it.
@@ -124,6 +131,7 @@ mod tests {
         Reply {
             status: StatusCode::from_u16(status).expect("status"),
             body: Zeroizing::new(body.as_bytes().to_vec()),
+            headers: http::HeaderMap::new(),
         }
     }
 

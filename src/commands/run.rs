@@ -1,5 +1,6 @@
-//! `sync`, `copy` and `check`: whole-run retries (`--retries`), periodic stats (`--stats`,
-//! `-P`), the end-of-run summary and the exit code.
+//! `sync`, `copy` and `check` as commands: whole-run retries (`--retries`), periodic stats
+//! (`--stats`, `-P`) and the end-of-run summary. They return the engine's [`RunReport`]; the
+//! exit code, run report file, metrics and alerts are made from it by the caller.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
@@ -9,9 +10,9 @@ use std::time::Duration;
 use ocisync_backend::Remote;
 
 use crate::engine::check::{self, CheckOptions};
+use crate::engine::report::{Command, RunReport, Stop};
 use crate::engine::stats::Stats;
-use crate::engine::sync::{self, RunOptions, Stop};
-use crate::exitcode;
+use crate::engine::sync::{self, RunOptions};
 
 /// How the run reports itself.
 pub struct Reporting {
@@ -62,18 +63,28 @@ fn stop_reporter(handle: Option<tokio::task::JoinHandle<()>>, progress: bool) {
     }
 }
 
-pub async fn sync_or_copy(src: &Remote, dst: &Remote, o: &RunOptions, r: &Reporting) -> u8 {
-    let verb = if o.mode == sync::Mode::Sync {
-        "sync"
+/// Runs a sync or copy with whole-run retries; returns the typed outcome (nothing is decided
+/// about the exit code here).
+pub async fn sync_or_copy(
+    src: &Remote,
+    dst: &Remote,
+    o: &RunOptions,
+    r: &Reporting,
+    stats: Arc<Stats>,
+) -> RunReport {
+    let command = if o.mode == sync::Mode::Sync {
+        Command::Sync
     } else {
-        "copy"
+        Command::Copy
     };
-    let stats = Arc::new(Stats::default());
+    let mut report = RunReport::new(command, jiff::Timestamp::now());
+    report.dry_run = o.dry_run;
     let reporter = start_reporter(stats.clone(), r);
     let attempts = r.retries.max(1);
     let mut outcome = Ok(());
     for attempt in 1..=attempts {
-        stats.errors.store(0, Relaxed);
+        report.attempts = attempt;
+        stats.reset_errors();
         outcome = sync::run(src, dst, o, &stats).await;
         let errors = stats.errors.load(Relaxed);
         let retryable = match &outcome {
@@ -91,16 +102,15 @@ pub async fn sync_or_copy(src: &Remote, dst: &Remote, o: &RunOptions, r: &Report
         tracing::error!("Attempt {attempt}/{attempts} failed with {errors} errors and: {last}");
     }
     stop_reporter(reporter, r.progress);
-    if stats.heads.load(Relaxed) > 0 {
+    report.stop = outcome.err();
+    report.record(&stats);
+    if report.counts.heads > 0 {
         tracing::info!(
             "{} objects needed a HEAD request (their listing could not answer)",
-            stats.heads.load(Relaxed)
+            report.counts.heads
         );
     }
-    if stats.transfers_total.load(Relaxed) == 0
-        && stats.errors.load(Relaxed) == 0
-        && outcome.is_ok()
-    {
+    if report.transfers_decided == 0 && report.counts.errors == 0 && report.stop.is_none() {
         tracing::info!("There was nothing to transfer");
     }
     if o.dry_run || r.progress {
@@ -108,55 +118,23 @@ pub async fn sync_or_copy(src: &Remote, dst: &Remote, o: &RunOptions, r: &Report
     } else {
         tracing::info!("\n{}", stats.summary());
     }
-    let errors = stats.errors.load(Relaxed);
-    match outcome {
-        Err(Stop::DirNotFound(e)) => {
-            tracing::error!("Failed to {verb}: directory not found: {e}");
-            exitcode::DIR_NOT_FOUND
-        }
-        Err(Stop::Fatal(m)) => {
-            tracing::error!("Failed to {verb}: fatal error encountered: {m}");
-            exitcode::FATAL
-        }
-        Err(Stop::TransferLimit(m)) => {
-            tracing::error!("Failed to {verb}: {m}");
-            exitcode::TRANSFER_EXCEEDED
-        }
-        Err(Stop::Failed(e)) => {
-            tracing::error!("Failed to {verb}: {e}");
-            exitcode::for_kind(e.kind)
-        }
-        Ok(()) if errors > 0 => {
-            let last = stats.last_error().unwrap_or_default();
-            tracing::error!("Failed to {verb} with {errors} errors: last error was: {last}");
-            if stats.is_retryable() {
-                exitcode::RETRY
-            } else {
-                exitcode::UNCATEGORIZED
-            }
-        }
-        Ok(()) if r.error_on_no_transfer && stats.transfers.load(Relaxed) == 0 => {
-            exitcode::NO_FILES_TRANSFERRED
-        }
-        Ok(()) => exitcode::SUCCESS,
-    }
+    report
 }
 
-pub async fn check(src: &Remote, dst: &Remote, o: &CheckOptions) -> u8 {
-    let stats = Stats::default();
-    match check::run(src, dst, o, &stats).await {
-        Ok(report) if report.ok() => exitcode::SUCCESS,
-        Ok(report) => {
-            tracing::error!("Failed to check: {} differences found", report.differences);
-            exitcode::UNCATEGORIZED
-        }
-        Err(Stop::DirNotFound(e)) => {
-            tracing::error!("Failed to check: directory not found: {e}");
-            exitcode::DIR_NOT_FOUND
-        }
-        Err(e) => {
-            tracing::error!("Failed to check: {e}");
-            exitcode::UNCATEGORIZED
-        }
+/// Runs a check; returns the typed outcome.
+pub async fn check(src: &Remote, dst: &Remote, o: &CheckOptions, stats: &Stats) -> RunReport {
+    let mut report = RunReport::new(Command::Check, jiff::Timestamp::now());
+    match check::run(src, dst, o, stats).await {
+        Ok(c) => report.check = Some(c),
+        Err(stop) => report.stop = Some(stop),
+    }
+    report.record(stats);
+    report
+}
+
+/// Logs why the run failed, in rclone's words (nothing on success).
+pub fn log_failure(report: &RunReport) {
+    if let Some(line) = report.failure_line() {
+        tracing::error!("{line}");
     }
 }
