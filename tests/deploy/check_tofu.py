@@ -300,7 +300,16 @@ class Checker:
         required = set(re.findall(r"OCISYNC_\w+", m.group(1))) if m else set()
         if not required:
             problems.append("bootstrap.sh has no `require OCISYNC_...` line")
-        exported = dict(re.findall(r"^export (OCISYNC_\w+)='\$\{(\w+)\}'$", vars_tpl, re.M))
+        exported = {}
+        for line in vars_tpl.splitlines():
+            if line.startswith("#") or not line.strip():
+                continue
+            m = re.fullmatch(r'export (OCISYNC_\w+)="\$\$\{(OCISYNC_\w+):-\$\{(\w+)\}\}"', line)
+            if not m or m.group(1) != m.group(2):
+                problems.append(f"bootstrap-vars template line not of the form "
+                                f'export OCISYNC_X="$${{OCISYNC_X:-${{x}}}}": {line}')
+                continue
+            exported[m.group(1)] = m.group(3)
         for name in sorted(required - set(exported)):
             problems.append(f"bootstrap.sh requires {name}; the rendered block does not set it")
         for name in sorted(set(exported) - set(re.findall(r"OCISYNC_\w+", script))):
@@ -506,7 +515,8 @@ class Checker:
         }
         values["binary_url"] = "https://objectstorage.eu-frankfurt-1.oraclecloud.com/p/" + "x" * 64 + "/n/ns/b/ocisync-artifacts/o/ocisync/0.1.0/ocisync-0.1.0-aarch64-linux-musl.tar.gz"
         tpl = (self.tofu / "templates" / "bootstrap-vars.sh.tftpl").read_text()
-        rendered_vars = re.sub(r"\$\{(\w+)\}", lambda m: values.get(m.group(1), ""), tpl)
+        rendered_vars = re.sub(r"(?<!\$)\$\{(\w+)\}", lambda m: values.get(m.group(1), ""), tpl)
+        rendered_vars = rendered_vars.replace("$${", "${")
         script = (self.deploy / "bootstrap" / "bootstrap.sh").read_text()
         script = script.replace(MARKER + "\n", rendered_vars)
         syntax = subprocess.run(["bash", "-n"], input=script, capture_output=True, text=True)

@@ -91,7 +91,7 @@ class Broken(unittest.TestCase):
         self.assertFails("uses ${topic_ocid} but compute.tf does not pass it")
 
     def test_bootstrap_setting_not_rendered(self):
-        self.edit("opentofu/templates/bootstrap-vars.sh.tftpl", "export OCISYNC_S3_BUCKET='${s3_bucket}'\n", "")
+        self.edit("opentofu/templates/bootstrap-vars.sh.tftpl", 'export OCISYNC_S3_BUCKET="$${OCISYNC_S3_BUCKET:-${s3_bucket}}"\n', "")
         self.assertFails("requires OCISYNC_S3_BUCKET")
 
     def test_wrong_usage_report_ocid(self):
