@@ -9,3 +9,4 @@ mod local;
 mod oci;
 mod rclone_compat;
 mod s3_sync;
+mod unattended;

@@ -5,6 +5,7 @@ pub mod oci;
 pub mod rclone;
 pub mod s3;
 pub mod tree;
+pub mod webhook;
 
 use std::path::Path;
 use std::process::{Command, Output};
