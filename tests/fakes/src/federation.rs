@@ -18,6 +18,9 @@
 //! middle of a run. [`FakeFederation::tokens`] is the [`SessionTokens`] lookup to install in the
 //! other fakes' key rings: it verifies the JWT, its expiry and use count, and returns the session
 //! key the token was issued for.
+//!
+//! Signed dates, token times and expiry follow the service's [`Clock`] (see
+//! [`FakeFederation::start_with_clock`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::io;
@@ -29,6 +32,7 @@ use http::{Method, Request, Response, StatusCode};
 use jiff::{SignedDuration, Timestamp};
 
 use crate::certs::InstanceIdentity;
+use crate::clock::Clock;
 use crate::faults::Faults;
 use crate::http::{Body, RequestBody, Server, Service, json_response};
 use crate::keys::{PublicKey, TestKeyPair};
@@ -86,6 +90,8 @@ pub struct IssuedToken {
 /// The tokens issued; shared with the fakes that accept them.
 pub struct Tokens {
     signer: TestKeyPair,
+    // Expiry is judged by the federation's clock, wherever the token is presented.
+    clock: Arc<Clock>,
     issued: Mutex<HashMap<String, IssuedToken>>,
     order: Mutex<Vec<String>>,
 }
@@ -156,7 +162,7 @@ impl SessionTokens for Tokens {
         let jti = claims["jti"].as_str().ok_or("the JWT has no jti")?;
         let mut issued = self.lock();
         let record = issued.get_mut(jti).ok_or("unknown token")?;
-        if Timestamp::now() >= record.expires_at {
+        if self.clock.now() >= record.expires_at {
             return Err("the token has expired".into());
         }
         if record.valid_for_requests.is_some_and(|n| record.uses >= n) {
@@ -174,19 +180,29 @@ pub struct FakeFederation {
 }
 
 impl FakeFederation {
-    /// Trusts certificates chaining to `identity`'s root.
+    /// Trusts certificates chaining to `identity`'s root; keeps a clock of its own.
     pub async fn start(identity: &InstanceIdentity) -> io::Result<Self> {
+        FakeFederation::start_with_clock(identity, Arc::new(Clock::new())).await
+    }
+
+    /// Like [`FakeFederation::start`], on `clock` (share it with the fakes that accept the
+    /// tokens, e.g. through [`crate::oci_sig::KeyRing::with_clock`]).
+    pub async fn start_with_clock(
+        identity: &InstanceIdentity,
+        clock: Arc<Clock>,
+    ) -> io::Result<Self> {
         let signer = TestKeyPair::generate().map_err(io::Error::other)?;
         let service = Arc::new(Federation {
             root: identity.root(),
             tokens: Arc::new(Tokens {
                 signer,
+                clock: clock.clone(),
                 issued: Mutex::new(HashMap::new()),
                 order: Mutex::new(Vec::new()),
             }),
             policies: Mutex::new(Policies::default()),
         });
-        let server = Server::start(service.clone(), 0).await?;
+        let server = Server::start_with_clock(service.clone(), 0, clock).await?;
         Ok(FakeFederation { server, service })
     }
 
@@ -250,7 +266,7 @@ impl Federation {
         })?;
         let leaf = ParsedCertificate::from_base64_or_pem(&fields.certificate)
             .map_err(|e| not_authenticated(format!("certificate: {e}")))?;
-        let verified = verify_with(&parts, REQUIRED, Timestamp::now(), |key_id| {
+        let verified = verify_with(&parts, REQUIRED, self.tokens.clock.now(), |key_id| {
             check_key_id(key_id, &leaf, fields.fingerprint_algorithm.as_deref())
                 .map(|form| (leaf.public_key().clone(), form))
         })?;
@@ -287,7 +303,7 @@ impl Federation {
             let default = policies.default;
             policies.next.pop_front().unwrap_or(default)
         };
-        let now = Timestamp::now();
+        let now = self.tokens.clock.now();
         let expires_at = now + policy.lifetime;
         let jti = format!("{:032x}", rand_u128());
         let claims = serde_json::json!({

@@ -4,7 +4,8 @@
 //! responses ([`Service`]).
 //!
 //! Every response carries an `opc-request-id` (and echoes `opc-client-request-id`), as OCI
-//! services do. `Expect: 100-continue` is answered by hyper as soon as the service starts
+//! services do, and a `Date` from the server's [`Clock`] (hyper's own is turned off, so a
+//! shifted clock shows). `Expect: 100-continue` is answered by hyper as soon as the service starts
 //! reading the body, so a service that rejects a request from its headers alone (bad
 //! signature, missing bucket) answers without making the client send the body.
 //!
@@ -12,7 +13,10 @@
 //! - `GET /_fake/stats` — [`crate::monitor::Stats`] as JSON;
 //! - `GET /_fake/log` — the [`LogEntry`] list as JSON;
 //! - `DELETE /_fake/stats` — forget log and counters;
-//! - `POST /_fake/faults` — add a [`FaultRule`] given as JSON; `DELETE /_fake/faults` — clear.
+//! - `POST /_fake/faults` — add a [`FaultRule`] given as JSON; `DELETE /_fake/faults` — clear;
+//! - `GET /_fake/clock` — `{"offset_seconds": N, "now": RFC 3339}`; `POST /_fake/clock` with
+//!   `{"offset_seconds": N}` — set the [`Clock`] offset (shared with whatever shares the clock);
+//! - anything else under `/_fake/` goes to [`Service::admin`] (service-specific endpoints).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -35,6 +39,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 
+use crate::clock::Clock;
 use crate::faults::{FaultAction, FaultRule, Faults};
 use crate::monitor::{LOGGED_HEADERS, LogEntry, Monitor};
 use crate::oci_error::OciError;
@@ -50,6 +55,13 @@ pub trait Service: Send + Sync + 'static {
     fn operation(&self, method: &Method, target: &str) -> &'static str;
 
     fn call(&self, request: Request<RequestBody>) -> impl Future<Output = Response<Body>> + Send;
+
+    /// Service-specific admin endpoints: `path` is what follows `/_fake/` (query removed),
+    /// `body` the whole request body. `None` when `path` is not one of this service's.
+    fn admin(&self, method: &Method, path: &str, body: &[u8]) -> Option<Response<Body>> {
+        let _ = (method, path, body);
+        None
+    }
 }
 
 /// A request body, streamed from the connection; counts what the service reads for the log.
@@ -97,14 +109,25 @@ pub struct Server {
     addr: SocketAddr,
     monitor: Arc<Monitor>,
     faults: Arc<Faults>,
+    clock: Arc<Clock>,
     // Dropping the sender is the stop signal every task watches.
     _stop: watch::Sender<()>,
 }
 
 impl Server {
     /// Serves `service` on 127.0.0.1:`port` (0 lets the OS choose) from the current Tokio
-    /// runtime.
+    /// runtime, with a clock of its own.
     pub async fn start<S: Service>(service: Arc<S>, port: u16) -> io::Result<Server> {
+        Server::start_with_clock(service, port, Arc::new(Clock::new())).await
+    }
+
+    /// Like [`Server::start`], with `clock` for `Date` headers and `/_fake/clock`; pass the
+    /// clock the service checks signatures with, so both agree.
+    pub async fn start_with_clock<S: Service>(
+        service: Arc<S>,
+        port: u16,
+        clock: Arc<Clock>,
+    ) -> io::Result<Server> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = watch::channel(());
@@ -112,12 +135,14 @@ impl Server {
             service,
             monitor: Arc::new(Monitor::default()),
             faults: Arc::new(Faults::default()),
+            clock,
             request_ids: AtomicU64::new(1),
         });
         let server = Server {
             addr,
             monitor: shared.monitor.clone(),
             faults: shared.faults.clone(),
+            clock: shared.clock.clone(),
             _stop: stop,
         };
         tokio::spawn(accept_loop(listener, shared, stopped));
@@ -140,12 +165,18 @@ impl Server {
     pub fn faults(&self) -> &Arc<Faults> {
         &self.faults
     }
+
+    /// The clock behind the `Date` headers (and `/_fake/clock`).
+    pub fn clock(&self) -> &Arc<Clock> {
+        &self.clock
+    }
 }
 
 struct Shared<S> {
     service: Arc<S>,
     monitor: Arc<Monitor>,
     faults: Arc<Faults>,
+    clock: Arc<Clock>,
     request_ids: AtomicU64,
 }
 
@@ -195,6 +226,8 @@ async fn serve_connection<S: Service>(
     let mut conn = http1::Builder::new()
         .timer(TokioTimer::new())
         .keep_alive(true)
+        // `handle` writes the Date from the server's clock, which may be shifted.
+        .auto_date_header(false)
         .serve_connection(TokioIo::new(stream), service);
     let event = tokio::select! {
         _ = &mut conn => ConnectionEvent::Finished,
@@ -235,7 +268,9 @@ async fn handle<S: Service>(
         .map_or("/", |pq| pq.as_str())
         .to_string();
     if let Some(admin_path) = target.strip_prefix("/_fake/") {
-        return Ok(admin(&shared, &method, admin_path, request).await);
+        let mut response = admin(&shared, &method, admin_path, request).await;
+        stamp_date(response.headers_mut(), &shared.clock);
+        return Ok(response);
     }
     let operation = shared.service.operation(&method, &target);
     let client_request_id = request.headers().get("opc-client-request-id").cloned();
@@ -271,7 +306,9 @@ async fn handle<S: Service>(
                 inner: body,
                 read: read.clone(),
             };
-            let response = shared.service.call(Request::from_parts(parts, body)).await;
+            let mut response = shared.service.call(Request::from_parts(parts, body)).await;
+            // Before a truncating fault copies the headers.
+            stamp_date(response.headers_mut(), &shared.clock);
             entry.request_body_bytes = read.load(Ordering::Relaxed);
             if let Some(FaultAction::Truncate { bytes }) = other {
                 let (raw, sent) = truncated_response(response, bytes).await;
@@ -287,6 +324,7 @@ async fn handle<S: Service>(
 
     let request_id = shared.request_ids.fetch_add(1, Ordering::Relaxed);
     let headers = response.headers_mut();
+    stamp_date(headers, &shared.clock);
     if !headers.contains_key("opc-request-id") {
         let id = format!("fake-1:{request_id:016X}");
         if let Ok(value) = HeaderValue::from_str(&id) {
@@ -302,6 +340,15 @@ async fn handle<S: Service>(
         .unwrap_or(0);
     shared.monitor.record(entry);
     Ok(response)
+}
+
+/// Adds `Date` from `clock` unless the service set one (a proxy relaying its upstream's).
+fn stamp_date(headers: &mut HeaderMap, clock: &Clock) {
+    if !headers.contains_key(http::header::DATE)
+        && let Ok(value) = HeaderValue::from_str(&clock.http_date())
+    {
+        headers.insert(http::header::DATE, value);
+    }
 }
 
 fn logged_headers(headers: &HeaderMap) -> std::collections::BTreeMap<String, String> {
@@ -409,14 +456,57 @@ async fn admin<S: Service>(
             shared.faults.clear();
             empty_response(StatusCode::NO_CONTENT)
         }
-        _ => json_response(
-            StatusCode::NOT_FOUND,
-            &serde_json::json!({ "code": "NotFound", "message": format!("no admin endpoint {method} /_fake/{path}") }),
-        ),
+        (&Method::GET, "clock") => clock_state(&shared.clock),
+        (&Method::POST, "clock") => {
+            #[derive(serde::Deserialize)]
+            struct SetClock {
+                offset_seconds: i64,
+            }
+            let body = match request.into_body().collect().await {
+                Ok(collected) => collected.to_bytes(),
+                Err(e) => return admin_error(format!("reading the body: {e}")),
+            };
+            match serde_json::from_slice::<SetClock>(&body) {
+                Ok(set) => {
+                    shared
+                        .clock
+                        .set_offset(jiff::SignedDuration::from_secs(set.offset_seconds));
+                    clock_state(&shared.clock)
+                }
+                Err(e) => admin_error(format!("expected {{\"offset_seconds\": N}}: {e}")),
+            }
+        }
+        _ => {
+            let body = match request.into_body().collect().await {
+                Ok(collected) => collected.to_bytes(),
+                Err(e) => return admin_error(format!("reading the body: {e}")),
+            };
+            let path = path.split('?').next().unwrap_or(path);
+            shared
+                .service
+                .admin(method, path, &body)
+                .unwrap_or_else(|| {
+                    json_response(
+                        StatusCode::NOT_FOUND,
+                        &serde_json::json!({ "code": "NotFound", "message": format!("no admin endpoint {method} /_fake/{path}") }),
+                    )
+                })
+        }
     }
 }
 
-fn admin_error(message: String) -> Response<Body> {
+fn clock_state(clock: &Clock) -> Response<Body> {
+    json_response(
+        StatusCode::OK,
+        &serde_json::json!({
+            "offset_seconds": clock.offset().as_secs(),
+            "now": clock.now().to_string(),
+        }),
+    )
+}
+
+/// A 400 for an admin request the fake cannot use; services' admin endpoints answer it too.
+pub fn admin_error(message: String) -> Response<Body> {
     json_response(
         StatusCode::BAD_REQUEST,
         &serde_json::json!({ "code": "InvalidParameter", "message": message }),

@@ -22,6 +22,7 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 
 use crate::certs::InstanceIdentity;
+use crate::clock::Clock;
 use crate::faults::Faults;
 use crate::http::{Body, RequestBody, Server, Service, json_response};
 use crate::monitor::Monitor;
@@ -64,7 +65,17 @@ pub struct FakeImds {
 
 impl FakeImds {
     pub async fn start(identity: Arc<InstanceIdentity>, region: RegionInfo) -> io::Result<Self> {
-        let server = Server::start(Arc::new(Imds { identity, region }), 0).await?;
+        FakeImds::start_with_clock(identity, region, Arc::new(Clock::new())).await
+    }
+
+    /// Like [`FakeImds::start`], its `Date` headers (and `/_fake/clock`) on a shared `clock`.
+    pub async fn start_with_clock(
+        identity: Arc<InstanceIdentity>,
+        region: RegionInfo,
+        clock: Arc<Clock>,
+    ) -> io::Result<Self> {
+        let server =
+            Server::start_with_clock(Arc::new(Imds { identity, region }), 0, clock).await?;
         Ok(FakeImds { server })
     }
 

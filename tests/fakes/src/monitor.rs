@@ -32,7 +32,8 @@ pub struct LogEntry {
     pub fault: Option<String>,
 }
 
-fn rfc3339<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+/// Serialises a timestamp as RFC 3339 (the workspace builds jiff without serde).
+pub(crate) fn rfc3339<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(t)
 }
 

@@ -20,6 +20,7 @@ use http::request::Parts;
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 
+use crate::clock::Clock;
 use crate::keys::PublicKey;
 
 /// OCI accepts requests whose date is at most this far from its clock.
@@ -46,6 +47,20 @@ pub enum Principal {
     /// keyId `ST$<token>` (instance, resource principal or session token); the token itself is
     /// not kept, it is a credential.
     SessionToken,
+}
+
+impl Principal {
+    /// The keyId as it is safe to record: `tenancy/user/fingerprint`, or `ST$<redacted>`.
+    pub fn redacted_key_id(&self) -> String {
+        match self {
+            Principal::ApiKey {
+                tenancy,
+                user,
+                fingerprint,
+            } => format!("{tenancy}/{user}/{fingerprint}"),
+            Principal::SessionToken => redact_key_id("ST$").to_string(),
+        }
+    }
 }
 
 /// Headers a request must sign, as OCI requires them. PutObject and UploadPart stream bodies
@@ -258,16 +273,32 @@ where
 }
 
 /// The keys a fake service trusts: API keys by keyId, and session tokens through a pluggable
-/// lookup. Shared (`Arc`) so several fakes can trust the same identities.
+/// lookup. Shared (`Arc`) so several fakes can trust the same identities. It also carries the
+/// [`Clock`] signed dates are checked against, so the fakes sharing a ring share the time too.
 #[derive(Default)]
 pub struct KeyRing {
     api_keys: RwLock<HashMap<String, PublicKey>>,
     session_tokens: RwLock<Option<Arc<dyn SessionTokens>>>,
+    clock: Arc<Clock>,
 }
 
 impl KeyRing {
+    /// An empty ring with a clock of its own (real time until shifted).
     pub fn new() -> Self {
         KeyRing::default()
+    }
+
+    /// An empty ring checking dates against `clock` (shared with other fakes).
+    pub fn with_clock(clock: Arc<Clock>) -> Self {
+        KeyRing {
+            clock,
+            ..KeyRing::default()
+        }
+    }
+
+    /// The clock signed dates are checked against; services serve their `Date` from it.
+    pub fn clock(&self) -> &Arc<Clock> {
+        &self.clock
     }
 
     /// Registers a user's API key; returns its keyId `tenancy/user/fingerprint`.
@@ -313,13 +344,14 @@ impl KeyRing {
         Ok((key, principal))
     }
 
-    /// Verifies a request signed with a registered API key or a session token.
+    /// Verifies a request signed with a registered API key or a session token, its date
+    /// against the ring's clock.
     pub fn verify(
         &self,
         parts: &Parts,
         required: &[&str],
     ) -> Result<Verified<Principal>, AuthFailure> {
-        verify_with(parts, required, Timestamp::now(), |key_id| {
+        verify_with(parts, required, self.clock.now(), |key_id| {
             self.resolve(key_id)
         })
     }

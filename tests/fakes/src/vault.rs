@@ -33,11 +33,12 @@ pub struct FakeVault {
 impl FakeVault {
     /// Accepts requests signed with keys in `keys`.
     pub async fn start(keys: Arc<KeyRing>) -> io::Result<Self> {
+        let clock = keys.clock().clone();
         let service = Arc::new(Vault {
             keys,
             secrets: RwLock::new(HashMap::new()),
         });
-        let server = Server::start(service.clone(), 0).await?;
+        let server = Server::start_with_clock(service.clone(), 0, clock).await?;
         Ok(FakeVault { server, service })
     }
 
@@ -59,7 +60,7 @@ impl FakeVault {
             StoredSecret {
                 value: value.into(),
                 version,
-                created: Timestamp::now(),
+                created: self.service.keys.clock().now(),
             },
         );
     }

@@ -1,11 +1,20 @@
 //! `fake-oci`: the Object Storage fake as a process, for the benchmark and for tests that drive
 //! other programs (rclone, the ocisync binary). Prints the base URL on stdout, then serves
 //! until interrupted.
+//!
+//! With `--keyless` it also starts what an instance principal needs — metadata service,
+//! federation, Vault, Notifications and Identity, sharing one key ring and clock with Object
+//! Storage (as `ocisync_fakes::keyless` does in-process) — and prints one JSON line instead:
+//! `{"objectstorage", "imds", "federation", "vault", "notifications", "identity", "tenancy",
+//! "namespace", "region", "home_region"}`, the URLs with no trailing slash, `imds` ending in
+//! `/opc/v2` (for `OCI_METADATA_BASE_URL`), `federation` the full `/v1/x509` URL.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use ocisync_fakes::identity::Region;
+use ocisync_fakes::keyless::{KeylessFakes, KeylessOptions};
 use ocisync_fakes::keys::PublicKey;
 use ocisync_fakes::objectstorage::seed::bling_objects;
 use ocisync_fakes::objectstorage::{
@@ -29,7 +38,7 @@ struct Args {
     #[arg(long, default_value_t = MAX_PAGE_SIZE)]
     page_size: usize,
     /// Accept unsigned requests (rclone `provider = no_auth`); no signature is checked.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "keyless")]
     no_auth: bool,
     /// Register an API key: the tenancy OCID of the keyId...
     #[arg(long, requires_all = ["user", "public_key"])]
@@ -56,6 +65,20 @@ struct Args {
     /// the file's modification time) — e.g. the repo's `sample/bling`.
     #[arg(long)]
     seed_dir: Option<PathBuf>,
+    /// Also start the instance-principal fakes (metadata service, federation, Vault,
+    /// Notifications, Identity) for the tenancy named by --bucket; print their URLs as JSON.
+    #[arg(long)]
+    keyless: bool,
+    /// Store a Vault secret (repeatable): `--secret ocid1.vaultsecret...=value`.
+    #[arg(long, value_name = "OCID=VALUE", requires = "keyless")]
+    secret: Vec<String>,
+    /// Create a Notifications topic (repeatable).
+    #[arg(long, value_name = "OCID", requires = "keyless")]
+    topic: Vec<String>,
+    /// The tenancy's home region as Identity answers it [default: us-ashburn-1, the instance's
+    /// region].
+    #[arg(long, value_name = "NAME", requires = "keyless")]
+    home_region: Option<String>,
 }
 
 #[tokio::main]
@@ -77,13 +100,23 @@ async fn run(args: Args) -> Result<(), String> {
             args.min_size, args.max_size
         ));
     }
-    let config = Config {
+    let keyless = if args.keyless {
+        Some(start_keyless(&args).await?)
+    } else {
+        None
+    };
+    let keyless = keyless.as_ref();
+    let mut config = Config {
         port: args.port,
         namespace: args.namespace.clone(),
         require_signatures: !args.no_auth,
         page_size: args.page_size,
         ..Config::default()
     };
+    if let Some(keyless) = keyless {
+        // One ring (and clock) for all: Object Storage accepts the federation's tokens.
+        config.keys = keyless.fakes.keys.clone();
+    }
     let fake = FakeObjectStorage::start(config)
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;
@@ -118,9 +151,66 @@ async fn run(args: Args) -> Result<(), String> {
         }
     );
     // The one line on stdout, for whoever started us.
-    println!("{}", fake.base_url());
+    match keyless {
+        None => println!("{}", fake.base_url()),
+        Some(keyless) => {
+            let home = keyless.fakes.iam.tenancy().home_region;
+            let urls = serde_json::json!({
+                "objectstorage": fake.base_url(),
+                "imds": keyless.fakes.imds.base_url(),
+                "federation": keyless.fakes.federation.endpoint(),
+                "vault": keyless.fakes.vault.base_url(),
+                "notifications": keyless.fakes.notifications.base_url(),
+                "identity": keyless.fakes.iam.base_url(),
+                "tenancy": args.bucket,
+                "namespace": args.namespace,
+                "region": keyless.region,
+                "home_region": home.name,
+            });
+            println!("{urls}");
+        }
+    }
     wait_for_termination().await;
     Ok(())
+}
+
+/// The keyless fakes and the instance's region.
+struct Keyless {
+    fakes: KeylessFakes,
+    region: String,
+}
+
+/// The keyless fakes for the tenancy `--bucket` names, with `--secret`s and `--topic`s.
+async fn start_keyless(args: &Args) -> Result<Keyless, String> {
+    let mut options = KeylessOptions {
+        tenancy: args.bucket.clone(),
+        ..KeylessOptions::default()
+    };
+    if let Some(name) = &args.home_region {
+        options.home_region = Region::named(name)
+            .ok_or_else(|| format!("--home-region {name}: not a commercial (oc1) region"))?;
+    }
+    let region = options.region.identifier.clone();
+    let fakes = KeylessFakes::start_with(options)
+        .await
+        .map_err(|e| format!("cannot start the keyless fakes: {e}"))?;
+    for secret in &args.secret {
+        let (ocid, value) = secret
+            .split_once('=')
+            .ok_or_else(|| "--secret takes OCID=VALUE".to_string())?;
+        fakes.vault.put_secret(ocid, value);
+    }
+    for topic in &args.topic {
+        fakes.notifications.add_topic(topic);
+    }
+    eprintln!(
+        "fake-oci: keyless: tenancy {}, {} secret(s), {} topic(s), home region {}",
+        args.bucket,
+        args.secret.len(),
+        args.topic.len(),
+        fakes.iam.tenancy().home_region.name
+    );
+    Ok(Keyless { fakes, region })
 }
 
 /// Every file under `root` as a seed object named by its relative path.

@@ -85,6 +85,7 @@ impl FakeObjectStorage {
             .namespaces
             .entry(config.namespace.clone())
             .or_default();
+        let clock = config.keys.clock().clone();
         let service = Arc::new(ObjectStorage {
             namespace: config.namespace,
             require_signatures: config.require_signatures,
@@ -92,7 +93,7 @@ impl FakeObjectStorage {
             keys: config.keys,
             store: RwLock::new(store),
         });
-        let server = Server::start(service.clone(), config.port).await?;
+        let server = Server::start_with_clock(service.clone(), config.port, clock).await?;
         Ok(FakeObjectStorage { server, service })
     }
 
@@ -215,6 +216,11 @@ impl ObjectStorage {
         self.store
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The service's now (its clock may be shifted), at OCI's millisecond precision.
+    fn now(&self) -> jiff::Timestamp {
+        crate::wire::truncate_to_millis(self.keys.clock().now())
     }
 
     async fn dispatch(&self, request: Request<RequestBody>) -> Result<Response<Body>, OciError> {

@@ -66,7 +66,7 @@ pub async fn create(service: &ObjectStorage, mut call: Call) -> Result<Response<
     let upload = MultipartUpload {
         object,
         upload_id: wire::uuid_like(),
-        time_created: wire::now_millis(),
+        time_created: service.now(),
         storage_tier,
         metadata,
         headers: ContentHeaders {
@@ -217,7 +217,7 @@ pub async fn commit(service: &ObjectStorage, mut call: Call) -> Result<Response<
         data.extend_from_slice(&part.data);
     }
     let md5s: Vec<[u8; 16]> = chosen.iter().map(|p| p.md5).collect();
-    let now = wire::now_millis();
+    let now = service.now();
     let object = StoredObject {
         name: upload.object.clone(),
         data: data.freeze(),

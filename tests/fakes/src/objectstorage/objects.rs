@@ -244,7 +244,7 @@ pub async fn put_object(
     {
         return Err(unmatched_md5(&md5, &header));
     }
-    let now = wire::now_millis();
+    let now = service.now();
     let object = StoredObject {
         name: call.route.object.clone(),
         data,
@@ -364,7 +364,7 @@ pub fn delete_object(service: &ObjectStorage, call: &Call) -> Result<Response<Bo
     insert(
         response.headers_mut(),
         http::header::LAST_MODIFIED,
-        &wire::http_date(wire::now_millis()),
+        &wire::http_date(service.now()),
     );
     Ok(response)
 }
