@@ -14,12 +14,14 @@ use crate::config::Config;
 use document::RunDocument;
 
 /// This machine's name, for reports and alert titles.
+/// `/proc/sys` is hidden from the shipped unit (`ProcSubset=pid`), hence `/etc/hostname` next.
 pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .chain(std::env::var("HOSTNAME").ok())
         .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
+        .find(|h| !h.is_empty())
         .unwrap_or_else(|| "unknown-host".to_string())
 }
 
