@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
+use ocisync_fakes::faults::{FaultAction, FaultRule};
 use ocisync_fakes::federation::TokenPolicy;
 use ocisync_fakes::keyless::{KeylessFakes, TENANCY};
 use ocisync_fakes::objectstorage::{BlingSpec, Config, FakeObjectStorage};
@@ -386,4 +387,201 @@ fn without_a_metadata_service_lsf_fails_fast_with_a_clear_message() {
             tail(&err, 2)
         );
     }
+}
+
+const TOPIC_OPS: &str = "ocid1.onstopic.oc1.iad.aaaaaaaakeylessopstopic";
+const TOPIC_FINOPS: &str = "ocid1.onstopic.oc1.iad.aaaaaaaakeylessfinopstopic";
+
+impl Keyless {
+    /// The keyless config plus `[alerts.NAME]` sections publishing to the fake Notifications
+    /// service with the instance principal, each hearing `on`.
+    fn config_with_alerts(&self, sinks: &[(&str, &str, &str)]) -> PathBuf {
+        let base = std::fs::read_to_string(self.config(ACCESS_KEY_OCID)).unwrap();
+        let mut text = base;
+        for (name, topic, on) in sinks {
+            self.fakes.notifications.add_topic(topic);
+            text.push_str(&format!(
+                "\n[alerts.{name}]\ntype = \"oci_notifications\"\ntopic = \"{topic}\"\nauth = \"instance_principal\"\nendpoint = \"{}\"\nfederation_endpoint = \"{}\"\non = {on}\n",
+                self.fakes.notifications.base_url(),
+                self.fakes.federation.endpoint(),
+            ));
+        }
+        config(&self.dir, &text)
+    }
+}
+
+#[test]
+fn a_failed_sync_publishes_one_oci_notification_per_sink_with_the_exit_code_and_first_error() {
+    let rt = runtime();
+    let k = rt.block_on(Keyless::start("ons-failure"));
+    let cfg = k.config_with_alerts(&[
+        ("ops", TOPIC_OPS, "[\"failure\"]"),
+        ("finops", TOPIC_FINOPS, "[\"failure\", \"change\"]"),
+    ]);
+    // S3 refuses every upload.
+    k.s3.proxy.faults().add(
+        FaultRule::new(FaultAction::Status {
+            status: 403,
+            retry_after: None,
+        })
+        .method(http::Method::PUT)
+        .times(10_000),
+    );
+    let source = format!("oci_usage:{TENANCY}");
+    let log_file = k.dir.join("ocisync.log");
+    let out = k.run(
+        &cfg,
+        &[
+            "sync",
+            "--checksum",
+            &source,
+            &k.destination(),
+            "--retries",
+            "1",
+            "--log-file",
+            &log_file.to_string_lossy(),
+        ],
+    );
+    let exit = code(&out);
+    assert_ne!(exit, 0);
+    let messages = k.fakes.notifications.messages();
+    if std::env::var_os("OCISYNC_TEST_VERBOSE").is_some() {
+        for m in &messages {
+            eprintln!(
+                "--- ONS message on {} (keyId {}):\ntitle: {}\n{}",
+                m.topic_id,
+                m.key_id,
+                m.title.as_deref().unwrap_or(""),
+                m.body
+            );
+        }
+    }
+    assert_eq!(messages.len(), 2, "one message per sink: {messages:#?}");
+    let mut topics: Vec<&str> = messages.iter().map(|m| m.topic_id.as_str()).collect();
+    topics.sort();
+    assert_eq!(topics, [TOPIC_FINOPS, TOPIC_OPS]);
+    let host = ocisync::unattended::hostname();
+    let log = std::fs::read_to_string(&log_file).unwrap();
+    for m in &messages {
+        assert!(
+            m.key_id.starts_with("ST$"),
+            "signed by the instance principal: {}",
+            m.key_id
+        );
+        let title = m.title.as_deref().unwrap_or_default();
+        assert_eq!(
+            title,
+            format!(
+                "ocisync FAILED on {host}: oci_usage:{TENANCY} -> {} (exit {exit})",
+                k.destination()
+            )
+        );
+        assert!(m.body.contains(&format!("exit code {exit}")), "{}", m.body);
+        let first_error = m
+            .body
+            .lines()
+            .skip_while(|l| *l != "First errors:")
+            .nth(1)
+            .expect("a first error");
+        assert!(
+            first_error.contains("aws_s3: write ") && first_error.contains("403"),
+            "names the remote, operation, object and refusal: {first_error}"
+        );
+        assert!(
+            log.contains(first_error.trim_start_matches("- ")),
+            "the first error is the log's: {first_error}"
+        );
+        assert!(
+            m.body.contains(&log_file.to_string_lossy().to_string()),
+            "{}",
+            m.body
+        );
+        for secret in [ACCESS_KEY, SECRET_KEY, "PRIVATE KEY"] {
+            assert!(
+                !m.body.contains(secret) && !title.contains(secret),
+                "{secret} in {m:#?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_oci_notifications_sink_that_is_refused_or_down_never_changes_the_outcome() {
+    let rt = runtime();
+    let k = rt.block_on(Keyless::start("ons-refused"));
+    let cfg = k.config_with_alerts(&[("ops", TOPIC_OPS, "[\"success\"]")]);
+    let source = format!("oci_usage:{TENANCY}");
+    // No `use ons-topics` policy: OCI answers 404.
+    k.fakes.notifications.deny_publish(true);
+    let out = k.run(&cfg, &["sync", "--checksum", &source, &k.destination()]);
+    assert_code(&out, 0);
+    let err = stderr(&out);
+    assert!(err.contains("alert not sent through [alerts.ops]"), "{err}");
+    assert!(
+        err.contains("NotAuthorizedOrNotFound") && err.contains("use ons-topics"),
+        "{err}"
+    );
+    let out = k.run(&cfg, &["alert", "test"]);
+    assert_code(&out, 1);
+    assert!(
+        stdout(&out).contains("[alerts.ops] (oci_notifications): FAILED")
+            && stdout(&out).contains("use ons-topics"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Down: every publish answers 503 (retried, bounded), the run still succeeds.
+    k.fakes.notifications.deny_publish(false);
+    k.fakes.notifications.faults().add(
+        FaultRule::new(FaultAction::Status {
+            status: 503,
+            retry_after: None,
+        })
+        .times(100),
+    );
+    let before = k.fakes.notifications.monitor().count("PublishMessage");
+    let started = Instant::now();
+    let out = k.run(&cfg, &["sync", "--checksum", &source, &k.destination()]);
+    assert_code(&out, 0);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        k.fakes.notifications.monitor().count("PublishMessage") - before,
+        3,
+        "503 is retried: 3 attempts"
+    );
+    assert!(k.fakes.notifications.messages().is_empty());
+
+    // Back up: `alert test` and `alert send` get through.
+    k.fakes.notifications.faults().clear();
+    let out = k.run(&cfg, &["alert", "test"]);
+    assert_code(&out, 0);
+    let out = k.run(
+        &cfg,
+        &[
+            "alert",
+            "send",
+            "--sink",
+            "ops",
+            "--title",
+            "bootstrap failed",
+            "--body",
+            "sha256 mismatch",
+        ],
+    );
+    assert_code(&out, 0);
+    let messages = k.fakes.notifications.messages();
+    assert_eq!(messages.len(), 2, "{messages:#?}");
+    assert!(
+        messages[0]
+            .title
+            .as_deref()
+            .unwrap()
+            .starts_with("ocisync test alert from ")
+    );
+    assert_eq!(messages[1].title.as_deref(), Some("bootstrap failed"));
+    assert_eq!(messages[1].body, "sha256 mismatch");
 }
