@@ -25,6 +25,9 @@ pub enum FaultAction {
     /// Let the service answer, declare the full `content-length`, send only the first `bytes`
     /// of the body, then close the connection.
     Truncate { bytes: usize },
+    /// Hold the request this long before passing it to the service; a large value plays a
+    /// service that hangs (the client's timeout must end the wait).
+    Delay { millis: u64 },
 }
 
 /// One rule. Build with [`FaultRule::new`] and the narrowing methods.
@@ -205,5 +208,8 @@ mod tests {
         assert_eq!(rule.action, FaultAction::Truncate { bytes: 10 });
         let rule: FaultRule = serde_json::from_str(r#"{"action":"reset"}"#).unwrap();
         assert_eq!(rule.action, FaultAction::Reset);
+        let rule: FaultRule =
+            serde_json::from_str(r#"{"action":{"delay":{"millis":600000}}}"#).unwrap();
+        assert_eq!(rule.action, FaultAction::Delay { millis: 600_000 });
     }
 }

@@ -300,6 +300,9 @@ async fn handle<S: Service>(
             retry_after,
         }) => fault_response(&method, status, retry_after),
         other => {
+            if let Some(FaultAction::Delay { millis }) = other {
+                tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+            }
             let (parts, body) = request.into_parts();
             let read = Arc::new(AtomicU64::new(0));
             let body = RequestBody {

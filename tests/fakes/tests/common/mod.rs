@@ -64,10 +64,15 @@ pub struct Client {
 
 impl Client {
     pub fn new(fake: &FakeObjectStorage, key: Option<(TestKeyPair, String)>) -> Self {
+        Client::for_url(&fake.base_url(), key)
+    }
+
+    /// A client for any fake, by its `http://127.0.0.1:<port>` base URL.
+    pub fn for_url(base: &str, key: Option<(TestKeyPair, String)>) -> Self {
         Client {
             http: reqwest::Client::new(),
-            base: fake.base_url(),
-            host: fake.server().addr().to_string(),
+            base: base.to_string(),
+            host: base.trim_start_matches("http://").to_string(),
             key,
         }
     }
