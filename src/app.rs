@@ -144,105 +144,81 @@ async fn run_command(p: &Parsed) -> Result<u8, UsageError> {
     }
     let unattended = args::unattended(f)?;
     let resolver = Resolver::new(config, global, p.backend_values.clone());
-    let stats = Stats::default();
-    macro_rules! remote {
-        ($spec:expr) => {
-            match open(&resolver, $spec).await {
-                Ok(r) => r,
-                Err((code, message)) => {
-                    tracing::error!("{message}");
-                    return Ok(code);
-                }
-            }
-        };
-    }
-    let listed = |r: ocisync_backend::Result<()>| match r {
-        Ok(()) => exitcode::SUCCESS,
-        Err(e) => {
-            tracing::error!("{e}");
-            exitcode::for_kind(e.kind)
-        }
-    };
-    let code = match &p.cli.command {
-        Cmd::Sync(pair) => {
-            return transfer(p, &resolver, &unattended, pair, Job::Sync, filter).await;
-        }
-        Cmd::Copy(pair) => {
-            return transfer(p, &resolver, &unattended, pair, Job::Copy, filter).await;
-        }
+    match &p.cli.command {
+        Cmd::Sync(pair) => transfer(p, &resolver, &unattended, pair, Job::Sync, filter).await,
+        Cmd::Copy(pair) => transfer(p, &resolver, &unattended, pair, Job::Copy, filter).await,
         Cmd::Check { pair, one_way } => {
             let job = Job::Check { one_way: *one_way };
-            return transfer(p, &resolver, &unattended, pair, job, filter).await;
+            transfer(p, &resolver, &unattended, pair, job, filter).await
         }
-        Cmd::Ls(t) | Cmd::Lsl(t) => {
-            let r = remote!(&t.remote);
-            let none = ListFlags {
-                recursive: true,
-                files_only: true,
-                dirs_only: false,
-            };
-            listed(
-                list::ls(
-                    listing(&r, &filter, &none, true),
-                    matches!(p.cli.command, Cmd::Lsl(_)),
-                )
-                .await,
-            )
+        _ => Ok(list_command(p, &resolver, &filter, checkers).await),
+    }
+}
+
+/// `ls`, `lsl`, `lsf`, `lsjson` and `size`.
+async fn list_command(p: &Parsed, resolver: &Resolver, filter: &Filter, checkers: usize) -> u8 {
+    let stats = Stats::default();
+    let target = match &p.cli.command {
+        Cmd::Ls(t) | Cmd::Lsl(t) | Cmd::Size { target: t, .. } => t,
+        Cmd::Lsf { target, .. } | Cmd::Lsjson { target, .. } => target,
+        _ => unreachable!("only listing commands get here"),
+    };
+    let r = match open(resolver, &target.remote).await {
+        Ok(r) => r,
+        Err((code, message)) => {
+            tracing::error!("{message}");
+            return code;
+        }
+    };
+    let whole = ListFlags {
+        recursive: true,
+        files_only: true,
+        dirs_only: false,
+    };
+    let listed = match &p.cli.command {
+        Cmd::Ls(_) | Cmd::Lsl(_) => {
+            let long = matches!(p.cli.command, Cmd::Lsl(_));
+            list::ls(listing(&r, filter, &whole, true), long).await
         }
         Cmd::Lsf {
-            target,
             list: l,
             format,
             separator,
+            ..
         } => {
-            let r = remote!(&target.remote);
-            listed(
-                list::lsf(
-                    listing(&r, &filter, l, false),
-                    format,
-                    separator,
-                    checkers,
-                    &stats,
-                )
-                .await,
+            list::lsf(
+                listing(&r, filter, l, false),
+                format,
+                separator,
+                checkers,
+                &stats,
             )
+            .await
         }
         Cmd::Lsjson {
-            target,
             list: l,
             hash,
             no_modtime,
             no_mimetype,
+            ..
         } => {
-            let r = remote!(&target.remote);
             let jf = list::JsonFlags {
                 hash: *hash,
                 no_modtime: *no_modtime,
                 no_mimetype: *no_mimetype,
             };
-            listed(list::lsjson(listing(&r, &filter, l, false), jf, checkers, &stats).await)
+            list::lsjson(listing(&r, filter, l, false), jf, checkers, &stats).await
         }
-        Cmd::Size { target, json } => {
-            let r = remote!(&target.remote);
-            let all = ListFlags {
-                recursive: true,
-                files_only: true,
-                dirs_only: false,
-            };
-            listed(list::size(listing(&r, &filter, &all, true), *json).await)
-        }
-        Cmd::Version
-        | Cmd::Backends { .. }
-        | Cmd::Config { .. }
-        | Cmd::Listremotes { .. }
-        | Cmd::Alert { .. }
-        | Cmd::Doctor { .. }
-        | Cmd::Completion { .. }
-        | Cmd::Man => {
-            unreachable!("handled above")
-        }
+        Cmd::Size { json, .. } => list::size(listing(&r, filter, &whole, true), *json).await,
+        _ => unreachable!("only listing commands get here"),
     };
-    Ok(code)
+    match listed {
+        Ok(()) => exitcode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            exitcode::for_kind(e.kind)
+        }
+    }
 }
 
 /// Which transfer-like command runs.

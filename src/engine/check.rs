@@ -4,8 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use futures::StreamExt;
-use ocisync_backend::Remote;
-use tokio::sync::Semaphore;
+use ocisync_backend::{ObjectInfo, Remote};
 
 use super::decide::{Compare, CompareOptions, Verdict};
 use super::pairing::{compare, list_into_index};
@@ -48,17 +47,7 @@ pub async fn run(
         list_into_index(src, Some(&o.filter), &stats.listed_src, false),
         list_into_index(dst, Some(&o.filter), &stats.listed_dst, false)
     )?;
-    let (differences, matching, no_hash) =
-        (AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0));
     let mut missing_on_dst = 0;
-    let opts = CompareOptions {
-        mode: if o.size_only {
-            Compare::SizeOnly
-        } else {
-            Compare::Checksum
-        },
-        ..Default::default()
-    };
     // Source objects in key order; each is paired with its destination copy as it is reached,
     // so no list of pairs is built.
     let pairs = src_index
@@ -74,39 +63,8 @@ pub async fn run(
                 None
             }
         });
-    let slots = Semaphore::new(o.checkers.max(1));
-    futures::stream::iter(pairs)
-        .for_each_concurrent(o.checkers.max(1), |(a, b)| {
-            let (opts, slots, differences, matching, no_hash) =
-                (&opts, &slots, &differences, &matching, &no_hash);
-            async move {
-                let _slot = slots.acquire().await;
-                let path = a.path.clone();
-                let verdict = compare(src, dst, a, b, opts, stats).await.map(|(_, v)| v);
-                stats.checks.fetch_add(1, Relaxed);
-                match verdict {
-                    Ok(Verdict::Same(_)) => {
-                        matching.fetch_add(1, Relaxed);
-                        tracing::debug!("{path}: OK");
-                    }
-                    Ok(Verdict::SameBySizeNoHash) => {
-                        no_hash.fetch_add(1, Relaxed);
-                        matching.fetch_add(1, Relaxed);
-                    }
-                    Ok(Verdict::Differ(why)) => {
-                        differences.fetch_add(1, Relaxed);
-                        tracing::error!("{path}: {why}");
-                    }
-                    Ok(other) => tracing::debug!("{path}: {other:?}"),
-                    Err(e) => {
-                        differences.fetch_add(1, Relaxed);
-                        tracing::error!("{e}");
-                        stats.error(e.to_string(), e.is_temporary());
-                    }
-                }
-            }
-        })
-        .await;
+    let tally = Tally::default();
+    compare_pairs(src, dst, o, stats, pairs, &tally).await;
     let mut missing_on_src = 0;
     if !o.one_way {
         // Left over on the destination, in key order.
@@ -116,12 +74,74 @@ pub async fn run(
         }
     }
     let report = CheckReport {
-        differences: differences.load(Relaxed) + missing_on_dst + missing_on_src,
+        differences: tally.differences.load(Relaxed) + missing_on_dst + missing_on_src,
         missing_on_dst,
         missing_on_src,
-        matching: matching.load(Relaxed),
-        no_hash: no_hash.load(Relaxed),
+        matching: tally.matching.load(Relaxed),
+        no_hash: tally.no_hash.load(Relaxed),
     };
+    log_summary(src, dst, &report);
+    Ok(report)
+}
+
+/// Counts of compared pairs, shared by the concurrent comparisons.
+#[derive(Default)]
+struct Tally {
+    differences: AtomicU64,
+    matching: AtomicU64,
+    no_hash: AtomicU64,
+}
+
+/// Compares every pair, `--checkers` at a time, by size and MD5 (size only with
+/// `--size-only`); one ERROR line per difference.
+async fn compare_pairs(
+    src: &Remote,
+    dst: &Remote,
+    o: &CheckOptions,
+    stats: &Stats,
+    pairs: impl Iterator<Item = (ObjectInfo, ObjectInfo)>,
+    tally: &Tally,
+) {
+    let opts = CompareOptions {
+        mode: if o.size_only {
+            Compare::SizeOnly
+        } else {
+            Compare::Checksum
+        },
+        ..Default::default()
+    };
+    let opts = &opts;
+    futures::stream::iter(pairs)
+        .for_each_concurrent(o.checkers.max(1), |(a, b)| async move {
+            let path = a.path.clone();
+            let verdict = compare(src, dst, a, b, opts, stats).await.map(|(_, v)| v);
+            stats.checks.fetch_add(1, Relaxed);
+            match verdict {
+                Ok(Verdict::Same(_)) => {
+                    tally.matching.fetch_add(1, Relaxed);
+                    tracing::debug!("{path}: OK");
+                }
+                Ok(Verdict::SameBySizeNoHash) => {
+                    tally.no_hash.fetch_add(1, Relaxed);
+                    tally.matching.fetch_add(1, Relaxed);
+                }
+                Ok(Verdict::Differ(why)) => {
+                    tally.differences.fetch_add(1, Relaxed);
+                    tracing::error!("{path}: {why}");
+                }
+                Ok(other) => tracing::debug!("{path}: {other:?}"),
+                Err(e) => {
+                    tally.differences.fetch_add(1, Relaxed);
+                    tracing::error!("{e}");
+                    stats.error(e.to_string(), e.is_temporary());
+                }
+            }
+        })
+        .await;
+}
+
+/// rclone's closing NOTICE lines.
+fn log_summary(src: &Remote, dst: &Remote, report: &CheckReport) {
     let dn = dst.display();
     if report.missing_on_dst > 0 {
         tracing::warn!("{dn}: {} files missing", report.missing_on_dst);
@@ -133,10 +153,5 @@ pub async fn run(
         tracing::warn!("{dn}: {} hashes could not be checked", report.no_hash);
     }
     tracing::warn!("{dn}: {} matching files", report.matching);
-    if report.differences > 0 {
-        tracing::warn!("{dn}: {} differences found", report.differences);
-    } else {
-        tracing::warn!("{dn}: 0 differences found");
-    }
-    Ok(report)
+    tracing::warn!("{dn}: {} differences found", report.differences);
 }

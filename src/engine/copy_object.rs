@@ -53,6 +53,16 @@ pub async fn copy(src: &Remote, dst: &Remote, obj: &ObjectInfo, stats: &Stats) -
     }
 }
 
+/// What the source says about the object being copied: from its listing, from the GET's own
+/// headers (user metadata without a HEAD), or from reading a local file first.
+struct SourceFacts {
+    /// The modification time to write (rclone's `mtime` metadata wins over listing times).
+    mtime: Option<Timestamp>,
+    /// The MD5 the bytes read must have, if anyone knows it.
+    expected: Option<Md5>,
+    content_type: Option<String>,
+}
+
 async fn copy_once(
     src: &Remote,
     dst: &Remote,
@@ -61,9 +71,6 @@ async fn copy_once(
     moved: &AtomicU64,
 ) -> Result<()> {
     let path: &str = &obj.path;
-    let src_err = |e: opendal::Error, op| src.error(e, op, path);
-    let dst_err = |e: opendal::Error, op| dst.error(e, op, path);
-
     let multipart = dst.is_multipart(obj.size);
     // rclone stores the MD5 of multipart uploads in metadata; for a local source that means
     // reading the file before sending it, as rclone does.
@@ -72,17 +79,73 @@ async fn copy_once(
     {
         precomputed = Some(src.read_md5(path).await?);
     }
+    let (mut stream, facts) = open_source(src, obj, precomputed).await?;
+    let mut writer = open_writer(dst, obj, &facts, multipart).await?;
 
+    let mut whole = md5::Md5::new();
+    // Part MD5s are a second full pass of MD5 over the data, needed only to check an S3
+    // multipart ETag: single-part uploads are checked against `whole`.
+    let check_parts = multipart && dst.features.etag_is_md5_for_single_part;
+    let mut parts = PartHasher::new(dst.features.write_chunk.filter(|_| check_parts));
+    let mut total = 0u64;
+    let piped: Result<()> = async {
+        while let Some(buf) = stream.next().await {
+            let buf = buf.map_err(|e| src.error(e, "read", path))?;
+            for bytes in buf.clone() {
+                whole.update(&bytes);
+                parts.update(&bytes);
+            }
+            let n = buf.len() as u64;
+            total += n;
+            moved.fetch_add(n, Relaxed);
+            stats.bytes.fetch_add(n, Relaxed);
+            writer
+                .write(buf)
+                .await
+                .map_err(|e| dst.error(e, "write", path))?;
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = piped {
+        return abort(&mut writer, e).await;
+    }
+    let sent = Md5(whole.finalize().into());
+    if let Err(e) = check_read(src, obj, total, sent, facts.expected) {
+        return abort(&mut writer, e).await;
+    }
+    let written = writer
+        .close()
+        .await
+        .map_err(|e| dst.error(e, "write", path))?;
+    check_etag(dst, path, &written, sent, parts).await?;
+    if let (SetModtime::Yes, false, Some(t)) = (
+        dst.features.set_modtime,
+        dst.features.writes_metadata,
+        facts.mtime,
+    ) {
+        dst.set_modtime(path, t).await?;
+    }
+    Ok(())
+}
+
+/// Starts the GET and reads what its headers say.
+async fn open_source(
+    src: &Remote,
+    obj: &ObjectInfo,
+    precomputed: Option<Md5>,
+) -> Result<(opendal::BufferStream, SourceFacts)> {
+    let path: &str = &obj.path;
     let reader = src
         .op
         .reader_with(path)
         .content_length_hint(obj.size)
         .await
-        .map_err(|e| src_err(e, "read"))?;
+        .map_err(|e| src.error(e, "read", path))?;
     let mut stream = reader
         .into_stream(..)
         .await
-        .map_err(|e| src_err(e, "read"))?;
+        .map_err(|e| src.error(e, "read", path))?;
     // The GET's own headers: user metadata (mtime, md5chksum) without a HEAD.
     let meta = stream.metadata().await.ok();
     let user = meta.as_ref().and_then(|m| m.user_metadata());
@@ -114,99 +177,109 @@ async fn copy_once(
     let content_type = obj
         .content_type
         .as_deref()
-        .or(meta.as_ref().and_then(|m| m.content_type()));
+        .or_else(|| meta.as_ref().and_then(|m| m.content_type()))
+        .map(str::to_string);
+    Ok((
+        stream,
+        SourceFacts {
+            mtime,
+            expected,
+            content_type,
+        },
+    ))
+}
 
+/// Opens the destination write, with the source's time and MD5 as metadata.
+async fn open_writer(
+    dst: &Remote,
+    obj: &ObjectInfo,
+    facts: &SourceFacts,
+    multipart: bool,
+) -> Result<opendal::Writer> {
+    let path: &str = &obj.path;
     let mut w = dst.op.writer_with(path);
     if let Some(chunk) = dst.features.write_chunk {
         w = w.chunk(chunk).concurrent(dst.features.write_concurrency);
     }
-    if let Some(m) = dst.write_metadata(mtime, expected, multipart) {
+    if let Some(m) = dst.write_metadata(facts.mtime, facts.expected, multipart) {
         w = w.user_metadata(m);
     }
     if dst.features.writes_metadata {
-        w = w.content_type(content_type.unwrap_or_else(|| mime::guess(path)));
+        w = w.content_type(
+            facts
+                .content_type
+                .as_deref()
+                .unwrap_or_else(|| mime::guess(path)),
+        );
     }
-    let mut writer = w.await.map_err(|e| dst_err(e, "write"))?;
+    w.await.map_err(|e| dst.error(e, "write", path))
+}
 
-    let mut whole = md5::Md5::new();
-    // Part MD5s are a second full pass of MD5 over the data, needed only to check an S3
-    // multipart ETag: single-part uploads are checked against `whole`.
-    let check_parts = multipart && dst.features.etag_is_md5_for_single_part;
-    let mut parts = PartHasher::new(dst.features.write_chunk.filter(|_| check_parts));
-    let mut total = 0u64;
-    let piped: Result<()> = async {
-        while let Some(buf) = stream.next().await {
-            let buf = buf.map_err(|e| src_err(e, "read"))?;
-            for bytes in buf.clone() {
-                whole.update(&bytes);
-                parts.update(&bytes);
-            }
-            let n = buf.len() as u64;
-            total += n;
-            moved.fetch_add(n, Relaxed);
-            stats.bytes.fetch_add(n, Relaxed);
-            writer.write(buf).await.map_err(|e| dst_err(e, "write"))?;
-        }
-        Ok(())
-    }
-    .await;
-    if let Err(e) = piped {
-        return abort(&mut writer, e).await;
-    }
+/// The bytes read must be the whole object and, when its MD5 is known, that MD5 — checked
+/// before the write is committed, so a bad copy is aborted, not published.
+fn check_read(
+    src: &Remote,
+    obj: &ObjectInfo,
+    total: u64,
+    sent: Md5,
+    expected: Option<Md5>,
+) -> Result<()> {
+    let fail = |kind, message| {
+        Err(Error::new(kind, message)
+            .with_remote(src.name.clone())
+            .with_operation("read")
+            .with_path(&*obj.path))
+    };
     if total != obj.size {
-        let e = Error::new(
+        return fail(
             ErrorKind::Temporary,
             format!(
                 "read {total} bytes, expected {} (object changed or body cut short)",
                 obj.size
             ),
-        )
-        .with_remote(src.name.clone())
-        .with_operation("read")
-        .with_path(path);
-        return abort(&mut writer, e).await;
+        );
     }
-    let sent = Md5(whole.finalize().into());
-    if let Some(exp) = expected
-        && exp != sent
-    {
-        let e = Error::new(
+    match expected {
+        Some(exp) if exp != sent => fail(
             ErrorKind::Corrupted,
             format!("MD5 of the data read is {sent}, the source says {exp}"),
-        )
-        .with_remote(src.name.clone())
-        .with_operation("read")
-        .with_path(path);
-        return abort(&mut writer, e).await;
+        ),
+        _ => Ok(()),
     }
-    let written = writer.close().await.map_err(|e| dst_err(e, "write"))?;
+}
 
-    if dst.features.etag_is_md5_for_single_part
-        && let Some(etag) = written.etag()
-    {
-        let etag = etag.trim_matches('"');
-        let expected_etag = if etag.contains('-') {
-            parts.multipart_etag()
-        } else {
-            Some(sent.to_hex())
-        };
-        if let Some(expected_etag) = expected_etag.filter(|e| !etag.eq_ignore_ascii_case(e)) {
-            let _ = dst.op.delete(path).await;
-            return Err(Error::new(
-                    ErrorKind::Corrupted,
-                    format!("the server's ETag {etag} does not match the data sent ({expected_etag}); upload removed"),
-                )
-                .with_remote(dst.name.clone())
-                .with_operation("write")
-                .with_path(path));
-        }
+/// Where the destination's ETag is an MD5 (S3 single-part) or an MD5 of part MD5s (S3
+/// multipart), it must match what was sent; a mismatching upload is deleted.
+async fn check_etag(
+    dst: &Remote,
+    path: &str,
+    written: &opendal::Metadata,
+    sent: Md5,
+    parts: PartHasher,
+) -> Result<()> {
+    if !dst.features.etag_is_md5_for_single_part {
+        return Ok(());
     }
-    if let (SetModtime::Yes, false, Some(t)) = (
-        dst.features.set_modtime,
-        dst.features.writes_metadata,
-        mtime,
-    ) {
-        dst.set_modtime(path, t).await?;
+    let Some(etag) = written.etag() else {
+        return Ok(());
+    };
+    let etag = etag.trim_matches('"');
+    let expected_etag = if etag.contains('-') {
+        parts.multipart_etag()
+    } else {
+        Some(sent.to_hex())
+    };
+    if let Some(expected_etag) = expected_etag.filter(|e| !etag.eq_ignore_ascii_case(e)) {
+        let _ = dst.op.delete(path).await;
+        return Err(Error::new(
+            ErrorKind::Corrupted,
+            format!(
+                "the server's ETag {etag} does not match the data sent ({expected_etag}); upload removed"
+            ),
+        )
+        .with_remote(dst.name.clone())
+        .with_operation("write")
+        .with_path(path));
     }
     Ok(())
 }

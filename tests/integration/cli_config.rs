@@ -204,3 +204,35 @@ fn example_config_is_valid_and_documents_every_key() {
         );
     }
 }
+
+#[test]
+fn completions_and_man_page_come_from_the_command_definitions() {
+    for (shell, marker) in [
+        ("bash", "_ocisync()"),
+        ("zsh", "#compdef ocisync"),
+        ("fish", "complete -c ocisync"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let out = ocisync().args(["completion", shell]).output().unwrap();
+        assert_code(&out, 0);
+        let script = stdout(&out);
+        assert!(script.contains(marker), "{shell}: {marker} missing");
+        for word in ["sync", "lock-file", "checksum", "doctor"] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    let out = ocisync().arg("man").output().unwrap();
+    assert_code(&out, 0);
+    let page = stdout(&out);
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH ocisync"),
+        "{}",
+        &page[..200.min(page.len())]
+    );
+    assert!(
+        page.contains("\\-\\-report\\-json"),
+        "the man page documents the flags"
+    );
+    let out = ocisync().args(["completion", "tcsh"]).output().unwrap();
+    assert_code(&out, 2);
+}
