@@ -508,8 +508,24 @@ fn clock_state(clock: &Clock) -> Response<Body> {
     )
 }
 
-/// A 400 for an admin request the fake cannot use; services' admin endpoints answer it too.
-pub fn admin_error(message: String) -> Response<Body> {
+/// `POST /_fake/deny` with `{"deny": true|false}`, the switch by which a service plays a
+/// missing IAM policy: hands the flag to `apply` and answers 204, or 400 for another body.
+pub(crate) fn admin_deny(body: &[u8], apply: impl FnOnce(bool)) -> Response<Body> {
+    #[derive(serde::Deserialize)]
+    struct Deny {
+        deny: bool,
+    }
+    match serde_json::from_slice::<Deny>(body) {
+        Ok(Deny { deny }) => {
+            apply(deny);
+            empty_response(StatusCode::NO_CONTENT)
+        }
+        Err(e) => admin_error(format!("expected {{\"deny\": true|false}}: {e}")),
+    }
+}
+
+/// A 400 for an admin request the fake cannot use.
+fn admin_error(message: String) -> Response<Body> {
     json_response(
         StatusCode::BAD_REQUEST,
         &serde_json::json!({ "code": "InvalidParameter", "message": message }),

@@ -16,9 +16,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use http::{Method, Request, Response, StatusCode};
 
 use crate::faults::Faults;
-use crate::http::{Body, RequestBody, Server, Service, empty_response, json_response};
+use crate::http::{Body, RequestBody, Server, Service, admin_deny, json_response};
 use crate::monitor::Monitor;
-use crate::notifications::parse_deny;
 use crate::oci_error::OciError;
 use crate::oci_sig::{KeyRing, required_headers};
 use crate::wire;
@@ -281,13 +280,7 @@ impl Service for Identity {
         if (method, path) != (&Method::POST, "deny") {
             return None;
         }
-        Some(match parse_deny(body) {
-            Ok(deny) => {
-                self.state().deny = deny;
-                empty_response(StatusCode::NO_CONTENT)
-            }
-            Err(response) => response,
-        })
+        Some(admin_deny(body, |deny| self.state().deny = deny))
     }
 }
 

@@ -29,7 +29,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::faults::Faults;
-use crate::http::{Body, RequestBody, Server, Service, admin_error, empty_response, json_response};
+use crate::http::{Body, RequestBody, Server, Service, admin_deny, empty_response, json_response};
 use crate::monitor::{Monitor, rfc3339};
 use crate::oci_error::OciError;
 use crate::oci_sig::{KeyRing, Principal, required_headers};
@@ -282,27 +282,10 @@ impl Service for Notifications {
                 self.state().messages.clear();
                 empty_response(StatusCode::NO_CONTENT)
             }
-            (&Method::POST, "deny") => match parse_deny(body) {
-                Ok(deny) => {
-                    self.state().deny_all = deny;
-                    empty_response(StatusCode::NO_CONTENT)
-                }
-                Err(response) => response,
-            },
+            (&Method::POST, "deny") => admin_deny(body, |deny| self.state().deny_all = deny),
             _ => return None,
         })
     }
-}
-
-/// `{"deny": true|false}`, the body of `POST /_fake/deny` (here and in the Identity fake).
-pub(crate) fn parse_deny(body: &[u8]) -> Result<bool, Response<Body>> {
-    #[derive(serde::Deserialize)]
-    struct Deny {
-        deny: bool,
-    }
-    serde_json::from_slice::<Deny>(body)
-        .map(|d| d.deny)
-        .map_err(|e| admin_error(format!("expected {{\"deny\": true|false}}: {e}")))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)] // Each test binary uses a different subset.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -59,7 +60,7 @@ pub struct Client {
     http: reqwest::Client,
     pub base: String,
     host: String,
-    key: Option<(TestKeyPair, String)>,
+    key: Option<(Arc<TestKeyPair>, String)>,
 }
 
 impl Client {
@@ -73,7 +74,17 @@ impl Client {
             http: reqwest::Client::new(),
             base: base.to_string(),
             host: base.trim_start_matches("http://").to_string(),
-            key,
+            key: key.map(|(pair, id)| (Arc::new(pair), id)),
+        }
+    }
+
+    /// The same key, for another fake.
+    pub fn at(&self, base: &str) -> Client {
+        Client {
+            http: self.http.clone(),
+            base: base.to_string(),
+            host: base.trim_start_matches("http://").to_string(),
+            key: self.key.clone(),
         }
     }
 
