@@ -5,8 +5,8 @@
 //!
 //! Every response carries an `opc-request-id` (and echoes `opc-client-request-id`), as OCI
 //! services do, and a `Date` from the server's [`Clock`] (hyper's own is turned off, so a
-//! shifted clock shows). `Expect: 100-continue` is answered by hyper as soon as the service starts
-//! reading the body, so a service that rejects a request from its headers alone (bad
+//! shifted clock shows). `Expect: 100-continue` is answered by hyper as soon as the service
+//! starts reading the body, so a service that rejects a request from its headers alone (bad
 //! signature, missing bucket) answers without making the client send the body.
 //!
 //! Admin endpoints (never logged, never signed):

@@ -1,10 +1,10 @@
 //! A fake OCI Identity service (API 20160918), on 127.0.0.1, answering the two calls that find
 //! a tenancy's home region, every request's signature checked against a [`KeyRing`]:
 //!
-//! | Request | Operation | Answer |
-//! |---|---|---|
-//! | `GET /20160918/tenancies/{tenancyId}` | GetTenancy | `{id, name, description, homeRegionKey, …}` |
-//! | `GET /20160918/tenancies/{tenancyId}/regionSubscriptions` | ListRegionSubscriptions | `[{regionKey, regionName, status, isHomeRegion}]` |
+//! - GetTenancy, `GET /20160918/tenancies/{tenancyId}`: `{id, name, description,
+//!   homeRegionKey, …}` as the SDKs' `Tenancy` model has it;
+//! - ListRegionSubscriptions, `GET /20160918/tenancies/{tenancyId}/regionSubscriptions`:
+//!   `[{regionKey, regionName, status: "READY", isHomeRegion}]`, the home region first.
 //!
 //! Another tenancy OCID answers 404 `NotAuthorizedOrNotFound`, and so does every call once
 //! [`FakeIdentity::deny_inspect`] is on (or after `POST /_fake/deny {"deny": true}`): what a

@@ -25,7 +25,7 @@ use ocisync_fakes::objectstorage::{
 #[derive(Parser)]
 #[command(name = "fake-oci")]
 struct Args {
-    /// Port to listen on (0: chosen by the OS).
+    /// Object Storage's port (0: chosen by the OS; the --keyless services always are).
     #[arg(long, default_value_t = 0)]
     port: u16,
     /// The namespace GetNamespace answers and the seeded bucket lives in.
