@@ -2,6 +2,17 @@
 //! with its evidence and, when something is wrong, the exact fix; checks run in dependency
 //! order and a branch stops where a prerequisite failed (a later check would only repeat the
 //! same cause in other words). Exit 0 when nothing failed, 1 otherwise.
+//!
+//! - this file: the findings, their text and JSON forms, the config-file checks;
+//! - [`plan`]: which remotes are checked (the targets, or every configured remote) and in what
+//!   order, and what each check's prerequisites concluded (shared: one metadata check, one
+//!   clock check per service, one federation call per endpoint, one Vault read per section);
+//! - [`oci`]: instance metadata, federation, home region, `bling` and other buckets, Vault
+//!   secrets — through `ocisync_oracle::diagnose`, which shows status, code and
+//!   `opc-request-id`;
+//! - [`s3`]: where the AWS credentials come from, listing with `max-keys=1`, the write probe;
+//! - [`clock`]: skew against the servers' `Date`; [`alerts`]: sink configuration and probes;
+//! - [`fixes`]: the exact policy lines and IAM policy a finding prints.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -11,6 +22,15 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::exitcode;
+
+mod alerts;
+mod clock;
+mod fixes;
+mod oci;
+mod plan;
+mod s3;
+
+use plan::Doctor;
 
 #[derive(Debug, Clone)]
 pub struct DoctorOptions {
@@ -126,9 +146,17 @@ pub async fn run(
     flags: BTreeMap<String, ConfigValues>,
     options: DoctorOptions,
 ) -> u8 {
-    let _ = (&global, &flags);
     let mut findings = Findings::default();
     config_file(&config, &mut findings);
+    let mut doctor = Doctor::new(
+        config,
+        doctor_global(global),
+        flags,
+        options.clone(),
+        findings,
+    );
+    doctor.run().await;
+    let findings = doctor.into_findings();
     if options.json {
         println!(
             "{}",
@@ -142,6 +170,14 @@ pub async fn run(
     } else {
         exitcode::SUCCESS
     }
+}
+
+/// The doctor asks once and reports: few low-level retries, short timeouts.
+fn doctor_global(mut global: GlobalOptions) -> GlobalOptions {
+    global.low_level_retries = global.low_level_retries.clamp(1, 2);
+    global.timeout = global.timeout.min(std::time::Duration::from_secs(30));
+    global.io_timeout = global.io_timeout.min(std::time::Duration::from_secs(60));
+    global
 }
 
 /// The config file: found, and not readable by others when it holds secrets.

@@ -4,6 +4,7 @@
 mod support;
 
 mod cli_config;
+mod doctor;
 mod keyless;
 mod local;
 mod oci;

@@ -3,6 +3,7 @@
 //! service implemented here because OpenDAL has none) and the OCI Vault credential provider.
 
 pub mod auth;
+pub mod diagnose;
 pub mod endpoints;
 pub mod keys;
 pub mod notifications;

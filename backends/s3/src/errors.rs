@@ -11,7 +11,54 @@ fn field<'a>(text: &'a str, name: &str) -> Option<&'a str> {
     Some(&text[start..start + len])
 }
 
+/// OpenDAL's message for a request its signer could not sign (`new_request_sign_error`).
+const SIGN_FAILURE: &str = "signing http request";
+
+/// A signing failure: the signer had no usable credential. OpenDAL marks it a permanent
+/// `Unexpected` error (its retry layer does not retry it) but the retry layer then marks every
+/// error it lets out "persistent", which reads as an exhausted temporary fault. It is an
+/// authentication problem — retrying cannot fix it — unless the credential source itself said
+/// a retry may help (a provider's network failure).
+fn sign_failure(e: &opendal::Error) -> Option<(ErrorKind, String)> {
+    if e.message() != SIGN_FAILURE {
+        return None;
+    }
+    let cause = std::error::Error::source(e);
+    let reqsign = cause.and_then(|c| c.downcast_ref::<reqsign_core::Error>());
+    let mut why = String::new();
+    let mut next = cause;
+    while let Some(c) = next {
+        let text = c.to_string();
+        if !text.is_empty() && !why.contains(&text) {
+            if !why.is_empty() {
+                why.push_str(": ");
+            }
+            why.push_str(&text);
+        }
+        next = c.source();
+    }
+    if reqsign.is_some_and(|r| r.is_retryable()) {
+        return Some((
+            ErrorKind::Temporary,
+            format!("could not sign the request: {why}"),
+        ));
+    }
+    let mut message = format!("could not sign the request: {why}");
+    if why.contains("failed to load signing credential") {
+        message = format!(
+            "no AWS credentials: the credential chain gave none to sign with (env_auth looks \
+             in the environment, the shared files ~/.aws/credentials and ~/.aws/config, SSO, \
+             web identity, credential_process, the ECS endpoint and EC2 instance metadata); {}",
+            crate::credentials::MISSING_FIX
+        );
+    }
+    Some((ErrorKind::Auth, message))
+}
+
 pub(crate) fn classify(e: &opendal::Error) -> Option<(ErrorKind, String)> {
+    if let Some(found) = sign_failure(e) {
+        return Some(found);
+    }
     let msg = e.message();
     let code = field(msg, "code").filter(|c| !c.is_empty())?;
     let text = field(msg, "message").unwrap_or_default();
@@ -59,5 +106,23 @@ mod tests {
             ))
             .is_none()
         );
+    }
+
+    #[test]
+    fn signing_without_credentials_is_an_auth_error() {
+        let no_credential =
+            reqsign_core::Error::credential_invalid("failed to load signing credential");
+        let e = opendal::Error::new(opendal::ErrorKind::Unexpected, SIGN_FAILURE)
+            .set_source(no_credential)
+            // What the retry layer does to every error it lets out.
+            .set_persistent();
+        let (kind, message) = classify(&e).expect("classified");
+        assert_eq!(kind, ErrorKind::Auth);
+        assert!(message.starts_with("no AWS credentials"), "{message}");
+        assert!(message.contains("credentials = \"NAME\""), "{message}");
+
+        let flaky = reqsign_core::Error::unexpected("connection reset").set_retryable(true);
+        let e = opendal::Error::new(opendal::ErrorKind::Unexpected, SIGN_FAILURE).set_source(flaky);
+        assert_eq!(classify(&e).expect("classified").0, ErrorKind::Temporary);
     }
 }

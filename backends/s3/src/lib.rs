@@ -3,10 +3,14 @@
 //! Option keys and meanings are rclone's. Credentials come, in this order, from a
 //! `credentials = "NAME"` provider (fetched at run time, kept in memory), from the
 //! `access_key_id`/`secret_access_key` keys, from the environment/instance when `env_auth` is
-//! true, or not at all (anonymous access) — as in rclone.
+//! true, or not at all (anonymous access) — as in rclone. With `env_auth`, the runtime's
+//! credentials are looked for when the remote is opened: none found fails at once as an
+//! authentication error naming where it looked, not as a signing failure on the first request.
 
 mod credentials;
 mod errors;
+
+pub use credentials::{MISSING_FIX, RuntimeCredentials, find_runtime_credentials};
 
 use std::sync::Arc;
 
@@ -172,9 +176,16 @@ impl Backend for S3Backend {
                 b = b.session_token(t.expose());
             }
         } else if o.env_auth {
+            // Looked for now, so that none found is said as such (and not retried): inside
+            // the signer it would only be "signing http request: failed to load signing
+            // credential" on the first request.
+            let runtime = credentials::runtime(o.profile.as_deref())
+                .await
+                .map_err(|e| e.with_remote(ctx.name))?;
             if let Some(p) = &o.profile {
                 b = b.profile(p);
             }
+            b = b.credential_provider_chain(runtime.chain);
         } else {
             b = b.disable_config_load().skip_signature();
         }

@@ -1,7 +1,7 @@
 //! The `oci_vault` provider: decoding rules, and reading secrets from the fake Vault with an
 //! instance principal (fake metadata and federation services) on 127.0.0.1.
 
-use ocisync_backend::RawValue;
+use ocisync_backend::{ErrorKind, RawValue};
 use ocisync_fakes::federation::TokenPolicy;
 use ocisync_fakes::keyless::KeylessFakes;
 
