@@ -47,7 +47,9 @@ pub fn judge(e: &Evidence, refuses: &str) -> Skew {
     };
     // `Date` has whole seconds, cut down: the server's time was within the second after it.
     let offset = server.duration_since(local) + SignedDuration::from_millis(500);
-    let seconds = offset.round(jiff::Unit::Second).map_or(offset.as_secs(), |o| o.as_secs());
+    let seconds = offset
+        .round(jiff::Unit::Second)
+        .map_or(offset.as_secs(), |o| o.as_secs());
     let direction = match seconds {
         0 => "the clocks agree (to the second)".to_string(),
         s if s > 0 => format!("the server is {s} s ahead of this machine (this clock is slow)"),

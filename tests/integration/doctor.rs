@@ -809,3 +809,117 @@ fn sync_with_env_auth_and_no_aws_credentials_exits_6_at_once() {
     assert!(took < Duration::from_secs(5), "took {took:?}");
     assert!(s3.requests().is_empty(), "{:?}", s3.requests());
 }
+
+/// A metadata service that answers only the legacy v1 paths, as a v1-only one would.
+struct V1OnlyMetadata;
+
+impl Service for V1OnlyMetadata {
+    fn operation(&self, _method: &Method, target: &str) -> &'static str {
+        if target.starts_with("/opc/v1/") {
+            "V1"
+        } else {
+            "Other"
+        }
+    }
+
+    async fn call(&self, request: Request<RequestBody>) -> Response<Body> {
+        let (status, body) = if request.uri().path().starts_with("/opc/v1/") {
+            (StatusCode::OK, r#"{"id":"ocid1.instance.oc1.iad.v1only"}"#)
+        } else {
+            (
+                StatusCode::NOT_FOUND,
+                r#"{"code":"NotFound","message":"Not Found"}"#,
+            )
+        };
+        Response::builder()
+            .status(status)
+            .header("content-type", "application/json")
+            .body(Body::new(body.into()))
+            .unwrap()
+    }
+}
+
+#[test]
+fn a_metadata_service_without_v2_is_called_v1_only() {
+    let rt = runtime();
+    let s = rt.block_on(Setup::start("doctor-v1", &Scenario::default()));
+    let v1 = rt
+        .block_on(Server::start(Arc::new(V1OnlyMetadata), 0))
+        .expect("v1-only metadata");
+    let base = format!("{}/opc/v2", v1.base_url());
+    let out = s.doctor_with_metadata(&base, &s.config(), &[]);
+    assert_exit(&out, 1);
+    let imds = finding(&out, &format!("FAIL  instance metadata: {base}"));
+    assert_contains(&imds, &format!("GET {base}/instance/ → 404 NotFound"));
+    assert_contains(&imds, "/opc/v1/instance/ → 200 OK");
+    assert_contains(&imds, "IMDS v1 answers but v2 does not — IMDS v1-only?");
+    finding(&out, "skip  bling listable:");
+}
+
+#[test]
+fn a_user_principal_bling_remote_is_checked_with_group_policies() {
+    use crate::support::oci::{Oci, TENANCY as USER_TENANCY};
+    use ocisync_fakes::identity::{FakeIdentity, Tenancy};
+    let rt = runtime();
+    let (oci, iam) = rt.block_on(async {
+        let oci = Oci::start(true).await;
+        let iam = FakeIdentity::start(
+            oci.fake.keys().clone(),
+            Tenancy::new(USER_TENANCY, Region::named("us-ashburn-1").unwrap()),
+        )
+        .await
+        .expect("identity");
+        (oci, iam)
+    });
+    let dir = TempDir::new("doctor-user");
+    let cfg = config(&dir, &oci.remote_toml("oci_usage"));
+    let doctor = |iam_endpoint: &str| {
+        let mut command = clean_env(ocisync());
+        command
+            .env(
+                "OCI_METADATA_BASE_URL",
+                format!("http://127.0.0.1:{}/opc/v2", closed_port()),
+            )
+            .env("OCISYNC_IDENTITY_ENDPOINT", iam_endpoint)
+            .arg("--config")
+            .arg(&cfg)
+            .args(["doctor", &format!("oci_usage:{USER_TENANCY}")]);
+        run_doctor(command)
+    };
+    let out = doctor(&iam.base_url());
+    assert_exit(&out, 0);
+    finding(&out, "ok    OCI identity: oci_usage:");
+    finding(&out, "ok    home region:");
+    finding(&out, "ok    bling listable:");
+    // No metadata service was needed (nor asked).
+    assert!(
+        !stdout(&out).contains("instance metadata"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Another tenancy's reports: 404, and the policy lines name a group, not a dynamic group.
+    let other = "ocid1.tenancy.oc1..aaaaaaaaanothertenancy";
+    let mut command = clean_env(ocisync());
+    command
+        .env(
+            "OCI_METADATA_BASE_URL",
+            format!("http://127.0.0.1:{}/opc/v2", closed_port()),
+        )
+        .env("OCISYNC_IDENTITY_ENDPOINT", iam.base_url())
+        .arg("--config")
+        .arg(&cfg)
+        .args(["doctor", &format!("oci_usage:{other}")]);
+    let out = run_doctor(command);
+    assert_exit(&out, 1);
+    assert_contains(
+        &finding(&out, "warn  home region:"),
+        "fix: allow group <group> to inspect tenancies in tenancy",
+    );
+    let bling = finding(&out, &format!("FAIL  bling listable: oci_usage:{other}"));
+    assert_contains(&bling, "404 BucketNotFound");
+    assert_contains(
+        &bling,
+        "endorse group <group> to read objects in tenancy usage-report",
+    );
+}
