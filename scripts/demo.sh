@@ -14,7 +14,10 @@ trap cleanup EXIT
 
 echo "== building (release)"
 cargo build --release --quiet -p ocisync --bin ocisync -p ocisync-fakes --bin fake-oci
-python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "moto[server]==5.2.5"
+# The pinned test tools (moto among them) in a venv under target/: system Pythons refuse pip.
+# shellcheck source=scripts/venv.sh
+. scripts/venv.sh
+use_test_venv
 
 # Waits for a background process to print its URL on the first line of a file.
 url_from() {
@@ -47,15 +50,7 @@ pids+=($!)
 oci_url=$(url_from "$work/oci.url")
 
 echo "== S3 server (moto) with bucket demo-bucket"
-python3 - >"$work/s3.url" 2>"$work/s3.url.err" <<'PY' &
-import time
-from moto.server import ThreadedMotoServer
-s = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-s.start()
-print("http://127.0.0.1:%d" % s._server.server_port, flush=True)
-while True:
-    time.sleep(3600)
-PY
+python3 tests/moto_server.py >"$work/s3.url" 2>"$work/s3.url.err" &
 pids+=($!)
 s3_url=$(url_from "$work/s3.url")
 curl -fsS -X PUT "$s3_url/demo-bucket" >/dev/null

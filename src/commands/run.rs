@@ -86,13 +86,12 @@ pub async fn sync_or_copy(
         report.attempts = attempt;
         stats.reset_errors();
         outcome = sync::run(src, dst, o, &stats).await;
-        let errors = stats.errors.load(Relaxed);
-        let retryable = match &outcome {
-            Ok(()) => errors > 0,
-            Err(Stop::Failed(_)) => true,
-            Err(_) => false,
-        };
-        if !retryable || attempt == attempts {
+        // A run that stopped early counts as one error, as rclone counts the command's error.
+        let errors = stats.errors.load(Relaxed) + u64::from(outcome.is_err());
+        if errors == 0 {
+            if attempt > 1 {
+                tracing::info!("Attempt {attempt}/{attempts} succeeded");
+            }
             break;
         }
         let last = match &outcome {
@@ -100,6 +99,24 @@ pub async fn sync_or_copy(
             Ok(()) => stats.last_error().unwrap_or_default(),
         };
         tracing::error!("Attempt {attempt}/{attempts} failed with {errors} errors and: {last}");
+        // rclone's rules: a fatal stop is never retried, nor a run whose errors retrying
+        // cannot fix (refused credentials, permissions, missing buckets).
+        let retryable = match &outcome {
+            Ok(()) => stats.is_retryable(),
+            Err(Stop::Failed(e)) => e.is_temporary(),
+            Err(_) => {
+                if attempt < attempts {
+                    tracing::error!("Fatal error received - not attempting retries");
+                }
+                break;
+            }
+        };
+        if !retryable {
+            if attempt < attempts {
+                tracing::error!("Can't retry any of the errors - not attempting retries");
+            }
+            break;
+        }
     }
     stop_reporter(reporter, r.progress);
     report.stop = outcome.err();

@@ -167,13 +167,8 @@ def start_s3(procs: Procs) -> str:
     endpoint = os.environ.get("OCISYNC_TEST_S3_ENDPOINT")
     if endpoint:
         return endpoint.rstrip("/")
-    code = (
-        "import time\nfrom moto.server import ThreadedMotoServer\n"
-        "s = ThreadedMotoServer(ip_address='127.0.0.1', port=0, verbose=False)\ns.start()\n"
-        "print('http://127.0.0.1:%d' % s._server.server_port, flush=True)\n"
-        "while True: time.sleep(3600)\n"
-    )
-    p = procs.start([sys.executable, "-c", code])
+    script = Path(__file__).resolve().parent.parent / "moto_server.py"
+    p = procs.start([sys.executable, str(script)])
     return first_line(p, "moto (set OCISYNC_TEST_S3_ENDPOINT or run with the test venv's python)")
 
 

@@ -3,7 +3,8 @@
 //! - the *ceiling* client ([`ceiling`]): issues only the requests the job needs — ListObjects
 //!   pages, GETs, PUTs (multipart for large objects) — at a given concurrency, with no signing,
 //!   hashing or bookkeeping, so its time is what the two servers allow;
-//! - a request-counting proxy ([`proxy`]) put in front of the S3 server for counting runs.
+//! - `bench-count-proxy`, the request-counting proxy put in front of the S3 server for counting
+//!   runs (the fakes crate's `s3_proxy`, shared with the integration tests).
 //!
 //! [`oci`] and [`s3`] are the two minimal wire clients the ceiling uses; [`counts`] counts what
 //! they sent.
@@ -12,7 +13,6 @@ pub mod ceiling;
 pub mod counts;
 pub mod encode;
 pub mod oci;
-pub mod proxy;
 pub mod s3;
 
 /// A failed request or an unexpected answer, with what was being done.

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use ocisync_bench::proxy::CountingProxy;
 use ocisync_fakes::http::Server;
+use ocisync_fakes::s3_proxy::S3Proxy;
 
 #[derive(Parser)]
 #[command(name = "bench-count-proxy")]
@@ -27,8 +27,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let server = match Server::start(Arc::new(CountingProxy::new(&args.upstream, client)), 0).await
-    {
+    let server = match Server::start(Arc::new(S3Proxy::new(&args.upstream, client)), 0).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("bench-count-proxy: cannot listen: {e}");

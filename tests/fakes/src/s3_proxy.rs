@@ -1,13 +1,15 @@
-//! A proxy in front of the S3 server that counts requests by S3 operation, for the
-//! benchmark's counting runs (timed runs talk to the server directly). It runs on the fakes'
-//! server scaffolding, so its counters and log are at `/_fake/stats` and `/_fake/log`.
+//! A proxy in front of a real S3 server (moto, `rclone serve s3`) that names every request by
+//! its S3 operation: the integration tests' recording and fault-injecting proxy and the
+//! benchmark's request counter are this one service. It runs on the fakes' server scaffolding,
+//! so its log, counters and fault rules are those of [`crate::http::Server`] (`/_fake/stats`,
+//! `/_fake/log`, `/_fake/faults`).
 //!
-//! Bodies are buffered whole in both directions: simple, and fine for a run whose time is not
-//! measured.
+//! Bodies are buffered whole in both directions: simple, and fine for tests and for counting
+//! runs whose time is not measured.
 
+use crate::http::{Body, RequestBody, Service};
+use crate::s3_operation::s3_operation;
 use http::{Method, Request, Response, StatusCode};
-use ocisync_fakes::http::{Body, RequestBody, Service};
-use ocisync_fakes::s3_operation::s3_operation;
 
 /// Hop-by-hop and framing headers the proxy must not pass on (reqwest frames the body again;
 /// the interim `100 Continue` is answered by the proxy's own server).
@@ -19,21 +21,22 @@ const NOT_FORWARDED: &[http::HeaderName] = &[
     http::header::EXPECT,
 ];
 
-pub struct CountingProxy {
+/// Forwards to `upstream`.
+pub struct S3Proxy {
     upstream: String,
     client: reqwest::Client,
 }
 
-impl CountingProxy {
+impl S3Proxy {
     pub fn new(upstream: &str, client: reqwest::Client) -> Self {
-        CountingProxy {
+        S3Proxy {
             upstream: upstream.trim_end_matches('/').to_string(),
             client,
         }
     }
 }
 
-impl Service for CountingProxy {
+impl Service for S3Proxy {
     fn operation(&self, method: &Method, target: &str) -> &'static str {
         s3_operation(method, target)
     }
