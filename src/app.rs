@@ -255,13 +255,18 @@ async fn transfer(
     let ctx = RunContext {
         command: job.name().to_string(),
         host: hostname(),
-        job: u
-            .job_name
-            .clone()
-            .unwrap_or_else(|| ops::default_job_name(job.name(), &src_shown, &dst_shown)),
+        job: u.job_name.clone().unwrap_or_else(|| {
+            // Each shard is a job of its own: its own last success, its own alerts.
+            let name = ops::default_job_name(job.name(), &src_shown, &dst_shown);
+            match f.shard {
+                Some(s) => format!("{name} (shard {s})"),
+                None => name,
+            }
+        }),
         src: src_shown,
         dst: dst_shown,
         log_file: u.log_file.as_ref().map(|p| p.display().to_string()),
+        shard: f.shard,
     };
     // Options first: a usage error is not a failed run.
     let reporting = args::reporting(f)?;

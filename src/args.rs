@@ -12,6 +12,7 @@ use crate::cli::{Flags, Parsed};
 use crate::commands::run::Reporting;
 use crate::engine::check::CheckOptions;
 use crate::engine::decide::{Compare, CompareOptions};
+use crate::engine::shard::Shard;
 use crate::engine::sync::{Mode, RunOptions};
 use crate::filter::Filter;
 use crate::log::LogLevel;
@@ -148,6 +149,7 @@ pub fn run_options(f: &Flags, mode: Mode, filter: Filter) -> Result<RunOptions, 
             .map(|v| size("max-transfer", v))
             .transpose()?,
         no_update_modtime: f.no_update_modtime,
+        shard: f.shard,
     })
 }
 
@@ -158,7 +160,14 @@ pub fn check_options(f: &Flags, one_way: bool, filter: Filter) -> CheckOptions {
         one_way,
         filter,
         checkers: f.checkers.max(1),
+        shard: f.shard,
     }
+}
+
+/// `--shard K/N` (clap's value parser: a bad value is a usage error, exit 2).
+pub fn parse_shard(v: &str) -> Result<Shard, String> {
+    // clap names the value and the flag already.
+    Shard::parse(v).map_err(|_| "expected K/N with 0 <= K < N (e.g. 0/3, 1/3, 2/3)".to_string())
 }
 
 /// How a transfer run reports itself while it runs.

@@ -328,6 +328,16 @@ pub struct Flags {
     /// Don't send alerts at the end of the run.
     #[arg(long, global = true, help_heading = "Unattended runs")]
     pub no_alerts: bool,
+    /// Act only on the objects of shard K of N (sync, copy, check): run N workers with
+    /// 0/N … N-1/N to split one job between them (see docs/scale.md).
+    #[arg(
+        long,
+        global = true,
+        value_name = "K/N",
+        value_parser = crate::args::parse_shard,
+        help_heading = "Unattended runs"
+    )]
+    pub shard: Option<crate::engine::shard::Shard>,
 }
 
 /// `--<prefix>-<key>` flags for every non-secret backend option, e.g. `--s3-chunk-size`. Their

@@ -277,6 +277,7 @@ mod tests {
             host: "vm1".into(),
             job: "j".into(),
             log_file: Some("/var/log/ocisync/ocisync.log".into()),
+            shard: None,
         };
         let mut d = RunDocument::not_run(&ctx, result, 5, jiff::Timestamp::now(), "boom".into());
         d.transferred = transferred;

@@ -9,6 +9,7 @@ use ocisync_backend::{ObjectInfo, Remote};
 use super::decide::{Compare, CompareOptions, Verdict};
 use super::pairing::{compare, list_into_index};
 use super::report::Stop;
+use super::shard::{self, Shard};
 use super::stats::Stats;
 use crate::filter::Filter;
 
@@ -19,6 +20,8 @@ pub struct CheckOptions {
     pub one_way: bool,
     pub filter: Filter,
     pub checkers: usize,
+    /// `--shard K/N`: compare only this shard's objects (the listings stay whole).
+    pub shard: Option<Shard>,
 }
 
 #[derive(Debug, Default)]
@@ -48,27 +51,30 @@ pub async fn run(
         list_into_index(dst, Some(&o.filter), &stats.listed_dst, false)
     )?;
     let mut missing_on_dst = 0;
+    let mine = |obj: &ObjectInfo| shard::owns(o.shard.as_ref(), &obj.path);
     // Source objects in key order; each is paired with its destination copy as it is reached,
     // so no list of pairs is built.
-    let pairs = src_index
-        .unmatched()
-        .filter_map(|obj| match dst_index.take(&obj.path) {
-            Some(other) => {
-                stats.checks_total.fetch_add(1, Relaxed);
-                Some((obj, other))
-            }
-            None => {
-                missing_on_dst += 1;
-                tracing::error!("{}: file not in {}", obj.path, dst.display());
-                None
-            }
-        });
+    let pairs =
+        src_index
+            .unmatched()
+            .filter(mine)
+            .filter_map(|obj| match dst_index.take(&obj.path) {
+                Some(other) => {
+                    stats.checks_total.fetch_add(1, Relaxed);
+                    Some((obj, other))
+                }
+                None => {
+                    missing_on_dst += 1;
+                    tracing::error!("{}: file not in {}", obj.path, dst.display());
+                    None
+                }
+            });
     let tally = Tally::default();
     compare_pairs(src, dst, o, stats, pairs, &tally).await;
     let mut missing_on_src = 0;
     if !o.one_way {
         // Left over on the destination, in key order.
-        for obj in dst_index.unmatched() {
+        for obj in dst_index.unmatched().filter(mine) {
             missing_on_src += 1;
             tracing::error!("{}: file not in {}", obj.path, src.display());
         }

@@ -9,5 +9,6 @@ pub mod decide;
 pub mod index;
 pub mod pairing;
 pub mod report;
+pub mod shard;
 pub mod stats;
 pub mod sync;

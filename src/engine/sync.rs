@@ -21,6 +21,7 @@ use super::decide::{CompareOptions, Verdict};
 use super::index::Index;
 use super::pairing::{compare, list_destination, stop_for_listing};
 use super::report::Stop;
+use super::shard::{self, Shard};
 use super::stats::{Stats, human_bytes};
 use crate::filter::Filter;
 
@@ -46,6 +47,9 @@ pub struct RunOptions {
     pub max_transfer: Option<u64>,
     /// `--no-update-modtime`: never fix a destination's time in place.
     pub no_update_modtime: bool,
+    /// `--shard K/N`: compare, copy and delete only this shard's objects (both listings stay
+    /// whole: the guards below look at all of them).
+    pub shard: Option<Shard>,
 }
 
 /// Source objects waiting for the destination listing to finish.
@@ -75,7 +79,11 @@ pub struct SyncRun<'a> {
     /// A source listing error was seen: nothing may be deleted.
     source_failed: AtomicBool,
     /// Source objects that passed the filters (an empty source must not empty the destination).
+    /// With `--shard`, all of them, not only this shard's: an empty source is empty for every
+    /// shard.
     source_count: AtomicU64,
+    /// Of those, the ones in this shard (`--shard`).
+    shard_count: AtomicU64,
     /// Bytes of transfers started, for `--max-transfer`.
     scheduled: AtomicU64,
     limit_hit: AtomicBool,
@@ -95,6 +103,7 @@ impl<'a> SyncRun<'a> {
             transfer_slots: Semaphore::new(o.transfers.max(1)),
             source_failed: AtomicBool::new(false),
             source_count: AtomicU64::new(0),
+            shard_count: AtomicU64::new(0),
             scheduled: AtomicU64::new(0),
             limit_hit: AtomicBool::new(false),
             no_hash_logged: AtomicBool::new(false),
@@ -126,6 +135,13 @@ impl<'a> SyncRun<'a> {
             .await;
         let _ = lister.await;
         remove_partial_dir(self.dst).await;
+        if let Some(s) = &self.o.shard {
+            tracing::info!(
+                "shard {s}: {} of the {} source objects that pass the filters are in this shard",
+                self.shard_count.load(Relaxed),
+                self.source_count.load(Relaxed)
+            );
+        }
 
         if let Some(e) = self
             .missing_source
@@ -177,6 +193,12 @@ impl<'a> SyncRun<'a> {
         // source.
         self.source_count.fetch_add(1, Relaxed);
         let existing = dst_index.take(&obj.path);
+        // Another shard's object: its destination copy is out of the index too, so it is
+        // never taken for extraneous here; that worker compares, copies and deletes it.
+        if !shard::owns(self.o.shard.as_ref(), &obj.path) {
+            return None;
+        }
+        self.shard_count.fetch_add(1, Relaxed);
         if let Some(why) = &obj.unreadable {
             // Skipped, and its copy (if any) is kept: it was taken out of the index.
             tracing::warn!("{}: skipped: {why}", obj.path);
@@ -305,7 +327,10 @@ impl<'a> SyncRun<'a> {
     }
 
     /// Deletions: only after every transfer, never after an error, never from an empty source
-    /// (unless allowed) and never more than `--max-delete`.
+    /// (unless allowed) and never more than `--max-delete`. With `--shard`, only this shard's
+    /// extraneous objects are deleted, but both guards look at the whole listing: the source
+    /// is empty for every shard or for none, and `--max-delete` counts every shard's
+    /// deletions, so N workers refuse together exactly when one unsharded run would.
     async fn delete_phase(
         &self,
         dst_index: Index,
@@ -319,9 +344,12 @@ impl<'a> SyncRun<'a> {
             );
             return Ok(());
         }
+        let mut all_shards = 0u64;
         let extraneous: Vec<ObjectInfo> = dst_index
             .unmatched()
             .filter(|d| o.filter.included(&d.path, d.size, d.mtime))
+            .inspect(|_| all_shards += 1)
+            .filter(|d| shard::owns(o.shard.as_ref(), &d.path))
             .collect();
         if extraneous.is_empty() {
             return Ok(());
@@ -338,13 +366,20 @@ impl<'a> SyncRun<'a> {
             return Err(Stop::Fatal(msg));
         }
         if let Some(max) = o.max_delete
-            && extraneous.len() as u64 > max
+            && all_shards > max
         {
-            let msg = format!(
-                "{}: {} objects to delete exceeds --max-delete {max}; deleted nothing",
-                dst.display(),
-                extraneous.len()
-            );
+            let msg = match &o.shard {
+                None => format!(
+                    "{}: {all_shards} objects to delete exceeds --max-delete {max}; deleted nothing",
+                    dst.display()
+                ),
+                Some(s) => format!(
+                    "{}: {all_shards} objects to delete in all {} shards ({} of them in shard {s}) exceeds --max-delete {max}; deleted nothing",
+                    dst.display(),
+                    s.count(),
+                    extraneous.len()
+                ),
+            };
             tracing::error!("{msg}");
             return Err(Stop::Fatal(msg));
         }

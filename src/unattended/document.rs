@@ -63,6 +63,9 @@ pub struct RunDocument {
     /// Where the full log is, when `--log-file` was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_file: Option<String>,
+    /// `--shard K/N`: the part of the job this run did, e.g. `"1/3"` (absent when unsharded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
 }
 
 /// Where and as what the run ran; everything a report needs besides the engine's outcome.
@@ -74,6 +77,8 @@ pub struct RunContext {
     pub host: String,
     pub job: String,
     pub log_file: Option<String>,
+    /// `--shard K/N`, when given.
+    pub shard: Option<crate::engine::shard::Shard>,
 }
 
 impl RunDocument {
@@ -127,6 +132,7 @@ impl RunDocument {
             requests,
             first_errors,
             log_file: ctx.log_file.clone(),
+            shard: ctx.shard.map(|s| s.to_string()),
         }
     }
 
@@ -171,6 +177,7 @@ impl RunDocument {
             requests: RequestCounts::new(),
             first_errors: vec![why],
             log_file: ctx.log_file.clone(),
+            shard: ctx.shard.map(|s| s.to_string()),
         }
     }
 

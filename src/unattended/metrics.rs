@@ -4,6 +4,9 @@
 //! The file is rewritten after every run. `ocisync_last_success_timestamp_seconds` is the one
 //! value that outlives a run: when this run failed, it is carried over from the previous file,
 //! so "no success for 13 hours" can be alerted on.
+//!
+//! Every series has a `job` label; a run with `--shard K/N` adds `shard="K/N"`, so N workers
+//! writing to one collector (or one file each) stay N series.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -22,12 +25,12 @@ pub fn render(doc: &RunDocument, now_seconds: f64, previous_success: Option<f64>
     } else {
         previous_success
     };
-    let job = escape_label(&doc.job);
+    let labels = labels(doc);
     let mut out = String::new();
     let mut gauge = |name: &str, help: &str, value: f64| {
         let _ = writeln!(out, "# HELP {name} {help}");
         let _ = writeln!(out, "# TYPE {name} gauge");
-        let _ = writeln!(out, "{name}{{job=\"{job}\"}} {}", number(value));
+        let _ = writeln!(out, "{name}{{{labels}}} {}", number(value));
     };
     gauge(
         "ocisync_last_run_timestamp_seconds",
@@ -92,7 +95,7 @@ pub fn render(doc: &RunDocument, now_seconds: f64, previous_success: Option<f64>
     let _ = writeln!(out, "# TYPE ocisync_build_info gauge");
     let _ = writeln!(
         out,
-        "ocisync_build_info{{job=\"{job}\",version=\"{}\"}} 1",
+        "ocisync_build_info{{{labels},version=\"{}\"}} 1",
         escape_label(&doc.version)
     );
     out
@@ -102,14 +105,24 @@ pub fn render(doc: &RunDocument, now_seconds: f64, previous_success: Option<f64>
 pub fn write(path: &Path, doc: &RunDocument) -> std::io::Result<()> {
     let previous = std::fs::read_to_string(path)
         .ok()
-        .and_then(|text| last_success(&text, &doc.job));
+        .and_then(|text| last_success(&text, &labels(doc)));
     let now = jiff::Timestamp::now().as_millisecond() as f64 / 1000.0;
     write_atomic(path, render(doc, now, previous).as_bytes())
 }
 
-/// `ocisync_last_success_timestamp_seconds{job="JOB"}` from a previous file.
-fn last_success(text: &str, job: &str) -> Option<f64> {
-    let wanted = format!("{LAST_SUCCESS}{{job=\"{}\"}} ", escape_label(job));
+/// The labels of every series: `job="JOB"`, and `shard="K/N"` for a sharded run.
+fn labels(doc: &RunDocument) -> String {
+    let mut labels = format!("job=\"{}\"", escape_label(&doc.job));
+    if let Some(shard) = &doc.shard {
+        let _ = write!(labels, ",shard=\"{}\"", escape_label(shard));
+    }
+    labels
+}
+
+/// `ocisync_last_success_timestamp_seconds{LABELS}` from a previous file (the same job and
+/// shard).
+fn last_success(text: &str, labels: &str) -> Option<f64> {
+    let wanted = format!("{LAST_SUCCESS}{{{labels}}} ");
     text.lines()
         .find_map(|l| l.strip_prefix(&wanted))
         .and_then(|v| v.trim().parse().ok())
@@ -144,6 +157,7 @@ mod tests {
             host: "h".into(),
             job: "a \"quoted\" job".into(),
             log_file: None,
+            shard: None,
         };
         let mut d = RunDocument::not_run(&ctx, result, 0, jiff::Timestamp::now(), "x".into());
         d.requests = RequestCounts::new();
@@ -162,7 +176,7 @@ mod tests {
         let failed = render(
             &doc(RunResult::Failed),
             2000.0,
-            last_success(&ok, "a \"quoted\" job"),
+            last_success(&ok, &labels(&doc(RunResult::Failed))),
         );
         assert!(
             failed.contains(
@@ -178,5 +192,28 @@ mod tests {
         assert!(failed.contains("ocisync_last_run_success{job=\"a \\\"quoted\\\" job\"} 0\n"));
         let never = render(&doc(RunResult::Failed), 2000.0, None);
         assert!(!never.contains(LAST_SUCCESS), "no success yet, no series");
+    }
+
+    #[test]
+    fn a_shard_is_a_label_of_every_series_and_keeps_its_own_last_success() {
+        let mut ok = doc(RunResult::Ok);
+        ok.shard = Some("1/3".into());
+        let text = render(&ok, 1000.0, None);
+        let series: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(series.len(), 11, "{text}");
+        for line in &series {
+            assert!(
+                line.contains("{job=\"a \\\"quoted\\\" job\",shard=\"1/3\""),
+                "{line}"
+            );
+        }
+        // A failed run of the same shard carries its success over; another shard's does not
+        // see it, nor does the unsharded job.
+        let mut failed = doc(RunResult::Failed);
+        failed.shard = Some("1/3".into());
+        assert_eq!(last_success(&text, &labels(&failed)), Some(1000.0));
+        failed.shard = Some("2/3".into());
+        assert_eq!(last_success(&text, &labels(&failed)), None);
+        assert_eq!(last_success(&text, &labels(&doc(RunResult::Failed))), None);
     }
 }
