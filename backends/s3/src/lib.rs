@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use ocisync_backend::backend::{split_bucket, with_standard_layers};
+use ocisync_backend::endpoint::{aws_env_endpoint, check_endpoint_url, with_scheme};
 use ocisync_backend::{
     Backend, BackendSpec, Error, Features, HashSource, ModtimeSource, OpenContext, OptionError,
     Remote, Result, Secret, SetModtime, Size,
@@ -123,7 +124,7 @@ impl Backend for S3Backend {
             ));
         }
         if let Some(e) = &o.endpoint
-            && let Err(m) = check_endpoint(e)
+            && let Err(m) = check_endpoint_url(&with_scheme(e))
         {
             problems.push(OptionError::invalid("endpoint", m));
         }
@@ -150,11 +151,15 @@ impl Backend for S3Backend {
             .provider
             .as_deref()
             .is_none_or(|p| p.eq_ignore_ascii_case("aws"));
-        match &o.endpoint {
+        // OpenDAL's own configuration loading is always off: it would take an endpoint from
+        // AWS_ENDPOINT_URL & co. unchecked (a session token sent in clear) and credentials from
+        // places the operator did not choose. Endpoint and credentials are decided here.
+        b = b.disable_config_load();
+        let static_keys = o.access_key_id.is_some() && o.secret_access_key.is_some();
+        let honour_env = ctx.credentials.is_some() || (o.env_auth && !static_keys);
+        match endpoint(&o, honour_env, ctx.name)? {
             Some(e) => {
-                check_endpoint(e)
-                    .map_err(|m| Error::config(format!("endpoint: {m}")).with_remote(ctx.name))?;
-                b = b.endpoint(e);
+                b = b.endpoint(&e);
                 if !o.force_path_style {
                     b = b.enable_virtual_host_style();
                 }
@@ -168,10 +173,7 @@ impl Backend for S3Backend {
             c.get().await.map_err(|e| e.with_remote(ctx.name))?;
             b = b.credential_provider_chain(credentials::chain(c.clone()));
         } else if let (Some(k), Some(s)) = (&o.access_key_id, &o.secret_access_key) {
-            b = b
-                .access_key_id(k.expose())
-                .secret_access_key(s.expose())
-                .disable_config_load();
+            b = b.access_key_id(k.expose()).secret_access_key(s.expose());
             if let Some(t) = &o.session_token {
                 b = b.session_token(t.expose());
             }
@@ -187,7 +189,7 @@ impl Backend for S3Backend {
             }
             b = b.credential_provider_chain(runtime.chain);
         } else {
-            b = b.disable_config_load().skip_signature();
+            b = b.skip_signature();
         }
         if let Some(c) = &o.storage_class {
             b = b.default_storage_class(c);
@@ -237,36 +239,31 @@ impl Backend for S3Backend {
     }
 }
 
-/// TLS everywhere except loopback: plain http is refused for any other host.
-pub fn check_endpoint(endpoint: &str) -> std::result::Result<(), String> {
-    let lower = endpoint.to_ascii_lowercase();
-    if lower.starts_with("https://") {
-        return Ok(());
+/// The endpoint requests go to: the remote's `endpoint`, else — with `env_auth` or a
+/// `credentials` provider, where the runtime's AWS conventions apply — `AWS_ENDPOINT_URL`,
+/// `AWS_ENDPOINT` or `AWS_S3_ENDPOINT`, said in the log. Either passes the one endpoint check
+/// (https, plain http only to loopback, no user:password). `None`: AWS's own endpoints.
+fn endpoint(o: &S3Options, honour_env: bool, remote: &str) -> Result<Option<String>> {
+    if let Some(e) = o.endpoint.as_deref().filter(|e| !e.trim().is_empty()) {
+        let url = with_scheme(e);
+        check_endpoint_url(&url)
+            .map_err(|m| Error::config(format!("endpoint: {m}")).with_remote(remote))?;
+        return Ok(Some(url));
     }
-    let Some(rest) = lower.strip_prefix("http://") else {
-        return Err(format!(
-            "{endpoint:?} must start with https:// (or http:// for a loopback address)"
-        ));
-    };
-    let authority = rest.split('/').next().unwrap_or_default();
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        v6.split(']').next().unwrap_or_default()
-    } else {
-        authority
-            .rsplit_once(':')
-            .map(|(h, _)| h)
-            .unwrap_or(authority)
-    };
-    let loopback = host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    if loopback {
-        Ok(())
-    } else {
-        Err(format!(
-            "{endpoint:?}: plain http is only allowed for loopback addresses; use https://"
-        ))
+    if !honour_env {
+        return Ok(None);
+    }
+    match aws_env_endpoint() {
+        Ok(Some((variable, url))) => {
+            tracing::warn!(
+                "{remote}: S3 endpoint {url} from {variable} (the remote sets no endpoint)"
+            );
+            Ok(Some(url))
+        }
+        Ok(None) => Ok(None),
+        Err(m) => {
+            Err(Error::config(format!("S3 endpoint from the environment: {m}")).with_remote(remote))
+        }
     }
 }
 
@@ -278,13 +275,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn plain_http_only_on_loopback() {
-        assert!(check_endpoint("https://s3.us-east-2.amazonaws.com").is_ok());
-        assert!(check_endpoint("http://127.0.0.1:9000").is_ok());
-        assert!(check_endpoint("http://localhost:9000/").is_ok());
-        assert!(check_endpoint("http://[::1]:9000").is_ok());
-        assert!(check_endpoint("http://10.0.0.5:9000").is_err());
-        assert!(check_endpoint("http://minio.internal").is_err());
-        assert!(check_endpoint("ftp://x").is_err());
+    fn endpoints_are_checked_by_the_shared_check() {
+        let values = |endpoint: &str| {
+            let mut v = ocisync_backend::ConfigValues::new();
+            v.insert(
+                "endpoint".into(),
+                ocisync_backend::RawValue::String(endpoint.into()),
+            );
+            v
+        };
+        for ok in [
+            "https://s3.us-east-2.amazonaws.com",
+            "http://127.0.0.1:9000",
+            "s3.example.com",
+        ] {
+            assert!(BACKEND.validate(&values(ok)).is_empty(), "{ok}");
+        }
+        // The finding: userinfo made a hand-split check see 127.0.0.1 as the host.
+        for bad in [
+            "http://127.0.0.1:1@192.0.2.10/",
+            "127.0.0.1:1@192.0.2.10",
+            "http://10.0.0.5:9000",
+            "ftp://x",
+        ] {
+            let problems = BACKEND.validate(&values(bad));
+            assert_eq!(problems.len(), 1, "{bad}");
+            assert_eq!(problems[0].key(), "endpoint");
+        }
     }
 }
