@@ -221,12 +221,16 @@ pub struct Flags {
     /// Number of checkers to run in parallel.
     #[arg(long, global = true, default_value_t = 8)]
     pub checkers: usize,
-    /// Include objects matching the pattern (rclone glob rules; repeatable, order matters).
+    /// Include objects matching the pattern (rclone glob rules; repeatable). As in rclone, all
+    /// includes apply before all excludes: use --filter to choose the order.
     #[arg(long, global = true, action = ArgAction::Append, value_name = "PATTERN")]
     pub include: Vec<String>,
-    /// Exclude objects matching the pattern (rclone glob rules; repeatable, order matters).
+    /// Exclude objects matching the pattern (rclone glob rules; repeatable).
     #[arg(long, global = true, action = ArgAction::Append, value_name = "PATTERN")]
     pub exclude: Vec<String>,
+    /// A filtering rule, in order: "+ PATTERN" includes, "- PATTERN" excludes, "!" clears.
+    #[arg(short = 'f', long, global = true, action = ArgAction::Append, value_name = "RULE")]
+    pub filter: Vec<String>,
     /// Only objects older than this (duration like 1d2h, or a date 2006-01-02[T15:04:05]).
     #[arg(long, global = true, value_name = "DURATION")]
     pub min_age: Option<String>,
@@ -411,6 +415,7 @@ where
     for (id, action) in [
         ("include", crate::filter::Action::Include),
         ("exclude", crate::filter::Action::Exclude),
+        ("filter", crate::filter::Action::Filter),
     ] {
         if let (Some(idx), Some(vals)) = (sub.indices_of(id), sub.get_many::<String>(id)) {
             rules.extend(idx.zip(vals).map(|(i, v)| (i, action, v.clone())));
