@@ -10,4 +10,5 @@ mod local;
 mod oci;
 mod rclone_compat;
 mod s3_sync;
+mod shard;
 mod unattended;
