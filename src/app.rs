@@ -88,8 +88,9 @@ pub async fn run(p: Parsed) -> u8 {
         }
     };
     if let Err(e) = log::init(level, f.use_json_log, f.log_file.as_deref()) {
-        eprintln!("--log-file: {e}");
-        return exitcode::USAGE;
+        // As rclone: not a usage error (exit 1), the file and the cause named.
+        eprintln!("ocisync: {e}");
+        return exitcode::UNCATEGORIZED;
     }
     match run_command(&p).await {
         Ok(code) => code,
