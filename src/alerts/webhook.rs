@@ -67,12 +67,11 @@ impl AlertType for WebhookType {
                 ),
             )
         })?;
-        let client = reqwest::Client::builder()
+        // ocisync's network policy: no redirects (a redirect would re-send the report to a host
+        // the operator did not configure), no proxy for loopback.
+        let client = ocisync_backend::transport::client_builder()
             .timeout(options.timeout.0)
             .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!("ocisync/", env!("CARGO_PKG_VERSION")))
-            // A redirect would re-send the report to a host the operator did not configure.
-            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| OptionError::invalid("url", format!("HTTP client: {e}")))?;
         Ok(Arc::new(WebhookSink {

@@ -204,12 +204,37 @@ impl Remote {
             .map_err(|e| self.root_error(e))?;
         let features = self.features.clone();
         let this = self.clone();
-        Ok(lister
+        let mut order = features.sorted_listing.then(Order::default);
+        // OpenDAL turns listed names into paths with code that panics on a name outside the
+        // prefix (the transport refuses such S3 pages first); whatever still panics in there
+        // ends this listing with an error instead of the process.
+        let guarded = std::panic::AssertUnwindSafe(lister)
+            .catch_unwind()
+            .map(|item| match item {
+                Ok(entry) => entry,
+                Err(panic) => Err(opendal::Error::new(
+                    opendal::ErrorKind::Unexpected,
+                    format!(
+                        "the listing failed inside OpenDAL ({}); the server's answer is not \
+                         a listing of this prefix",
+                        panic_text(panic.as_ref())
+                    ),
+                )),
+            });
+        Ok(guarded
             .filter_map(move |entry| {
                 let out = match entry {
                     Err(e) => Some(Err(this.root_error(e))),
                     Ok(entry) => {
                         let path = entry.path();
+                        if let Some(order) = order.as_mut()
+                            && let Err(e) = order.check(path, entry.metadata().is_dir())
+                        {
+                            return std::future::ready(Some(Err(Error::new(ErrorKind::Other, e)
+                                .with_remote(this.name.clone())
+                                .with_operation("list")
+                                .with_path(this.root.clone()))));
+                        }
                         // The root itself, and directory markers inside a recursive listing.
                         let own = features.skip_prefix.is_some_and(|p| {
                             path.strip_prefix(p)
@@ -326,6 +351,53 @@ impl Remote {
     }
 }
 
+/// Progress of a sorted listing: names must strictly increase — directories and files each
+/// (a delimited S3 page gives its common prefixes before its objects). A server that repeats a
+/// page, or hands out ever-new tokens for the same names, is stopped at the first repeat
+/// instead of being listed forever.
+#[derive(Debug, Default)]
+struct Order {
+    last_dir: Option<String>,
+    last_file: Option<String>,
+}
+
+impl Order {
+    fn check(&mut self, path: &str, is_dir: bool) -> std::result::Result<(), String> {
+        if path.is_empty() || path == "/" {
+            return Ok(());
+        }
+        let last = if is_dir {
+            &mut self.last_dir
+        } else {
+            &mut self.last_file
+        };
+        if let Some(previous) = last.as_deref()
+            && path <= previous
+        {
+            let what = if path == previous {
+                "was listed twice"
+            } else {
+                "came after"
+            };
+            return Err(format!(
+                "the listing is not progressing: {path:?} {what} {previous:?} (a repeated page \
+                 or a broken pagination token); stopped"
+            ));
+        }
+        *last = Some(path.to_string());
+        Ok(())
+    }
+}
+
+/// A panic's message, when it has one.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "a panic".to_string())
+}
+
 /// Turns OpenDAL metadata into an [`ObjectInfo`] by the backend's [`Features`].
 pub fn info_from_metadata(
     path: &str,
@@ -371,4 +443,28 @@ pub fn info_from_metadata(
 /// OpenDAL's timestamp to jiff's.
 pub fn to_jiff(t: opendal::raw::Timestamp) -> Timestamp {
     t.into_inner()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorted_listings_must_progress() {
+        let mut o = Order::default();
+        for (p, dir) in [
+            ("a/", true),
+            ("b/", true),
+            ("a.csv", false),
+            ("c/", true),
+            ("b.csv", false),
+        ] {
+            assert_eq!(o.check(p, dir), Ok(()), "{p}");
+        }
+        let e = o.check("b.csv", false).unwrap_err();
+        assert!(e.contains("listed twice"), "{e}");
+        let e = o.check("a.csv", false).unwrap_err();
+        assert!(e.contains("came after"), "{e}");
+        assert!(o.check("b/", true).is_err());
+    }
 }

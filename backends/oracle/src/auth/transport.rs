@@ -2,6 +2,11 @@
 //! federation call, GetSecretBundle): small request/response exchanges, sent with reqwest (the
 //! client OpenDAL already brings) under bounded timeouts, bodies held in zeroizing buffers
 //! because some of them are keys, tokens or secrets.
+//!
+//! The clients follow ocisync's network policy (`ocisync_backend::transport::client_builder`):
+//! no redirects (a redirect would carry a signed request or a bearer token to another host),
+//! no proxy for loopback. A body larger than [`MAX_REPLY`] is refused: every answer here is a
+//! few kilobytes, and an endless one must not fill memory.
 
 use std::time::Duration;
 
@@ -32,11 +37,13 @@ pub(crate) struct Limits {
     pub use_proxy: bool,
 }
 
+/// The largest answer accepted: certificates, keys, tokens and secret bundles are kilobytes.
+pub(crate) const MAX_REPLY: usize = 1 << 20;
+
 pub(crate) fn client(limits: &Limits) -> Result<reqwest::Client> {
-    let mut builder = reqwest::Client::builder()
+    let mut builder = ocisync_backend::transport::client_builder()
         .connect_timeout(limits.connect)
-        .timeout(limits.total)
-        .user_agent(concat!("ocisync/", env!("CARGO_PKG_VERSION")));
+        .timeout(limits.total);
     if !limits.use_proxy {
         builder = builder.no_proxy();
     }
@@ -49,12 +56,22 @@ pub(crate) fn client(limits: &Limits) -> Result<reqwest::Client> {
 pub(crate) async fn send(
     client: &reqwest::Client,
     request: http::Request<Vec<u8>>,
-) -> std::result::Result<Reply, reqwest::Error> {
+) -> std::result::Result<Reply, SendError> {
     let request = reqwest::Request::try_from(request)?;
-    let response = client.execute(request).await?;
+    let mut response = client.execute(request).await?;
     let status = response.status();
     let headers = response.headers().clone();
-    let body = zeroizing(response.bytes().await?);
+    let mut body = Zeroizing::new(Vec::new());
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > MAX_REPLY {
+            wipe(chunk);
+            return Err(SendError::TooLarge {
+                status: status.as_u16(),
+            });
+        }
+        body.extend_from_slice(&chunk);
+        wipe(chunk);
+    }
     Ok(Reply {
         status,
         body,
@@ -62,13 +79,27 @@ pub(crate) async fn send(
     })
 }
 
-/// Copies the body into a zeroizing buffer and wipes the original when nothing else shares it.
-fn zeroizing(bytes: Bytes) -> Zeroizing<Vec<u8>> {
-    let copy = Zeroizing::new(bytes.to_vec());
+/// Why an exchange failed before there was an answer to read.
+#[derive(Debug)]
+pub(crate) enum SendError {
+    Http(reqwest::Error),
+    /// The answer's body was larger than [`MAX_REPLY`].
+    TooLarge {
+        status: u16,
+    },
+}
+
+impl From<reqwest::Error> for SendError {
+    fn from(e: reqwest::Error) -> Self {
+        SendError::Http(e)
+    }
+}
+
+/// Wipes a received chunk when nothing else shares it (it may be part of a key or token).
+fn wipe(bytes: Bytes) {
     if let Ok(mut unique) = bytes.try_into_mut() {
         unique.as_mut().zeroize();
     }
-    copy
 }
 
 /// Statuses worth another attempt: throttling and server faults (501 means "never").
@@ -106,7 +137,17 @@ pub(crate) fn describe_status(reply: &Reply) -> String {
 }
 
 /// A transport failure in a few words: "timed out", "connection refused"...
-pub(crate) fn describe_transport(e: &reqwest::Error) -> String {
+pub(crate) fn describe_transport(e: &SendError) -> String {
+    let e = match e {
+        SendError::Http(e) => e,
+        SendError::TooLarge { status } => {
+            return format!(
+                "the answer (status {status}) is larger than {} KiB; refused (a broken or \
+                 hostile server)",
+                MAX_REPLY >> 10
+            );
+        }
+    };
     if e.is_timeout() {
         return "timed out".to_string();
     }
