@@ -249,6 +249,13 @@ pub struct Flags {
     /// Stop starting transfers after this many bytes (exit 8).
     #[arg(long, global = true, value_name = "SIZE")]
     pub max_transfer: Option<String>,
+    /// Follow symlinks in local sources and copy what they point to (rclone's -L).
+    #[arg(short = 'L', long, global = true)]
+    pub copy_links: bool,
+    /// Stop the run after this long (exit 10); transfers in flight are abandoned, as with
+    /// rclone's default --cutoff-mode hard.
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub max_duration: Option<String>,
     /// Let sync delete everything in DST when SRC lists no objects (refused by default).
     #[arg(long, global = true)]
     pub allow_empty_source: bool,
