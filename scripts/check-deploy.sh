@@ -7,8 +7,11 @@
 #   - python-hcl2:        every .tf parses; the project checks (tests/deploy/check_tofu.py) and
 #                         their own tests (tests/deploy/test_check_tofu.py)
 #   - checkov:            --framework terraform: zero failures (inline skips must give a reason)
-# Installs what it needs: shellcheck, systemd, logrotate (apt-get) when missing; python-hcl2 and
-# checkov, pinned, each in its own venv (both ship a `hcl2` module) under target/.
+#   - kubernetes-validate: deploy/kubernetes against the pinned Kubernetes API (strict), then the
+#                         project checks of the sharded job (tests/deploy/check_kubernetes.py)
+# Installs what it needs: shellcheck, systemd, logrotate (apt-get) when missing; python-hcl2,
+# checkov and kubernetes-validate, pinned, each in its own venv (both of the first two ship a
+# `hcl2` module) under target/.
 #
 #   scripts/check-deploy.sh
 set -euo pipefail
@@ -21,6 +24,11 @@ HCL2_PIN="python-hcl2==8.1.4"
 CHECKOV_PIN="checkov==3.3.30"
 HCL2_VENV=$REPO/target/venv-hcl2
 CHECKOV_VENV=$REPO/target/venv-checkov
+K8S_VALIDATE_PIN="kubernetes-validate==1.37.0"
+# The Kubernetes API the manifests are checked against: 1.33, where backoffLimitPerIndex and
+# podFailurePolicy's FailIndex are GA (OKE, EKS and GKE all offer it).
+K8S_VERSION=1.33.0
+K8S_VENV=$REPO/target/venv-k8s
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
@@ -40,7 +48,7 @@ awk '!/^#/ && NF >= 7 && $1 !~ /=/ { $1=$2=$3=$4=$5=$6=""; sub(/^ +/, ""); print
     >"$scratch/cron-command.sh"
 [[ -s $scratch/cron-command.sh ]] || { echo "no job line in deploy/cron/ocisync"; exit 1; }
 shell_files=(deploy/bootstrap/bootstrap.sh scripts/check-deploy.sh scripts/test.sh scripts/venv.sh
-    .ci/run)
+    .ci/run deploy/container/build.sh)
 if shellcheck -x "${shell_files[@]}" && shellcheck -s sh -e SC2086,SC1091 "$scratch/cron-command.sh"; then
     echo "   shellcheck: ${#shell_files[@]} scripts and the cron command line clean"
 else
@@ -109,6 +117,18 @@ else
     cat "$scratch/checkov.txt"
     failed+=(checkov)
 fi
+step_end
+
+# ---- kubernetes-validate -------------------------------------------------------------------------
+step "kubernetes-validate ($K8S_VALIDATE_PIN): deploy/kubernetes against Kubernetes $K8S_VERSION"
+ensure_venv "$K8S_VENV" "$K8S_VALIDATE_PIN"
+k8s_files=(deploy/kubernetes/*.yaml)
+if "$K8S_VENV/bin/kubernetes-validate" --strict --quiet -k "$K8S_VERSION" "${k8s_files[@]}"; then
+    echo "   kubernetes-validate: ${#k8s_files[@]} files valid against Kubernetes $K8S_VERSION (strict)"
+else
+    failed+=(kubernetes-validate)
+fi
+"$K8S_VENV/bin/python" tests/deploy/check_kubernetes.py deploy || failed+=(check_kubernetes)
 step_end
 
 if ((${#failed[@]})); then

@@ -669,3 +669,26 @@ fn a_bad_shard_is_a_usage_error() {
         assert!(stderr(&out).contains("--shard"), "{}", stderr(&out));
     }
 }
+
+/// deploy/kubernetes/configmap.yaml's `ocisync.toml` is a configuration ocisync accepts.
+#[test]
+fn the_kubernetes_config_map_holds_a_valid_config() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/kubernetes/configmap.yaml"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    // The block scalar after `ocisync.toml: |`, indented by four spaces.
+    let toml: Vec<&str> = text
+        .lines()
+        .skip_while(|l| l.trim() != "ocisync.toml: |")
+        .skip(1)
+        .take_while(|l| l.is_empty() || l.starts_with("    "))
+        .map(|l| l.strip_prefix("    ").unwrap_or(""))
+        .collect();
+    let toml = toml.join("\n");
+    assert!(toml.contains("[remotes.oci_usage]"), "{toml}");
+    let dir = TempDir::new("k8scfg");
+    let out = run(&config(&dir, &toml), &["config", "validate"]);
+    assert_code(&out, 0);
+}
