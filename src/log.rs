@@ -238,7 +238,13 @@ impl<S: Subscriber> Layer<S> for RcloneLayer {
             text_line(meta, &msg)
         };
         let mut out = self.out.lock().unwrap_or_else(|p| p.into_inner());
-        let _ = writeln!(out, "{line}");
+        // As rclone's text log: a message that ends its own line (the statistics block) gets
+        // no second line break.
+        let _ = if line.ends_with('\n') {
+            write!(out, "{line}")
+        } else {
+            writeln!(out, "{line}")
+        };
     }
 }
 

@@ -48,7 +48,7 @@ fn start_reporter(stats: Arc<Stats>, r: &Reporting) -> Option<tokio::task::JoinH
                 && since_stats >= e
             {
                 since_stats = Duration::ZERO;
-                tracing::info!("\n{}", stats.summary());
+                stats.log_info();
             }
         }
     }))
@@ -86,37 +86,29 @@ pub async fn sync_or_copy(
         report.attempts = attempt;
         stats.reset_errors();
         outcome = sync::run(src, dst, o, &stats).await;
-        // A run that stopped early counts as one error, as rclone counts the command's error.
-        let errors = stats.errors.load(Relaxed) + u64::from(outcome.is_err());
+        if let Err(stop) = &outcome {
+            count_stop(&stats, stop);
+        }
+        // rclone's cmd.Run, line for line: success, then a fatal error, then errors retrying
+        // cannot fix, each end the loop with their own line; only a retryable failure is
+        // logged as a failed attempt (the last one too).
+        let errors = stats.errors.load(Relaxed);
         if errors == 0 {
             if attempt > 1 {
-                tracing::info!("Attempt {attempt}/{attempts} succeeded");
+                tracing::error!("Attempt {attempt}/{attempts} succeeded");
             }
             break;
         }
-        let last = match &outcome {
-            Err(e) => e.to_string(),
-            Ok(()) => stats.last_error().unwrap_or_default(),
-        };
+        if stats.is_fatal() {
+            tracing::error!("Fatal error received - not attempting retries");
+            break;
+        }
+        if !stats.is_retryable() {
+            tracing::error!("Can't retry any of the errors - not attempting retries");
+            break;
+        }
+        let last = stats.last_error().unwrap_or_default();
         tracing::error!("Attempt {attempt}/{attempts} failed with {errors} errors and: {last}");
-        // rclone's rules: a fatal stop is never retried, nor a run whose errors retrying
-        // cannot fix (refused credentials, permissions, missing buckets).
-        let retryable = match &outcome {
-            Ok(()) => stats.is_retryable(),
-            Err(Stop::Failed(e)) => e.is_temporary(),
-            Err(_) => {
-                if attempt < attempts {
-                    tracing::error!("Fatal error received - not attempting retries");
-                }
-                break;
-            }
-        };
-        if !retryable {
-            if attempt < attempts {
-                tracing::error!("Can't retry any of the errors - not attempting retries");
-            }
-            break;
-        }
     }
     stop_reporter(reporter, r.progress);
     report.stop = outcome.err();
@@ -131,11 +123,24 @@ pub async fn sync_or_copy(
         tracing::info!("There was nothing to transfer");
     }
     if o.dry_run || r.progress {
-        tracing::warn!("\n{}", stats.summary());
+        stats.log_notice();
     } else {
-        tracing::info!("\n{}", stats.summary());
+        stats.log_info();
     }
     report
+}
+
+/// Counts the error a run stopped with, as rclone's `fs.CountError` counts the command's error
+/// (once: `--max-transfer` counted its own when it hit the limit).
+fn count_stop(stats: &Stats, stop: &Stop) {
+    match stop {
+        Stop::Fatal(m) => stats.fatal(m.clone()),
+        Stop::TransferLimit(m) if !stats.is_fatal() => stats.fatal(m.clone()),
+        Stop::TransferLimit(_) => {}
+        // Retrying cannot make a missing root appear.
+        Stop::DirNotFound(e) => stats.error(e.to_string(), false),
+        Stop::Failed(e) => stats.error(e.to_string(), e.is_temporary()),
+    }
 }
 
 /// Runs a check; returns the typed outcome.

@@ -146,7 +146,7 @@ async fn compare_pairs(
         .await;
 }
 
-/// rclone's closing NOTICE lines.
+/// rclone's closing NOTICE lines, in its order (operations/check.go `reportResults`).
 fn log_summary(src: &Remote, dst: &Remote, report: &CheckReport) {
     let dn = dst.display();
     if report.missing_on_dst > 0 {
@@ -155,9 +155,15 @@ fn log_summary(src: &Remote, dst: &Remote, report: &CheckReport) {
     if report.missing_on_src > 0 {
         tracing::warn!("{}: {} files missing", src.display(), report.missing_on_src);
     }
+    tracing::warn!("{dn}: {} differences found", report.differences);
+    // rclone counts each difference as an error.
+    if report.differences > 0 {
+        tracing::warn!("{dn}: {} errors while checking", report.differences);
+    }
     if report.no_hash > 0 {
         tracing::warn!("{dn}: {} hashes could not be checked", report.no_hash);
     }
-    tracing::warn!("{dn}: {} matching files", report.matching);
-    tracing::warn!("{dn}: {} differences found", report.differences);
+    if report.matching > 0 {
+        tracing::warn!("{dn}: {} matching files", report.matching);
+    }
 }

@@ -191,30 +191,30 @@ impl RunReport {
         exitcode::SUCCESS
     }
 
-    /// The line that says why the run failed, in rclone's words; `None` on success.
+    /// The line that says why the run failed, in rclone's words (cmd.Run's last line): `Failed
+    /// to sync: ERR` when the run counted at most one error, `Failed to sync with N errors: last
+    /// error was: ERR` otherwise — ERR being the error the run stopped with, else the last one.
+    /// `None` on success.
     pub fn failure_line(&self) -> Option<String> {
         let verb = self.command.name();
-        match &self.stop {
-            Some(Stop::DirNotFound(e)) => {
-                return Some(format!("Failed to {verb}: directory not found: {e}"));
-            }
-            Some(Stop::Fatal(m)) => {
-                return Some(format!("Failed to {verb}: fatal error encountered: {m}"));
-            }
-            Some(stop) => return Some(format!("Failed to {verb}: {stop}")),
-            None => {}
-        }
-        if let Some(c) = &self.check {
-            return (!c.ok())
-                .then(|| format!("Failed to check: {} differences found", c.differences));
-        }
-        if self.counts.errors > 0 {
-            let last = self.last_error.clone().unwrap_or_default();
-            return Some(format!(
-                "Failed to {verb} with {} errors: last error was: {last}",
-                self.counts.errors
-            ));
-        }
-        None
+        let (errors, err) = match (&self.stop, &self.check) {
+            (Some(stop), _) => (self.counts.errors, stop.to_string()),
+            // rclone's check counts each difference as an error and ends with "N differences
+            // found", already counted.
+            (None, Some(c)) if !c.ok() => (
+                self.counts.errors.max(c.differences),
+                format!("{} differences found", c.differences),
+            ),
+            (None, _) if self.counts.errors > 0 => (
+                self.counts.errors,
+                self.last_error.clone().unwrap_or_default(),
+            ),
+            _ => return None,
+        };
+        Some(if errors <= 1 {
+            format!("Failed to {verb}: {err}")
+        } else {
+            format!("Failed to {verb} with {errors} errors: last error was: {err}")
+        })
     }
 }

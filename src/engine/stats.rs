@@ -111,6 +111,10 @@ impl Stats {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
+        // As rclone's ResetErrors: the next attempt's retry decision is its own.
+        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self.fatal.lock().unwrap_or_else(|p| p.into_inner()) = false;
+        *self.retryable.lock().unwrap_or_else(|p| p.into_inner()) = false;
     }
 
     /// Objects listed on both sides.
@@ -130,49 +134,42 @@ impl Stats {
         c.load(Relaxed)
     }
 
-    /// rclone's end-of-run block; lines with nothing to say are left out.
+    /// rclone's end-of-run block (accounting/stats.go `String`), byte for byte: it starts with a
+    /// line break, every line ends with one, and lines with nothing to say are left out.
     pub fn summary(&self) -> String {
-        let elapsed = self.elapsed().as_secs_f64();
+        let elapsed = self.elapsed();
+        let secs = elapsed.as_secs_f64();
         let bytes = Self::get(&self.bytes);
         let total = Self::get(&self.bytes_total).max(bytes);
-        let rate = if elapsed > 0.0 {
-            bytes as f64 / elapsed
-        } else {
-            0.0
-        };
+        let rate = if secs > 0.0 { bytes as f64 / secs } else { 0.0 };
         let mut out = String::new();
-        let pct = |a: u64, b: u64| (a * 100).checked_div(b).map_or(100, |p| p.min(100));
         let _ = writeln!(
             out,
-            "Transferred:   \t{:>15} / {}, {}%, {}/s, ETA {}",
+            "\nTransferred:   \t{:>13} / {}, {}, {}/s, ETA {}",
             human_bytes(bytes),
             human_bytes(total),
-            pct(bytes, total),
+            percent(bytes, total),
             human_bytes(rate as u64),
             eta(bytes, total, rate)
         );
         let errors = Self::get(&self.errors);
         if errors > 0 {
             let why = if self.is_fatal() {
-                "fatal error encountered"
+                " (fatal error encountered)"
             } else if self.is_retryable() {
-                "retrying may help"
+                " (retrying may help)"
             } else {
-                "no need to retry"
+                " (no need to retry)"
             };
-            let _ = writeln!(out, "Errors:        {errors:>10} ({why})");
+            let _ = writeln!(out, "Errors:        {errors:>10}{why}");
         }
-        let (checks, checks_total, listed) = (
-            Self::get(&self.checks),
-            Self::get(&self.checks_total),
-            self.listed(),
-        );
-        if checks_total > 0 || listed > 0 {
+        let (checks, listed) = (Self::get(&self.checks), self.listed());
+        let checks_total = Self::get(&self.checks_total).max(checks);
+        if checks != 0 || checks_total != 0 || listed != 0 {
             let _ = writeln!(
                 out,
-                "Checks:        {checks:>10} / {}, {}%, Listed {listed}",
-                checks_total.max(checks),
-                pct(checks, checks_total.max(checks))
+                "Checks:        {checks:>10} / {checks_total}, {}, Listed {listed}",
+                percent(checks, checks_total)
             );
         }
         let deletes = Self::get(&self.deletes);
@@ -183,17 +180,65 @@ impl Stats {
                 human_bytes(Self::get(&self.deleted_bytes))
             );
         }
-        let (t, tt) = (Self::get(&self.transfers), Self::get(&self.transfers_total));
-        if tt > 0 || t > 0 {
-            let _ = writeln!(
-                out,
-                "Transferred:   {t:>10} / {}, {}%",
-                tt.max(t),
-                pct(t, tt.max(t))
-            );
+        let t = Self::get(&self.transfers);
+        let tt = Self::get(&self.transfers_total).max(t);
+        if t != 0 || tt != 0 {
+            let _ = writeln!(out, "Transferred:   {t:>10} / {tt}, {}", percent(t, tt));
         }
-        let _ = write!(out, "Elapsed time:  {:>10.1}s", elapsed);
+        let _ = writeln!(out, "Elapsed time:  {:>10}s", elapsed_string(elapsed));
         out
+    }
+
+    /// The statistics as rclone's JSON log carries them (`RemoteStats`: keys sorted as Go
+    /// sorts a map's).
+    pub fn json(&self) -> serde_json::Value {
+        let secs = self.elapsed().as_secs_f64();
+        let bytes = Self::get(&self.bytes);
+        let total = Self::get(&self.bytes_total).max(bytes);
+        let speed = if secs > 0.0 { bytes as f64 / secs } else { 0.0 };
+        let errors = Self::get(&self.errors);
+        let checks = Self::get(&self.checks);
+        let transfers = Self::get(&self.transfers);
+        let mut v = serde_json::json!({
+            "bytes": bytes,
+            "checks": checks,
+            "deletedDirs": 0,
+            "deletes": Self::get(&self.deletes),
+            "elapsedTime": secs,
+            "errors": errors,
+            "eta": eta_seconds(bytes, total, speed),
+            "fatalError": self.is_fatal(),
+            "listed": self.listed(),
+            "renames": 0,
+            "retryError": self.is_retryable(),
+            "serverSideCopies": 0,
+            "serverSideCopyBytes": 0,
+            "serverSideMoveBytes": 0,
+            "serverSideMoves": 0,
+            "speed": speed,
+            "totalBytes": total,
+            "totalChecks": Self::get(&self.checks_total).max(checks),
+            "totalTransfers": Self::get(&self.transfers_total).max(transfers),
+            "transferTime": secs,
+            "transfers": transfers,
+        });
+        if errors > 0
+            && let Some(last) = self.last_error()
+        {
+            v["lastError"] = last.into();
+        }
+        v
+    }
+
+    /// Logs the end-of-run block at INFO, as rclone's `Stats.Log` (structured under `stats` in
+    /// JSON logs).
+    pub fn log_info(&self) {
+        tracing::info!(stats = %self.json(), "{}\n", self.summary());
+    }
+
+    /// The same at NOTICE (dry runs and `--progress` show it without `-v`).
+    pub fn log_notice(&self) {
+        tracing::warn!(stats = %self.json(), "{}\n", self.summary());
     }
 
     /// One line for `-P`: bytes, rate, ETA and files.
@@ -221,24 +266,100 @@ impl Stats {
     }
 }
 
-fn eta(done: u64, total: u64, rate: f64) -> String {
-    if done >= total {
-        return "0s".into();
-    }
-    if rate <= 0.0 {
+/// rclone's `percent`: `-` when there is no total, else rounded.
+fn percent(a: u64, b: u64) -> String {
+    if b == 0 {
         return "-".into();
     }
-    let secs = ((total - done) as f64 / rate).round() as u64;
-    match secs {
-        s if s < 60 => format!("{s}s"),
-        s if s < 3600 => format!("{}m{}s", s / 60, s % 60),
-        s => format!("{}h{}m", s / 3600, (s % 3600) / 60),
+    format!("{}%", (a as f64 * 100.0 / b as f64 + 0.5) as u64)
+}
+
+/// Seconds left, or `None` (rclone's `eta`: no total or no rate yet).
+fn eta_seconds(done: u64, total: u64, rate: f64) -> Option<u64> {
+    if total == 0 || rate <= 0.0 || done > total {
+        return None;
+    }
+    Some(((total - done) as f64 / rate) as u64)
+}
+
+/// rclone's `etaString`: `-`, or the time left in at most three units (`1h2m5s`).
+fn eta(done: u64, total: u64, rate: f64) -> String {
+    match eta_seconds(done, total, rate) {
+        None => "-".into(),
+        Some(secs) => readable(Duration::from_secs(secs), 3),
     }
 }
 
-/// `1014 B`, `1.500 KiB`, `200 MiB` as rclone prints sizes.
+/// rclone's `Duration.readableString`: `0s`, or non-zero units from years to milliseconds.
+fn readable(d: Duration, max_units: usize) -> String {
+    if d.is_zero() {
+        return "0s".into();
+    }
+    let total_ms = d.as_millis() as u64;
+    let days_total = d.as_secs() / 86_400;
+    let years = days_total / 365;
+    let left_year_days = days_total % 365;
+    let weeks = if left_year_days == 364 {
+        52
+    } else {
+        left_year_days / 7
+    };
+    let days = left_year_days % 7;
+    let hours = (d.as_secs() / 3600) % 24;
+    let minutes = (d.as_secs() / 60) % 60;
+    let seconds = d.as_secs() % 60;
+    let ms = total_ms
+        - seconds * 1000
+        - minutes * 60_000
+        - hours * 3_600_000
+        - days * 86_400_000
+        - weeks * 604_800_000
+        - years * 31_536_000_000;
+    let mut out = String::new();
+    let mut units = 0;
+    for (v, u) in [
+        (years, "y"),
+        (weeks, "w"),
+        (days, "d"),
+        (hours, "h"),
+        (minutes, "m"),
+        (seconds, "s"),
+        (ms, "ms"),
+    ] {
+        if v == 0 {
+            continue;
+        }
+        let _ = write!(out, "{v}{u}");
+        units += 1;
+        if max_units > 0 && units >= max_units {
+            break;
+        }
+    }
+    out
+}
+
+/// rclone's elapsed time: whole minutes and above readable (`1h2m`), then seconds with one
+/// decimal (`1h2m5.3`, `0.0`); the caller adds the final `s`.
+fn elapsed_string(elapsed: Duration) -> String {
+    let whole_minutes = Duration::from_secs(elapsed.as_secs() / 60 * 60);
+    let head = readable(whole_minutes, 0);
+    let head = head.trim_end_matches(['0', 's']);
+    let tenths = elapsed.as_millis() / 100 % 600;
+    format!("{head}{:.1}", tenths as f64 / 10.0)
+}
+
+/// rclone's `SizeSuffix` as `--dry-run` lines print it: `4`, `292.969Ki`, `1Mi`.
+pub fn size_suffix(n: u64) -> String {
+    let unit = human_bytes(n);
+    match unit.strip_suffix(" B") {
+        Some(plain) => plain.to_string(),
+        None => unit.replacen(' ', "", 1).trim_end_matches('B').to_string(),
+    }
+}
+
+/// `1014 B`, `1.500 KiB`, `200 MiB` as rclone prints sizes (`SizeSuffix.ByteUnit`).
 pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
     if n < 1024 {
         return format!("{n} B");
     }
@@ -295,7 +416,55 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_run_prints_rclones_block() {
+        // rclone 1.75.2, `rclone sync empty/ dst/` with nothing anywhere: dashes, not 100%.
+        let s = Stats::default();
+        s.listed_dst.store(6, Relaxed);
+        let text = s.summary();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "");
+        assert_eq!(
+            lines[1],
+            "Transferred:   \t          0 B / 0 B, -, 0 B/s, ETA -"
+        );
+        assert_eq!(lines[2], "Checks:                 0 / 0, -, Listed 6");
+        assert!(lines[3].starts_with("Elapsed time:         0."), "{text}");
+        assert!(text.ends_with("s\n"));
+        s.fatal("max transfer limit reached as set by --max-transfer".into());
+        assert!(
+            s.summary()
+                .contains("\nErrors:                 1 (fatal error encountered)\n")
+        );
+        let json = s.json();
+        assert_eq!(json["errors"], 1);
+        assert_eq!(json["fatalError"], true);
+        assert_eq!(json["eta"], serde_json::Value::Null);
+        assert_eq!(
+            json["lastError"],
+            "max transfer limit reached as set by --max-transfer"
+        );
+    }
+
+    #[test]
+    fn durations_read_like_rclone() {
+        assert_eq!(elapsed_string(Duration::from_millis(40)), "0.0");
+        assert_eq!(elapsed_string(Duration::from_millis(65_340)), "1m5.3");
+        assert_eq!(elapsed_string(Duration::from_secs(3600)), "1h0.0");
+        assert_eq!(elapsed_string(Duration::from_secs(600)), "10m0.0");
+        assert_eq!(readable(Duration::from_secs(3725), 3), "1h2m5s");
+        assert_eq!(eta(0, 100, 0.0), "-");
+        assert_eq!(eta(100, 100, 5.0), "0s");
+        assert_eq!(eta(0, 100, 1.0), "1m40s");
+        assert_eq!(percent(1, 3), "33%");
+        assert_eq!(percent(2, 3), "67%");
+        assert_eq!(percent(0, 0), "-");
+    }
+
+    #[test]
     fn sizes_print_like_rclone() {
+        assert_eq!(size_suffix(4), "4");
+        assert_eq!(size_suffix(300_000), "292.969Ki");
+        assert_eq!(size_suffix(1 << 20), "1Mi");
         assert_eq!(human_bytes(1014), "1014 B");
         assert_eq!(human_bytes(200 << 20), "200 MiB");
         assert_eq!(human_bytes(1536), "1.500 KiB");

@@ -187,13 +187,15 @@ fn a_failed_transfer_means_no_deletions() {
         err.contains("not deleting files as there were IO errors"),
         "{err}"
     );
-    assert!(err.contains("Attempt 1/2 failed with 1 errors"), "{err}");
-    // A 403 is not retryable: rclone stops there, and says so.
+    // A 403 is not retryable: rclone (cmd.Run) stops there and says so, with no "Attempt"
+    // line (that one is only for attempts that will be retried, and the last).
     assert!(
         err.contains("Can't retry any of the errors - not attempting retries")
+            && !err.contains("Attempt 1/2")
             && !err.contains("Attempt 2/2"),
         "{err}"
     );
+    assert!(err.contains("Failed to sync: "), "{err}");
     assert_eq!(s3.count("DeleteObject") + s3.count("DeleteObjects"), 0);
     let out = run(&cfg, &["lsf", &target]);
     assert!(stdout(&out).contains("extraneous.csv"), "{}", stdout(&out));
