@@ -15,6 +15,8 @@ pub const FATAL: u8 = 7;
 pub const TRANSFER_EXCEEDED: u8 = 8;
 /// Nothing was transferred and `--error-on-no-transfer` was given.
 pub const NO_FILES_TRANSFERRED: u8 = 9;
+/// `--max-duration` was reached.
+pub const DURATION_EXCEEDED: u8 = 10;
 /// The shell's convention for a process ended by a signal: 128 + the signal number.
 pub const KILLED_BY_SIGINT: u8 = 130;
 pub const KILLED_BY_SIGTERM: u8 = 143;
@@ -43,6 +45,7 @@ pub fn meaning(code: u8) -> &'static str {
         FATAL => "fatal error: the run was stopped on purpose (e.g. --max-delete, empty source)",
         TRANSFER_EXCEEDED => "--max-transfer limit reached",
         NO_FILES_TRANSFERRED => "success, but nothing was transferred (--error-on-no-transfer)",
+        DURATION_EXCEEDED => "--max-duration reached: the run was stopped",
         KILLED_BY_SIGTERM => "stopped by SIGTERM",
         KILLED_BY_SIGINT => "stopped by SIGINT (Ctrl-C)",
         _ => "unknown exit code",
