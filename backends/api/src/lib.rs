@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod endpoint;
 pub mod error;
 pub mod object;
+pub mod ocid;
 pub mod options;
 pub mod remote;
 pub mod secret;
@@ -25,6 +26,7 @@ pub use credentials::{
 };
 pub use error::{Error, ErrorKind, Result};
 pub use object::{Md5, ObjectInfo};
+pub use ocid::Ocid;
 pub use options::{ConfigValues, OptionError, OptionKind, OptionSpec, OptionType, RawValue};
 pub use remote::{Features, HashSource, ModtimeSource, Remote, SetModtime};
 pub use secret::Secret;

@@ -23,6 +23,8 @@ pub enum OptionKind {
     Secret,
     /// A list of strings: a TOML array, or comma-separated text (rclone's CommaSepList).
     List,
+    /// An Oracle Cloud identifier ([`crate::Ocid`]); anything else is refused unseen.
+    Ocid,
 }
 
 impl fmt::Display for OptionKind {
@@ -35,6 +37,7 @@ impl fmt::Display for OptionKind {
             OptionKind::Duration => "duration",
             OptionKind::Secret => "string (secret)",
             OptionKind::List => "list of strings",
+            OptionKind::Ocid => "OCID",
         })
     }
 }
@@ -328,11 +331,20 @@ pub fn parse_field<T: OptionType>(
     }
 }
 
-/// Turns the values of sensitive options into [`RawValue::Secret`], so no printout shows them.
+/// Turns the values of sensitive options into [`RawValue::Secret`], so no printout shows them —
+/// and the value of an OCID option that is not an OCID (likely a secret pasted in the wrong
+/// field).
 pub fn mark_secrets(specs: &[OptionSpec], values: &mut ConfigValues) {
-    for spec in specs.iter().filter(|s| s.sensitive) {
+    for spec in specs {
+        let misplaced = |text: &str| {
+            spec.kind == OptionKind::Ocid
+                && !text.trim().is_empty()
+                && !crate::ocid::is_ocid(text.trim())
+        };
         if let Some(v) = values.get_mut(spec.name)
             && let Some(text) = v.as_text()
+            && (spec.sensitive || misplaced(text))
+            && !matches!(v, RawValue::Secret(_))
         {
             *v = RawValue::Secret(Secret::new(text));
         }
@@ -379,6 +391,7 @@ fn check_kind(spec: &OptionSpec, raw: &RawValue) -> Result<(), OptionError> {
         OptionKind::Size => <Option<Size> as OptionType>::parse(raw).map(drop),
         OptionKind::Duration => <Option<Duration> as OptionType>::parse(raw).map(drop),
         OptionKind::List => <Vec<String> as OptionType>::parse(raw).map(drop),
+        OptionKind::Ocid => <Option<crate::Ocid> as OptionType>::parse(raw).map(drop),
     };
     result.map_err(|message| {
         if message.starts_with("expected") && message.contains(", found ") {
