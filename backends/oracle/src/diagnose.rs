@@ -407,7 +407,7 @@ impl RemoteSettings {
             namespace: keep(&o.namespace),
             region: keep(&o.region),
             endpoint: keep(&o.endpoint).map(|e| e.trim_end_matches('/').to_string()),
-            compartment: keep(&o.compartment),
+            compartment: o.compartment.as_ref().map(|c| c.to_string()),
         })
     }
 
@@ -439,12 +439,8 @@ impl VaultSettings {
         }
         .auth_options()?;
         let mut secrets = Vec::new();
-        for (key, id) in [
-            ("access_key_id", Some(&o.access_key_id)),
-            ("secret_access_key", Some(&o.secret_access_key)),
-            ("session_token", o.session_token.as_ref()),
-        ] {
-            if let Some(id) = nonblank(id.map(String::as_str)) {
+        for (key, id) in o.secret_ids() {
+            if let Some(id) = nonblank(Some(id)) {
                 secrets.push((key, id.to_string()));
             }
         }

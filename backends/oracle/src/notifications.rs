@@ -21,7 +21,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use http::{Method, StatusCode};
 use ocisync_backend::{
-    AlertMessage, AlertSink, AlertSpec, AlertType, ConfigValues, Error, OptionError, Result,
+    AlertMessage, AlertSink, AlertSpec, AlertType, ConfigValues, Error, Ocid, OptionError, Result,
 };
 
 use crate::endpoints::notification_endpoint;
@@ -46,15 +46,16 @@ ocisync_backend::declare_options! {
     /// Options of `type = "oci_notifications"`.
     pub struct NotificationsOptions {
         /// OCID of the Notifications topic to publish to (ocid1.onstopic...).
-        topic: String;
+        topic: Ocid;
         /// Who publishes: instance_principal (the VM's own identity), resource_principal or
         /// user_principal (an API key in config_file).
         auth: String = "instance_principal";
         /// OCI config file, for auth = user_principal.
         config_file: String = "~/.oci/config";
-        /// Profile in the OCI config file, for auth = user_principal.
+        /// Profile in the OCI config file, for auth = user_principal (any letter case:
+        /// rclone's `Default` is the same profile).
         config_profile: String = "DEFAULT";
-        /// Region of the topic, e.g. us-ashburn-1. Blank: the identity's region.
+        /// Region of the topic, such as us-ashburn-1. Blank: the identity's region.
         region: Option<String>;
         /// Base URL of the Notifications service (the topic's apiEndpoint, a private endpoint,
         /// tests), replacing https://notification.{region}.{realm domain}. Plain http only for
@@ -87,7 +88,7 @@ impl AlertType for NotificationsType {
         values: &ConfigValues,
     ) -> std::result::Result<Arc<dyn AlertSink>, OptionError> {
         let options = NotificationsOptions::from_values(values)?;
-        if !options.topic.trim().starts_with("ocid1.onstopic.") {
+        if options.topic.resource_type() != "onstopic" {
             return Err(OptionError::invalid(
                 "topic",
                 "must be a Notifications topic OCID (ocid1.onstopic...)",

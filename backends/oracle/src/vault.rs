@@ -27,7 +27,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use http::{Method, StatusCode};
 use ocisync_backend::{
-    ConfigValues, CredentialProvider, CredentialSpec, CredentialType, Credentials, Error,
+    ConfigValues, CredentialProvider, CredentialSpec, CredentialType, Credentials, Error, Ocid,
     OptionError, Result, Secret,
 };
 use zeroize::Zeroizing;
@@ -57,9 +57,10 @@ ocisync_backend::declare_options! {
         auth: String = "instance_principal";
         /// OCI config file, for auth = user_principal.
         config_file: String = "~/.oci/config";
-        /// Profile in the OCI config file, for auth = user_principal.
+        /// Profile in the OCI config file, for auth = user_principal (any letter case:
+        /// rclone's `Default` is the same profile).
         config_profile: String = "DEFAULT";
-        /// Region of the vault, e.g. us-ashburn-1. Blank: the identity's region (instance
+        /// Region of the vault, such as us-ashburn-1. Blank: the identity's region (instance
         /// metadata, resource principal or config-file profile).
         region: Option<String>;
         /// Base URL of the secrets service, replacing
@@ -68,12 +69,14 @@ ocisync_backend::declare_options! {
         /// Full URL of the x509 federation call instance principals make. Blank: derived from
         /// the instance's region.
         federation_endpoint: Option<String>, advanced;
-        /// OCID of the secret holding the access key ID.
-        access_key_id: String;
-        /// OCID of the secret holding the secret access key.
-        secret_access_key: String;
-        /// OCID of the secret holding a session token, for temporary credentials.
-        session_token: Option<String>;
+        /// OCID of the Vault secret holding the access key ID (ocid1.vaultsecret...; never the
+        /// key itself).
+        access_key_id: Ocid;
+        /// OCID of the Vault secret holding the secret access key (ocid1.vaultsecret...; never
+        /// the key itself: a value that is not an OCID is refused without being shown).
+        secret_access_key: Ocid;
+        /// OCID of the Vault secret holding a session token, for temporary credentials.
+        session_token: Option<Ocid>;
     }
 }
 
@@ -98,6 +101,7 @@ impl CredentialType for VaultType {
         values: &ConfigValues,
     ) -> std::result::Result<Arc<dyn CredentialProvider>, OptionError> {
         let options = VaultOptions::from_values(values)?;
+        options.check_secret_ids()?;
         let auth_options = PrincipalOptions {
             auth: &options.auth,
             config_file: &options.config_file,
@@ -111,6 +115,39 @@ impl CredentialType for VaultType {
             client: ServiceClient::new(TYPE_NAME, auth_options, LIMITS)?,
             options,
         }))
+    }
+}
+
+impl VaultOptions {
+    /// `(what it is for, secret OCID)` for each configured secret.
+    pub fn secret_ids(&self) -> Vec<(&'static str, &str)> {
+        let mut ids = vec![
+            ("access_key_id", self.access_key_id.as_str()),
+            ("secret_access_key", self.secret_access_key.as_str()),
+        ];
+        if let Some(t) = &self.session_token {
+            ids.push(("session_token", t.as_str()));
+        }
+        ids
+    }
+
+    /// Each secret field holds the OCID of a Vault secret, not of something else (a bucket, a
+    /// key): GetSecretBundle would only answer 404.
+    pub fn check_secret_ids(&self) -> std::result::Result<(), OptionError> {
+        for (key, id) in self.secret_ids() {
+            if let Some(o) = ocisync_backend::Ocid::parse(id)
+                && o.resource_type() != "vaultsecret"
+            {
+                return Err(OptionError::invalid(
+                    key,
+                    format!(
+                        "is the OCID of a {}, not of a Vault secret (ocid1.vaultsecret...)",
+                        o.resource_type()
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -132,12 +169,8 @@ impl CredentialProvider for VaultProvider {
             )
             .await?;
         let mut credentials = Credentials::default();
-        for (key, secret_id) in [
-            ("access_key_id", Some(&self.options.access_key_id)),
-            ("secret_access_key", Some(&self.options.secret_access_key)),
-            ("session_token", self.options.session_token.as_ref()),
-        ] {
-            let Some(secret_id) = nonblank(secret_id.map(String::as_str)) else {
+        for (key, secret_id) in self.options.secret_ids() {
+            let Some(secret_id) = nonblank(Some(secret_id)) else {
                 continue;
             };
             let value = read_secret(&self.client, &endpoint, key, secret_id).await?;

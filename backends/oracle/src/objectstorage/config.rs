@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::sync::Mutex;
 
 use base64::Engine;
-use ocisync_backend::{ConfigValues, Duration, OptionError, Secret, Size};
+use ocisync_backend::{ConfigValues, Duration, Ocid, OptionError, Secret, Size};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
@@ -51,18 +51,19 @@ ocisync_backend::declare_options! {
         /// Blank: asked from the service once (GetNamespace).
         namespace: Option<String>;
         /// Compartment OCID. rclone uses it to list and create buckets; ocisync does neither, so
-        /// it is accepted and ignored.
-        compartment: Option<String>;
-        /// Region, e.g. us-ashburn-1 (short codes such as iad are accepted). Blank: the region
-        /// of the auth provider (config-file profile, instance metadata).
+        /// it is accepted and ignored (`config validate` says so).
+        compartment: Option<Ocid>;
+        /// Region, such as us-ashburn-1 (short codes such as iad are accepted). Blank: the
+        /// region of the auth provider (config-file profile, instance metadata).
         region: Option<String>;
         /// Endpoint URL of the Object Storage API, replacing the one derived from the region.
         /// Plain http only for loopback addresses.
         endpoint: Option<String>;
         /// Path to the OCI config file (user_principal_auth, env_auth).
         config_file: String = "~/.oci/config";
-        /// Profile inside the OCI config file.
-        config_profile: String = "Default";
+        /// Profile inside the OCI config file (any letter case: rclone's `Default` and the
+        /// file's `[DEFAULT]` are the same profile).
+        config_profile: String = "DEFAULT";
         /// Storage tier of new objects: Standard, InfrequentAccess or Archive.
         storage_tier: String = "Standard", advanced;
         /// Cutoff for switching to multipart upload (at most 5Gi). ocisync streams uploads: an
@@ -104,7 +105,7 @@ ocisync_backend::declare_options! {
         /// SSE-C: base64 SHA-256 of the key; computed from the key when blank.
         sse_customer_key_sha256: Option<String>, advanced;
         /// OCID of a Vault master encryption key for new objects.
-        sse_kms_key_id: Option<String>, advanced;
+        sse_kms_key_id: Option<Ocid>, advanced;
         /// SSE-C algorithm: AES256 (the default when a key is given).
         sse_customer_algorithm: Option<String>, advanced;
         /// Decompress gzip-encoded objects while downloading. Not supported: accepted; objects
@@ -112,7 +113,7 @@ ocisync_backend::declare_options! {
         decompress: bool = "false", advanced;
         /// Free text shown by `listremotes --long`.
         description: Option<String>, advanced;
-        /// Full URL of the X.509 federation call instance principals make, e.g.
+        /// Full URL of the X.509 federation call instance principals make, such as
         /// https://auth.us-ashburn-1.oraclecloud.com/v1/x509. Blank: derived from the region.
         federation_endpoint: Option<String>, advanced;
     }
@@ -386,7 +387,7 @@ mod tests {
 
         let defaults = OracleOptions::from_values(&ConfigValues::new()).unwrap();
         assert_eq!(defaults.provider, "env_auth");
-        assert_eq!(defaults.config_profile, "Default");
+        assert_eq!(defaults.config_profile, "DEFAULT");
     }
 
     #[test]
@@ -404,7 +405,7 @@ mod tests {
             ("storage_tier", "Cold"),
             ("chunk_size", "1Mi"),
             ("max_upload_parts", "20000"),
-            ("sse_kms_key_id", "ocid1.key"),
+            ("sse_kms_key_id", "ocid1.key.oc1.iad.k"),
             ("sse_customer_key", "AAAA"),
             ("sse_customer_algorithm", "AES128"),
         ]))

@@ -84,7 +84,7 @@ impl Backend for OracleBackend {
             max_upload_parts: Some(o.max_upload_parts),
             leave_parts_on_error: o.leave_parts_on_error,
             no_check_bucket: o.no_check_bucket,
-            sse_kms_key_id: o.sse_kms_key_id.clone().filter(|k| !k.is_empty()),
+            sse_kms_key_id: o.sse_kms_key_id.as_ref().map(|k| k.to_string()),
         };
         let mut builder = ObjectStorageBuilder::from_config(config).auth(auth);
         if let Some(key) = sse_customer {
