@@ -59,10 +59,17 @@ pub struct OptionSpec {
 }
 
 impl OptionSpec {
-    /// The first sentence of the help, trimmed.
+    /// The first sentence of the help, trimmed. An abbreviation's dot (`e.g. us-ashburn-1`)
+    /// does not end the sentence.
     pub fn short_help(&self) -> String {
         let text = self.help_text();
-        match text.find(". ") {
+        let end = text.match_indices(". ").map(|(i, _)| i).find(|&i| {
+            let before = &text[..i];
+            !["e.g", "i.e", "etc", "vs"]
+                .iter()
+                .any(|a| before.ends_with(a))
+        });
+        match end {
             Some(i) => text[..=i].to_string(),
             None => text,
         }
@@ -574,6 +581,23 @@ mod tests {
         assert!(Demo::SPECS[2].advanced && !Demo::SPECS[3].advanced);
         assert!(Demo::SPECS[4].sensitive);
         assert_eq!(Demo::SPECS[2].default, Some("5Mi"));
+    }
+
+    #[test]
+    fn short_help_is_not_cut_at_an_abbreviation() {
+        let spec = OptionSpec {
+            name: "region",
+            kind: OptionKind::String,
+            default: None,
+            help: "Region, e.g. us-ashburn-1 (i.e. the home region). Blank: the identity's.",
+            required: false,
+            sensitive: false,
+            advanced: false,
+        };
+        assert_eq!(
+            spec.short_help(),
+            "Region, e.g. us-ashburn-1 (i.e. the home region)."
+        );
     }
 
     #[test]
