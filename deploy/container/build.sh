@@ -87,13 +87,15 @@ if ((image)); then
     echo "== buildah build (vfs storage, chroot isolation)"
     command -v buildah >/dev/null || apt_install buildah
     buildah --version | sed 's/^/   /'
+    # The previous build of this tag goes: vfs keeps a full copy of every layer.
+    buildah "${STORAGE[@]}" rmi -f "$TAG" >/dev/null 2>&1 || true
     buildah "${STORAGE[@]}" build --isolation chroot --pull=never --layers=false \
         --build-arg "VERSION=$VERSION" -f deploy/container/Containerfile -t "$TAG" "$context" 2>&1 |
         sed 's/^/   /'
     user=$(buildah "${STORAGE[@]}" inspect --type image --format '{{.OCIv1.Config.User}}' "$TAG")
-    entrypoint=$(buildah "${STORAGE[@]}" inspect --type image --format '{{json .OCIv1.Config.Entrypoint}}' "$TAG")
+    entrypoint=$(buildah "${STORAGE[@]}" inspect --type image --format '{{.OCIv1.Config.Entrypoint}}' "$TAG")
     [[ $user == "$UID_GID" ]] || die "image USER is '$user', want $UID_GID"
-    [[ $entrypoint == '["/usr/local/bin/ocisync"]' ]] || die "image ENTRYPOINT is $entrypoint"
+    [[ $entrypoint == '[/usr/local/bin/ocisync]' ]] || die "image ENTRYPOINT is $entrypoint"
     echo "   $TAG: USER $user, ENTRYPOINT $entrypoint"
     container=$(buildah "${STORAGE[@]}" from --pull=never "$TAG")
     mnt=$(buildah "${STORAGE[@]}" mount "$container")
@@ -179,7 +181,7 @@ server_pid=$!
 for _ in $(seq 1 50); do [[ -s $scratch/server.url ]] && break; sleep 0.1; done
 url=$(head -n1 "$scratch/server.url")
 [[ $url == https://* ]] || die "the test HTTPS server did not start: $(cat "$scratch/server.err")"
-remote=":s3,provider=Other,endpoint=$url,region=us-east-1,access_key_id=test,secret_access_key=test:b"
+remote=":s3,provider=Other,endpoint='$url',region=us-east-1,access_key_id=test,secret_access_key=test:b"
 lsf=(lsf --low-level-retries 1 --retries 1 "$remote")
 if out=$("${as_user[@]}" "${lsf[@]}" 2>&1); then
     die "an HTTPS listing signed by a CA outside the image's bundle succeeded: the bundle is not what ocisync checks"
