@@ -40,17 +40,72 @@ fn load_config(f: &crate::cli::Flags) -> Result<Config, u8> {
 pub fn shown(spec: &str) -> String {
     RemotePath::parse(spec)
         .map(|p| p.to_string())
-        .unwrap_or_else(|_| "(unparsable remote path)".to_string())
+        .unwrap_or_else(|_| crate::remote_path::redact_input(spec))
+}
+
+/// Connection-string parameters on the command line that hold secrets, by name: declared
+/// sensitive by a backend, or named like a secret.
+fn secrets_in_args(p: &Parsed) -> Vec<String> {
+    let specs: Vec<&str> = match &p.cli.command {
+        Cmd::Sync(pair) | Cmd::Copy(pair) | Cmd::Check { pair, .. } => {
+            vec![pair.src.as_str(), pair.dst.as_str()]
+        }
+        Cmd::Ls(t) | Cmd::Lsl(t) | Cmd::Size { target: t, .. } => vec![t.remote.as_str()],
+        Cmd::Lsf { target, .. } | Cmd::Lsjson { target, .. } => vec![target.remote.as_str()],
+        Cmd::Doctor { targets, .. } => targets.iter().map(String::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let sensitive = |key: &str| {
+        crate::credentials::looks_secret(key)
+            || crate::registry::backends().iter().any(|b| {
+                b.spec()
+                    .options
+                    .iter()
+                    .any(|o| o.sensitive && o.name == key)
+            })
+    };
+    let mut found: Vec<String> = specs
+        .into_iter()
+        .filter_map(|spec| RemotePath::parse(spec).ok())
+        .flat_map(|path| path.params)
+        .map(|(k, _)| k)
+        .filter(|k| sensitive(k))
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// Says once that secrets on the command line are visible to every user of the machine.
+fn warn_about_secrets_in_args(p: &Parsed) {
+    let found = secrets_in_args(p);
+    if found.is_empty() {
+        return;
+    }
+    tracing::warn!(
+        "a secret was given on the command line ({}): the arguments of a running process are \
+         readable by every user of this machine (/proc/PID/cmdline, ps) and may stay in shell \
+         history; put it in a [credentials.NAME] section and set credentials = \"NAME\" on the \
+         remote (or in the config file, mode 600)",
+        found.join(", ")
+    );
+}
+
+/// `--<prefix>-<key>` values, plus `-L/--copy-links`: the local backend's `copy_links`, as in
+/// rclone.
+fn backend_values(p: &Parsed) -> std::collections::BTreeMap<String, ocisync_backend::ConfigValues> {
+    let mut values = p.backend_values.clone();
+    if p.cli.flags.copy_links {
+        values.entry("local".to_string()).or_default().insert(
+            "copy_links".to_string(),
+            ocisync_backend::RawValue::String("true".to_string()),
+        );
+    }
+    values
 }
 
 async fn open(resolver: &Resolver, spec: &str) -> Result<Remote, (u8, String)> {
-    let path = RemotePath::parse(spec).map_err(|e| {
-        let e = crate::remote_path::ParseError {
-            input: shown(spec),
-            ..e
-        };
-        (exitcode::USAGE, e.to_string())
-    })?;
+    let path = RemotePath::parse(spec).map_err(|e| (exitcode::USAGE, e.to_string()))?;
     resolver.open(&path).await.map_err(|e: Error| {
         (
             exitcode::for_kind(e.kind),
@@ -92,6 +147,10 @@ pub async fn run(p: Parsed) -> u8 {
         eprintln!("ocisync: {e}");
         return exitcode::UNCATEGORIZED;
     }
+    for problem in crate::hardening::problems() {
+        tracing::debug!("process hardening: {problem}");
+    }
+    warn_about_secrets_in_args(&p);
     match run_command(&p).await {
         Ok(code) => code,
         Err(e) => {
@@ -141,10 +200,10 @@ async fn run_command(p: &Parsed) -> Result<u8, UsageError> {
             write_probe: *write_probe,
             alert_probe: *alert_probe,
         };
-        return Ok(crate::doctor::run(config, global, p.backend_values.clone(), options).await);
+        return Ok(crate::doctor::run(config, global, backend_values(p), options).await);
     }
     let unattended = args::unattended(f)?;
-    let resolver = Resolver::new(config, global, p.backend_values.clone());
+    let resolver = Resolver::new(config, global, backend_values(p));
     match &p.cli.command {
         Cmd::Sync(pair) => transfer(p, &resolver, &unattended, pair, Job::Sync, filter).await,
         Cmd::Copy(pair) => transfer(p, &resolver, &unattended, pair, Job::Copy, filter).await,
@@ -271,6 +330,13 @@ async fn transfer(
     };
     // Options first: a usage error is not a failed run.
     let reporting = args::reporting(f)?;
+    // rclone's --max-duration counts from the start of the command.
+    let deadline = f
+        .max_duration
+        .as_deref()
+        .map(|v| args::duration("max-duration", v))
+        .transpose()?
+        .map(|d| (tokio::time::Instant::now() + d, d));
     let options = match job {
         Job::Sync => Some(args::run_options(f, Mode::Sync, filter.clone())?),
         Job::Copy => Some(args::run_options(f, Mode::Copy, filter.clone())?),
@@ -313,10 +379,22 @@ async fn transfer(
             (_, None) => unreachable!("sync and copy have options"),
         }
     };
+    let out_of_time = async {
+        match deadline {
+            Some((at, d)) => {
+                tokio::time::sleep_until(at).await;
+                d
+            }
+            None => std::future::pending().await,
+        }
+    };
     let report = tokio::select! {
         report = work => report,
         signal = stop_signal() => {
-            return Ok(stopped(resolver, u, &ctx, started, &stats, signal).await);
+            return Ok(stopped(resolver, u, &ctx, started, &stats, Why::Signal(signal)).await);
+        }
+        d = out_of_time => {
+            return Ok(stopped(resolver, u, &ctx, started, &stats, Why::Duration(d)).await);
         }
     };
     run::log_failure(&report);
@@ -389,6 +467,14 @@ async fn not_run(
     exitcode::UNCATEGORIZED
 }
 
+/// Why a run was stopped before its end.
+#[derive(Debug, Clone, Copy)]
+enum Why {
+    Signal(Signal),
+    /// `--max-duration` (rclone's hard cutoff: transfers in flight are abandoned).
+    Duration(std::time::Duration),
+}
+
 /// Which signal stopped the run.
 #[derive(Debug, Clone, Copy)]
 enum Signal {
@@ -413,19 +499,27 @@ async fn stop_signal() -> Signal {
     }
 }
 
-/// The run was stopped by a signal: what it did so far is reported as a failure, then the
-/// process exits with 128 + the signal's number.
+/// The run was stopped by a signal or `--max-duration`: what it did so far is reported as a
+/// failure, then the process exits with 128 + the signal's number, or 10.
 async fn stopped(
     resolver: &Resolver,
     u: &Unattended,
     ctx: &RunContext,
     started: jiff::Timestamp,
     stats: &Stats,
-    signal: Signal,
+    why: Why,
 ) -> u8 {
-    let (name, code) = match signal {
-        Signal::Term => ("SIGTERM", exitcode::KILLED_BY_SIGTERM),
-        Signal::Int => ("SIGINT", exitcode::KILLED_BY_SIGINT),
+    let (name, code) = match why {
+        Why::Signal(Signal::Term) => ("SIGTERM".to_string(), exitcode::KILLED_BY_SIGTERM),
+        Why::Signal(Signal::Int) => ("SIGINT".to_string(), exitcode::KILLED_BY_SIGINT),
+        // rclone's words for the same stop.
+        Why::Duration(d) => (
+            format!(
+                "--max-duration {}: max transfer duration reached as set by --max-duration",
+                ocisync_backend::Duration(d)
+            ),
+            exitcode::DURATION_EXCEEDED,
+        ),
     };
     tracing::error!("stopped by {name}; in-flight transfers were abandoned");
     let command = match ctx.command.as_str() {

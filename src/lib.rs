@@ -15,6 +15,7 @@ pub mod doctor;
 pub mod engine;
 pub mod exitcode;
 pub mod filter;
+pub mod hardening;
 pub mod log;
 pub mod mime;
 pub mod registry;

@@ -30,10 +30,33 @@ pub struct ParseError {
     pub message: String,
 }
 
+/// `input` as it may appear in a message: connection-string parameters (which may hold keys)
+/// replaced by `…`, whether or not the input parses. `:s3,secret_access_key=X:bucket/p` →
+/// `:s3,…:bucket/p`.
+pub fn redact_input(input: &str) -> String {
+    let (lead, rest) = match input.strip_prefix(':') {
+        Some(r) => (":", r),
+        None => ("", input),
+    };
+    let Some(comma) = rest.find(',') else {
+        return input.to_string();
+    };
+    let name = &rest[..comma];
+    // A local path with a comma in it (`/data/a,b`) has no parameters.
+    if name.contains(['/', '\\', ':']) || (lead.is_empty() && !is_remote_name(name)) {
+        return input.to_string();
+    }
+    match split_head(rest) {
+        Some((_, path)) => format!("{lead}{name},…:{path}"),
+        None => format!("{lead}{name},…"),
+    }
+}
+
 impl RemotePath {
     pub fn parse(input: &str) -> Result<RemotePath, ParseError> {
+        // Never the raw input in an error: it may carry keys in its parameters.
         let err = |message: &str| ParseError {
-            input: input.to_string(),
+            input: redact_input(input),
             message: message.to_string(),
         };
         if input.is_empty() {
@@ -200,6 +223,28 @@ mod tests {
             (RemoteRef::Backend("local".into()), "/tmp/x")
         );
         assert!(RemotePath::parse(":s3,region=\"x:b").is_err());
+    }
+
+    #[test]
+    fn parameters_never_reach_a_message() {
+        for (input, shown) in [
+            (
+                ":s3,access_key_id=AKIAX,secret_access_key=S3CRET:bucket/p",
+                ":s3,…:bucket/p",
+            ),
+            ("aws,session_token=S3CRET:b", "aws,…:b"),
+            // Unparsable: an unterminated quote hides where the path starts.
+            (":s3,secret_access_key=\"S3CRET:b", ":s3,…"),
+            (":s3,secret_access_key=S3CRET", ":s3,…"),
+            ("/data/a,b:c", "/data/a,b:c"),
+            ("aws_s3:bucket", "aws_s3:bucket"),
+        ] {
+            assert_eq!(redact_input(input), shown, "{input}");
+        }
+        let e = RemotePath::parse(":s3,secret_access_key=\"S3CRET:b").unwrap_err();
+        assert!(!e.to_string().contains("S3CRET"), "{e}");
+        let e = RemotePath::parse(":,secret_access_key=S3CRET:b").unwrap_err();
+        assert!(!e.to_string().contains("S3CRET"), "{e}");
     }
 
     #[test]

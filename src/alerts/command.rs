@@ -7,11 +7,12 @@
 //! command = ["/usr/local/bin/page-someone", "--team", "finops"]
 //! ```
 //!
-//! No shell runs it. The environment gets `OCISYNC_ALERT_TITLE` (the one-line summary). Its
-//! output is not logged (it may echo what it was given); a non-zero exit or a timeout is an
-//! error naming the program only.
+//! No shell runs it. It gets a minimal environment (PATH, HOME, USER, LOGNAME, LANG, LC_ALL,
+//! LC_CTYPE, TZ, TMPDIR, the names listed in `pass_env`) and `OCISYNC_ALERT_TITLE` (the
+//! one-line summary), and its own process group, killed whole at the timeout. Its stdout is not
+//! read (it may echo what it was given); a non-zero exit or a timeout is an error naming the
+//! program and showing the end of its stderr ([`crate::credentials::process`]).
 
-use std::process::Stdio;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -19,15 +20,17 @@ use ocisync_backend::{
     AlertMessage, AlertSink, AlertSpec, AlertType, ConfigValues, Duration, Error, ErrorKind,
     OptionError, Result,
 };
-use tokio::io::AsyncWriteExt;
 
 ocisync_backend::declare_options! {
     /// Options of `type = "command"`.
     pub struct CommandOptions {
         /// The program and its arguments, as a list: ["/usr/local/bin/page", "--team", "ops"].
         command: Vec<String>;
-        /// How long the program may run before it is stopped.
+        /// How long the program may run before it (and its children) are stopped.
         timeout: Duration = "30s";
+        /// Environment variables passed to the program besides PATH, HOME, USER, LOGNAME, LANG,
+        /// LC_ALL, LC_CTYPE, TZ and TMPDIR: names, or PREFIX* (e.g. ["SLACK_*"]).
+        pass_env: Option<Vec<String>>;
     }
 }
 
@@ -60,6 +63,7 @@ impl AlertType for CommandType {
         Ok(Arc::new(CommandSink {
             words: options.command,
             timeout: options.timeout.0,
+            pass_env: options.pass_env.unwrap_or_default(),
         }))
     }
 }
@@ -67,48 +71,47 @@ impl AlertType for CommandType {
 struct CommandSink {
     words: Vec<String>,
     timeout: std::time::Duration,
+    pass_env: Vec<String>,
 }
 
 #[async_trait]
 impl AlertSink for CommandSink {
     async fn send(&self, message: &AlertMessage) -> Result<()> {
+        use crate::credentials::process::{Helper, HelperError, run};
         let program = &self.words[0];
-        let mut child = tokio::process::Command::new(program)
-            .args(&self.words[1..])
-            .env("OCISYNC_ALERT_TITLE", &message.title)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| self.error(ErrorKind::Config, format!("cannot run {program}: {e}")))?;
-        let json = message.json.clone();
-        let mut stdin = child.stdin.take();
-        let run = async {
-            if let Some(stdin) = stdin.as_mut() {
-                // A program that does not read its input is not an error.
-                let _ = stdin.write_all(json.as_bytes()).await;
-                let _ = stdin.shutdown().await;
-            }
-            drop(stdin);
-            child.wait().await
-        };
-        let status = tokio::time::timeout(self.timeout, run)
-            .await
-            .map_err(|_| {
-                self.error(
-                    ErrorKind::Temporary,
-                    format!(
-                        "{program} did not finish within {}; it was stopped",
-                        Duration(self.timeout)
-                    ),
-                )
-            })?
-            .map_err(|e| self.error(ErrorKind::Other, format!("waiting for {program}: {e}")))?;
-        if status.success() {
+        let words: Vec<&str> = self.words.iter().map(String::as_str).collect();
+        let finished = run(Helper {
+            words: &words,
+            set_env: vec![("OCISYNC_ALERT_TITLE", message.title.clone())],
+            pass_env: &self.pass_env,
+            stdin: Some(message.json.as_bytes()),
+            capture_stdout: false,
+            timeout: self.timeout,
+        })
+        .await
+        .map_err(|e| {
+            let kind = match &e {
+                HelperError::Spawn { .. } => ErrorKind::Config,
+                HelperError::TimedOut { .. } => ErrorKind::Temporary,
+                _ => ErrorKind::Other,
+            };
+            self.error(kind, e.to_string())
+        })?;
+        if finished.status.success() {
             Ok(())
+        } else if finished.stderr.is_empty() {
+            Err(self.error(
+                ErrorKind::Other,
+                format!("{program} exited with {}", finished.status),
+            ))
         } else {
-            Err(self.error(ErrorKind::Other, format!("{program} exited with {status}")))
+            Err(self.error(
+                ErrorKind::Other,
+                format!(
+                    "{program} exited with {} (stderr: {})",
+                    finished.status, finished.stderr
+                ),
+            ))
         }
     }
 }

@@ -12,8 +12,11 @@
 //! The program must print `{"Version": 1, "AccessKeyId": "…", "SecretAccessKey": "…",
 //! "SessionToken": "…", "Expiration": "2026-01-01T00:00:00Z"}` (the last two optional) and exit
 //! 0. The command line is split into words like a shell would (quotes and backslashes) but no
-//! shell runs it. Its output is read into memory only; errors name the program (not its
-//! arguments, which may hold secrets) and never show what it printed, on stdout or stderr.
+//! shell runs it. It gets a minimal environment (plus the names listed in `pass_env`) and its own
+//! process group, killed whole at the timeout. Its stdout is read into memory only (at most
+//! 1 MiB) and never shown; errors name the program (not its arguments, which may hold secrets)
+//! and show the end of its stderr, which is where a helper says why it failed
+//! ([`super::process`]).
 
 use std::sync::Arc;
 
@@ -30,8 +33,11 @@ ocisync_backend::declare_options! {
         /// The program and its arguments, split into words like a shell would (quotes,
         /// backslashes; no variables, globs or pipes: no shell runs it).
         command: String;
-        /// How long the program may run before it is stopped.
+        /// How long the program may run before it (and its children) are stopped.
         timeout: Duration = "30s";
+        /// Environment variables passed to the program besides PATH, HOME, USER, LOGNAME, LANG,
+        /// LC_ALL, LC_CTYPE, TZ and TMPDIR: names, or PREFIX* (e.g. ["OCI_CLI_*", "VAULT_ADDR"]).
+        pass_env: Option<Vec<String>>;
     }
 }
 
@@ -60,6 +66,7 @@ impl CredentialType for CommandType {
         Ok(Arc::new(CommandProvider {
             words,
             timeout: options.timeout.0,
+            pass_env: options.pass_env.unwrap_or_default(),
         }))
     }
 }
@@ -68,51 +75,48 @@ struct CommandProvider {
     /// Program first, then its arguments.
     words: Vec<Zeroizing<String>>,
     timeout: std::time::Duration,
+    pass_env: Vec<String>,
 }
 
 #[async_trait]
 impl CredentialProvider for CommandProvider {
     async fn fetch(&self) -> Result<Credentials> {
+        use super::process::{Helper, HelperError, run};
         let program = self.program();
-        let mut command = tokio::process::Command::new(program);
-        command
-            .args(self.words[1..].iter().map(|w| w.as_str()))
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            // A timed-out program is killed when its future is dropped.
-            .kill_on_drop(true);
-        let child = command.spawn().map_err(|e| {
-            self.error(ErrorKind::Config, format!("cannot run {program}"))
-                .with_source(e)
+        let words: Vec<&str> = self.words.iter().map(|w| w.as_str()).collect();
+        let finished = run(Helper {
+            words: &words,
+            set_env: Vec::new(),
+            pass_env: &self.pass_env,
+            stdin: None,
+            capture_stdout: true,
+            timeout: self.timeout,
+        })
+        .await
+        .map_err(|e| {
+            let kind = match &e {
+                HelperError::Spawn { .. } => ErrorKind::Config,
+                HelperError::TimedOut { .. } => ErrorKind::Temporary,
+                HelperError::TooMuchOutput { .. } => ErrorKind::Auth,
+                HelperError::Io { .. } => ErrorKind::Other,
+            };
+            self.error(kind, e.to_string())
         })?;
-        let output = tokio::time::timeout(self.timeout, child.wait_with_output())
-            .await
-            .map_err(|_| {
-                self.error(
-                    ErrorKind::Temporary,
-                    format!(
-                        "{program} did not finish within {}; it was stopped",
-                        Duration(self.timeout)
-                    ),
-                )
-            })?
-            .map_err(|e| {
-                self.error(ErrorKind::Other, format!("running {program}"))
-                    .with_source(e)
-            })?;
-        let stdout = Zeroizing::new(output.stdout);
-        drop(Zeroizing::new(output.stderr));
-        if !output.status.success() {
+        if !finished.status.success() {
+            let said = if finished.stderr.is_empty() {
+                "nothing on stderr".to_string()
+            } else {
+                format!("stderr: {}", finished.stderr)
+            };
             return Err(self.error(
                 ErrorKind::Auth,
                 format!(
-                    "{program} exited with {} (its output is not shown: it may hold secrets)",
-                    output.status
+                    "{program} exited with {} ({said}; stdout is not shown: it may hold secrets)",
+                    finished.status
                 ),
             ));
         }
-        parse_output(&stdout).map_err(|problem| {
+        parse_output(&finished.stdout).map_err(|problem| {
             self.error(
                 ErrorKind::Auth,
                 format!("the output of {program} is not usable: {problem}"),
@@ -323,8 +327,8 @@ printf '%s' '{{"Version": 1, "AccessKeyId": "{AKID}", "SecretAccessKey": "{SECRE
         let cases = [
             (
                 "exits",
-                format!("echo '{AKID} {SECRET}'; echo '{SECRET}' >&2; exit 3"),
-                "exited with exit status: 3",
+                format!("echo '{AKID} {SECRET}'; echo 'vault: 403 access denied' >&2; exit 3"),
+                "exited with exit status: 3 (stderr: vault: 403 access denied; stdout is not shown",
             ),
             (
                 "not-json",
@@ -399,6 +403,100 @@ printf '%s' '{{"Version": 1, "AccessKeyId": "{AKID}", "SecretAccessKey": "{SECRE
         assert!(
             err.to_string()
                 .contains("cannot run /nonexistent/credential-helper"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_timeout_kills_the_helpers_children_too() {
+        let dir = Scratch::new("group");
+        let pid_file = dir.0.join("grandchild.pid");
+        // The helper starts a grandchild that would outlive it, then hangs.
+        let script = dir.script(
+            "spawns",
+            &format!(
+                "sleep 300 &\necho $! > '{}'\necho 'still waiting for the vault' >&2\nwait",
+                pid_file.display()
+            ),
+        );
+        let err = provider(&quoted(&script), Some("1s"))
+            .fetch()
+            .await
+            .expect_err("timeout");
+        let message = err.to_string();
+        assert!(message.contains("did not finish within 1s"), "{message}");
+        assert!(message.contains("its children were stopped"), "{message}");
+        assert!(message.contains("still waiting for the vault"), "{message}");
+        let pid: i32 = std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        // SIGKILL is delivered at once, but the zombie is reaped by its parent's parent: poll
+        // /proc for a state other than running/sleeping (bounded: 200 × 25 ms).
+        let mut gone = false;
+        for _ in 0..200 {
+            let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let alive = state
+                .rsplit(')')
+                .next()
+                .and_then(|rest| rest.split_whitespace().next())
+                .is_some_and(|s| s != "Z" && s != "X");
+            if !alive {
+                gone = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        assert!(gone, "the grandchild {pid} survived the timeout");
+    }
+
+    #[tokio::test]
+    async fn the_helper_sees_a_minimal_environment_plus_pass_env() {
+        let dir = Scratch::new("env");
+        let out = dir.0.join("env.txt");
+        let script = dir.script(
+            "env",
+            &format!(
+                "env > '{}'\nprintf '%s' '{{\"Version\": 1, \"AccessKeyId\": \"{AKID}\", \"SecretAccessKey\": \"{SECRET}\"}}'",
+                out.display()
+            ),
+        );
+        // SAFETY (test): set before the helper runs; the variables are unique to this test.
+        unsafe {
+            std::env::set_var("OCISYNC_TEST_LEAK_SECRET", "must-not-reach-the-helper");
+            std::env::set_var("OCISYNC_TEST_ALLOWED_ONE", "passed");
+        }
+        let mut values = ConfigValues::new();
+        values.insert("command".into(), RawValue::String(quoted(&script)));
+        values.insert(
+            "pass_env".into(),
+            RawValue::List(vec!["OCISYNC_TEST_ALLOWED_*".into()]),
+        );
+        TYPE.build("helper", &values)
+            .unwrap()
+            .fetch()
+            .await
+            .unwrap();
+        let env = std::fs::read_to_string(&out).unwrap();
+        assert!(env.contains("OCISYNC_TEST_ALLOWED_ONE=passed"), "{env}");
+        assert!(!env.contains("must-not-reach-the-helper"), "{env}");
+        assert!(env.lines().all(|l| !l.starts_with("CARGO_")), "{env}");
+    }
+
+    #[tokio::test]
+    async fn endless_stdout_is_cut_off() {
+        let dir = Scratch::new("endless");
+        let script = dir.script(
+            "yes",
+            "yes AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        );
+        let err = provider(&quoted(&script), Some("60s"))
+            .fetch()
+            .await
+            .expect_err("too much");
+        assert!(
+            err.to_string().contains("more than 1024 KiB on stdout"),
             "{err}"
         );
     }

@@ -3,6 +3,12 @@
 //! Files are written to a temporary name inside `.ocisync-partial/` under the root and renamed
 //! into place when complete, so a reader never sees half a file; the modification time is then
 //! set to the source's, as rclone does.
+//!
+//! Symbolic links are skipped with a NOTICE, as rclone does without `-L`; `copy_links`
+//! (`-L/--copy-links`) follows them and `skip_links` skips them silently. Files are read without
+//! following any link below the root ([`links`]).
+
+mod links;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -23,6 +29,10 @@ ocisync_backend::declare_options! {
     pub struct LocalOptions {
         /// Don't set the modification time of copied files (they get the time of the copy).
         no_set_modtime: bool = "false", advanced;
+        /// Follow symlinks and copy the pointed to item (also -L/--copy-links).
+        copy_links: bool = "false";
+        /// Don't warn about skipped symlinks.
+        skip_links: bool = "false", advanced;
         /// Free text shown by `listremotes --long`.
         description: Option<String>, advanced;
     }
@@ -58,8 +68,19 @@ impl Backend for LocalBackend {
         let builder = opendal::services::Fs::default()
             .root(&root_str)
             .atomic_write_dir(&partial.to_string_lossy());
+        let links = if opts.copy_links {
+            links::Links::Follow
+        } else if opts.skip_links {
+            links::Links::SkipQuietly
+        } else {
+            links::Links::Skip
+        };
         let op = opendal::Operator::new(builder)
-            .map_err(|e| Error::from(e).with_remote(ctx.name.to_string()))?;
+            .map_err(|e| Error::from(e).with_remote(ctx.name.to_string()))?
+            .layer(links::LinksLayer {
+                root: root.clone(),
+                links,
+            });
         // OpenDAL's fs service creates the root and the scratch directory when it is built.
         // Undo that: a mistyped source must stay missing (and be reported as such), and a
         // source directory must not gain an empty `.ocisync-partial`. Writes create both again

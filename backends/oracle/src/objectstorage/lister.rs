@@ -1,12 +1,19 @@
 //! Listing: ListObjects pages (`nextStartWith` → `start`), with delimiter `/` for one level and
 //! none for a recursive listing. Entries carry everything the engine compares on — size, ETag,
 //! timeModified, the listed MD5 and the storage tier — so a listing needs no HEADs.
+//!
+//! A page is believed only as far as it can be checked: every name lies under the prefix asked
+//! for, `nextStartWith` lies beyond both the page's `start` and its last name (a repeated or
+//! backwards token would list forever), and at most [`MAX_EMPTY_PAGES`] empty pages in a row
+//! may promise more. The page's size is bounded by the shared transport.
 
 use std::sync::Arc;
 
 use http::StatusCode;
 use opendal::raw::*;
 use opendal::{Error, ErrorKind, MetadataBuilder, OperationContext, Result};
+
+use ocisync_backend::transport::MAX_EMPTY_PAGES;
 
 use super::core::{
     ListObjects, ListPage, MAX_LIST_LIMIT, META_ARCHIVAL_STATE, META_STORAGE_TIER,
@@ -22,6 +29,8 @@ pub struct ObjectLister {
     limit: String,
     /// Absolute name to start after (first page only).
     start_after: Option<String>,
+    /// Empty pages in a row so far.
+    empty_pages: std::sync::atomic::AtomicU32,
 }
 
 impl ObjectLister {
@@ -45,23 +54,33 @@ impl ObjectLister {
             delimiter: !args.recursive(),
             limit,
             start_after,
+            empty_pages: std::sync::atomic::AtomicU32::new(0),
         }
     }
 
-    /// An object name relative to the root, or `None` for a name outside it (a server bug).
-    fn relative<'a>(&self, name: &'a str) -> Option<&'a str> {
-        name.strip_prefix(&self.core.root[1..])
+    /// An object name relative to the root; a name outside the listed prefix is an error (a
+    /// broken or hostile server), never a path to act on.
+    fn relative<'a>(&self, name: &'a str) -> Result<&'a str> {
+        match name.strip_prefix(&self.core.root[1..]) {
+            Some(path) if name.starts_with(&self.prefix) => Ok(path),
+            _ => Err(Error::new(
+                ErrorKind::Unexpected,
+                format!(
+                    "ListObjects: the server listed {name:?}, which is outside the prefix {:?} \
+                     that was asked for",
+                    self.prefix
+                ),
+            )),
+        }
     }
 
-    fn dir_entry(&self, prefix: &str) -> Option<oio::Entry> {
+    fn dir_entry(&self, prefix: &str) -> Result<oio::Entry> {
         let path = self.relative(prefix)?;
-        Some(oio::Entry::new(path, MetadataBuilder::dir().build()))
+        Ok(oio::Entry::new(path, MetadataBuilder::dir().build()))
     }
 
     fn object_entry(&self, o: ObjectSummary) -> Result<Option<oio::Entry>> {
-        let Some(path) = self.relative(&o.name) else {
-            return Ok(None);
-        };
+        let path = self.relative(&o.name)?;
         // A zero-byte `name/` is a folder marker (the console creates them): list it as a
         // directory, as OpenDAL requires of paths ending in `/`.
         if path.is_empty() || path.ends_with('/') {
@@ -123,14 +142,48 @@ impl oio::PageList for ObjectLister {
         let listed: ListObjects = serde_json::from_slice(&body)
             .map_err(|e| new_json_deserialize_error(e).set_temporary())?;
 
+        let last_name = listed
+            .objects
+            .last()
+            .map(|o| o.name.as_str())
+            .max(listed.prefixes.last().map(String::as_str));
         match listed.next_start_with {
-            Some(next) if !first && next == page.token => {
+            Some(next)
+                if (!first && next.as_str() <= page.token.as_str())
+                    || last_name.is_some_and(|last| next.as_str() <= last) =>
+            {
                 return Err(Error::new(
                     ErrorKind::Unexpected,
-                    format!("ListObjects: no progress past {next:?}"),
+                    format!(
+                        "ListObjects: no progress: nextStartWith {next:?} does not lie beyond \
+                         the page (start {:?}, last name {:?})",
+                        page.token,
+                        last_name.unwrap_or_default()
+                    ),
                 ));
             }
-            Some(next) => page.token = next,
+            Some(next) => {
+                let empty = last_name.is_none();
+                let run = if empty {
+                    self.empty_pages
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                        + 1
+                } else {
+                    self.empty_pages
+                        .store(0, std::sync::atomic::Ordering::Relaxed);
+                    0
+                };
+                if run > MAX_EMPTY_PAGES {
+                    return Err(Error::new(
+                        ErrorKind::Unexpected,
+                        format!(
+                            "ListObjects: {run} pages in a row were empty but promised more; \
+                             the listing is not progressing"
+                        ),
+                    ));
+                }
+                page.token = next;
+            }
             None => page.done = true,
         }
 
@@ -146,7 +199,10 @@ impl oio::PageList for ObjectLister {
                 (None, None) => break,
             };
             let entry = if take_prefix {
-                prefixes.next().and_then(|p| self.dir_entry(&p))
+                match prefixes.next() {
+                    Some(p) => Some(self.dir_entry(&p)?),
+                    None => None,
+                }
             } else {
                 match objects.next() {
                     Some(o) => self.object_entry(o)?,
