@@ -3,6 +3,8 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // No core dumps, no ptrace: before anything could hold a secret.
+    ocisync::hardening::harden();
     let parsed = match ocisync::cli::parse_from(std::env::args_os()) {
         Ok(p) => p,
         Err(e) => {
