@@ -4,7 +4,8 @@
 # (Debian 12 / Ubuntu 24.04 refuse pip into the system Python: PEP 668), puts that venv first on
 # PATH (so `python3` and `rclone` are the venv's for every test), starts one S3 server on
 # 127.0.0.1 for the whole run, runs the static checks of deploy/, the Rust test suite, the
-# bootstrap end to end (deploy/bootstrap against the fakes and S3) and the benchmark harness in
+# bootstrap end to end (deploy/bootstrap against the fakes and S3), the container image (built
+# with buildah from the release tarball, its contents checked) and the benchmark harness in
 # quick mode. Each step prints its duration.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,6 +64,10 @@ took
 echo "== deploy/: bootstrap end to end (tests/deploy/bootstrap_e2e.py)"
 cargo build --quiet -p ocisync --bin ocisync -p ocisync-fakes --bin fake-oci
 python3 tests/deploy/bootstrap_e2e.py
+took
+
+echo "== container image (deploy/container/build.sh: buildah, then what the image holds)"
+deploy/container/build.sh
 took
 
 if [[ -x bench/run.sh ]]; then

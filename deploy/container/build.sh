@@ -73,6 +73,7 @@ fi
 [[ -f $tarball ]] || die "$tarball: no such file"
 [[ -f $HOST_CA ]] || apt_install ca-certificates
 command -v file >/dev/null || apt_install file
+command -v openssl >/dev/null || apt_install openssl
 context=$scratch/context
 mkdir -p "$context"
 tar -xzf "$tarball" -C "$scratch" --wildcards '*/ocisync'
