@@ -1,6 +1,12 @@
-//! `ls`, `lsl`, `lsf`, `lsjson`, `size`: listings printed as rclone prints them. Sizes, times
-//! and MD5s come from the listing; a HEAD is made only for `--hash` on an object whose listing
-//! carries no MD5 (and reading, for local files).
+//! `ls`, `lsl`, `lsf`, `lsjson`, `size`: listings printed as rclone 1.75 prints them. Sizes,
+//! times and MD5s come from the listing; a HEAD is made only for `--hash` on an object whose
+//! listing carries no MD5 (and reading, for local files).
+//!
+//! Order and directories follow rclone: a directory listing is sorted by name; a recursive
+//! listing gives the objects in listing order, then the directories above them, sorted (rclone's
+//! ListR). Names written to a terminal have their control characters escaped, so an object name
+//! cannot move the cursor or recolour the screen; piped output (and JSON, which escapes them
+//! itself) keeps names byte for byte.
 
 /// `println!` that ignores a closed stdout (`ocisync ... | head`) instead of panicking.
 macro_rules! outln {
@@ -10,23 +16,15 @@ macro_rules! outln {
     }};
 }
 
-/// `print!` counterpart of [`outln!`].
-#[allow(unused_macros)]
-macro_rules! out {
-    ($($t:tt)*) => {{
-        use std::io::Write as _;
-        let _ = write!(std::io::stdout(), $($t)*);
-    }};
-}
-
-use std::io::Write;
+use std::borrow::Cow;
+use std::io::{IsTerminal, Write};
 use std::sync::atomic::Ordering::Relaxed;
 
 use futures::StreamExt;
 use ocisync_backend::{ObjectInfo, Remote, Result};
 use serde::Serialize;
 
-use crate::engine::stats::Stats;
+use crate::engine::stats::{Stats, human_bytes};
 use crate::filter::Filter;
 use crate::mime;
 
@@ -39,34 +37,74 @@ pub struct Listing<'a> {
     pub dirs_only: bool,
 }
 
+/// One line of a listing.
+struct Entry {
+    o: ObjectInfo,
+    /// A directory made up from the objects' paths (recursive listings): rclone gives it no
+    /// size (-1) and the time of the listing.
+    synthesized: bool,
+}
+
+/// rclone's `--default-time`: what a listing shows for an unknown modification time.
+fn default_time() -> jiff::Timestamp {
+    jiff::Timestamp::from_second(946_684_800).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}
+
 impl Listing<'_> {
-    /// Calls `each` for every listed entry that passes the filters. Recursive listings of
-    /// object stores have no directory entries; like rclone, each directory is shown once,
-    /// before the first object in it.
-    async fn for_each(&self, mut each: impl FnMut(ObjectInfo) -> Result<()>) -> Result<()> {
+    /// Calls `each` for every listed entry that passes the filters, in rclone's order (see the
+    /// module docs).
+    async fn for_each(&self, mut each: impl FnMut(Entry) -> Result<()>) -> Result<()> {
         let mut stream = self.remote.list(self.recursive).await?;
-        let mut dirs_seen = std::collections::HashSet::new();
+        let mut dirs = std::collections::BTreeSet::new();
+        let mut level = Vec::new();
         while let Some(item) = stream.next().await {
-            let obj = item?;
+            let o = item?;
             if self.recursive && !self.files_only {
-                for (i, _) in obj.path.match_indices('/') {
-                    let dir = &obj.path[..i];
-                    if !dirs_seen.contains(dir) && self.filter.path_included(dir) {
-                        dirs_seen.insert(dir.to_string());
-                        let mut d = ObjectInfo::file(format!("{dir}/"), 0);
-                        d.is_dir = true;
-                        each(d)?;
+                // As rclone's dirMap: every object's directories, whether it passes the filters
+                // or not.
+                let mut end = o.path.len();
+                while let Some(i) = o.path[..end].rfind('/') {
+                    if !dirs.insert(o.path[..i].to_string()) {
+                        break;
                     }
+                    end = i;
                 }
             }
-            let passes = if obj.is_dir {
-                !self.files_only && self.filter.path_included(obj.path.trim_end_matches('/'))
+            let passes = if o.is_dir {
+                !self.files_only && self.filter.dir_included(&o.path)
             } else {
-                !self.dirs_only && self.filter.included(&obj.path, obj.size, obj.mtime)
+                !self.dirs_only && self.filter.included(&o.path, o.size, o.mtime)
             };
-            if passes {
-                each(obj)?;
+            if !passes {
+                continue;
             }
+            let entry = Entry {
+                o,
+                synthesized: false,
+            };
+            if self.recursive {
+                each(entry)?;
+            } else {
+                level.push(entry);
+            }
+        }
+        level.sort_by(|a, b| {
+            a.o.path
+                .trim_end_matches('/')
+                .cmp(b.o.path.trim_end_matches('/'))
+        });
+        for entry in level {
+            each(entry)?;
+        }
+        let now = jiff::Timestamp::now();
+        for dir in dirs {
+            let mut o = ObjectInfo::file(format!("{dir}/"), 0);
+            o.is_dir = true;
+            o.mtime = Some(now);
+            each(Entry {
+                o,
+                synthesized: true,
+            })?;
         }
         Ok(())
     }
@@ -76,6 +114,28 @@ fn out() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
     std::io::BufWriter::new(std::io::stdout().lock())
 }
 
+/// How names are printed: escaped on a terminal, as they are otherwise.
+#[derive(Clone, Copy)]
+struct Names {
+    escape: bool,
+}
+
+impl Names {
+    fn for_stdout() -> Names {
+        Names {
+            escape: std::io::stdout().is_terminal(),
+        }
+    }
+
+    fn show<'a>(&self, name: &'a str) -> Cow<'a, str> {
+        if self.escape {
+            crate::log::escape_controls(name)
+        } else {
+            Cow::Borrowed(name)
+        }
+    }
+}
+
 fn time_local(t: jiff::Timestamp) -> String {
     t.to_zoned(jiff::tz::TimeZone::system())
         .strftime("%Y-%m-%d %H:%M:%S%.9f")
@@ -83,16 +143,18 @@ fn time_local(t: jiff::Timestamp) -> String {
 }
 
 pub async fn ls(l: Listing<'_>, long: bool) -> Result<()> {
+    let names = Names::for_stdout();
     let mut w = out();
-    l.for_each(|o| {
+    l.for_each(|Entry { o, .. }| {
         if o.is_dir {
             return Ok(());
         }
+        let path = names.show(&o.path);
         let _ = if long {
             let t = o.mtime.map(time_local).unwrap_or_else(|| "-".into());
-            writeln!(w, "{:>9} {t} {}", o.size, o.path)
+            writeln!(w, "{:>9} {t} {path}", o.size)
         } else {
-            writeln!(w, "{:>9} {}", o.size, o.path)
+            writeln!(w, "{:>9} {path}", o.size)
         };
         Ok(())
     })
@@ -121,19 +183,19 @@ async fn collect(
     hash: bool,
     checkers: usize,
     stats: &Stats,
-) -> Result<Vec<ObjectInfo>> {
+) -> Result<Vec<Entry>> {
     let mut entries = Vec::new();
-    l.for_each(|o| {
-        entries.push(o);
+    l.for_each(|e| {
+        entries.push(e);
         Ok(())
     })
     .await?;
     if hash {
         let remote = l.remote;
-        let done: Vec<Result<ObjectInfo>> = futures::stream::iter(entries)
-            .map(|mut o| async move {
-                complete_md5(remote, &mut o, stats).await?;
-                Ok(o)
+        let done: Vec<Result<Entry>> = futures::stream::iter(entries)
+            .map(|mut e| async move {
+                complete_md5(remote, &mut e.o, stats).await?;
+                Ok(e)
             })
             .buffered(checkers.max(1))
             .collect()
@@ -150,33 +212,21 @@ pub async fn lsf(
     checkers: usize,
     stats: &Stats,
 ) -> Result<()> {
+    let names = Names::for_stdout();
     let entries = collect(&l, format.contains('h'), checkers, stats).await?;
     let mut w = out();
-    for o in entries {
+    for Entry { o, .. } in entries {
         let fields: Vec<String> = format
             .chars()
             .map(|c| match c {
-                'p' => o.path.to_string(),
-                's' => {
-                    if o.is_dir {
-                        "-1".into()
-                    } else {
-                        o.size.to_string()
-                    }
-                }
-                't' => o
-                    .mtime
-                    .map(time_local)
-                    .map(|t| t[..19].to_string())
-                    .unwrap_or_default(),
+                'p' => names.show(&o.path).into_owned(),
+                // rclone's lsf: -1 for every directory.
+                's' if o.is_dir => "-1".into(),
+                's' => o.size.to_string(),
+                't' => time_local(o.mtime.unwrap_or_else(default_time))[..19].to_string(),
                 'h' => o.md5.map(|m| m.to_hex()).unwrap_or_default(),
-                'm' => {
-                    if o.is_dir {
-                        "inode/directory".into()
-                    } else {
-                        mime::guess(&o.path).into()
-                    }
-                }
+                'm' if o.is_dir => "inode/directory".into(),
+                'm' => mime::guess(&o.path).into(),
                 _ => String::new(),
             })
             .collect();
@@ -222,12 +272,14 @@ pub async fn lsjson(l: Listing<'_>, f: JsonFlags, checkers: usize, stats: &Stats
     let mut w = out();
     let _ = writeln!(w, "[");
     let last = entries.len().saturating_sub(1);
-    for (i, o) in entries.iter().enumerate() {
+    for (i, Entry { o, synthesized }) in entries.iter().enumerate() {
         let path = o.path.trim_end_matches('/');
         let entry = JsonEntry {
             path,
             name: path.rsplit('/').next().unwrap_or(path),
-            size: if o.is_dir { -1 } else { o.size as i64 },
+            // A listed directory has the size its listing gave (0 for a bucket's prefixes);
+            // one made up from object paths has none.
+            size: if *synthesized { -1 } else { o.size as i64 },
             mime_type: (!f.no_mimetype).then(|| {
                 if o.is_dir {
                     "inode/directory"
@@ -235,11 +287,7 @@ pub async fn lsjson(l: Listing<'_>, f: JsonFlags, checkers: usize, stats: &Stats
                     mime::guess(path)
                 }
             }),
-            mod_time: (!f.no_modtime).then(|| {
-                o.mtime
-                    .map(rfc3339_nanos)
-                    .unwrap_or_else(|| "2000-01-01T00:00:00.000000000Z".into())
-            }),
+            mod_time: (!f.no_modtime).then(|| rfc3339_nanos(o.mtime.unwrap_or_else(default_time))),
             is_dir: o.is_dir,
             hashes: if f.hash && !o.is_dir {
                 o.md5.map(|m| Hashes { md5: m.to_hex() })
@@ -255,9 +303,17 @@ pub async fn lsjson(l: Listing<'_>, f: JsonFlags, checkers: usize, stats: &Stats
     Ok(())
 }
 
+/// rclone's `size --json`, keys in its order.
+#[derive(Serialize)]
+struct SizeJson {
+    count: u64,
+    bytes: u64,
+    sizeless: u64,
+}
+
 pub async fn size(l: Listing<'_>, json: bool) -> Result<()> {
     let (mut count, mut bytes) = (0u64, 0u64);
-    l.for_each(|o| {
+    l.for_each(|Entry { o, .. }| {
         if !o.is_dir {
             count += 1;
             bytes += o.size;
@@ -266,25 +322,75 @@ pub async fn size(l: Listing<'_>, json: bool) -> Result<()> {
     })
     .await?;
     if json {
-        outln!(
-            "{}",
-            serde_json::json!({"count": count, "bytes": bytes, "sizeless": 0})
-        );
+        let line = serde_json::to_string(&SizeJson {
+            count,
+            bytes,
+            sizeless: 0,
+        })
+        .unwrap_or_default();
+        outln!("{line}");
     } else {
-        outln!("Total objects: {} ({count})", si(count));
-        outln!(
-            "Total size: {} ({bytes} B)",
-            crate::engine::stats::human_bytes(bytes)
-        );
+        for line in size_lines(count, bytes) {
+            outln!("{line}");
+        }
     }
     Ok(())
 }
 
-/// `2.001k` as rclone prints counts.
-fn si(n: u64) -> String {
-    match n {
-        n if n < 1000 => n.to_string(),
-        n if n < 1_000_000 => format!("{:.3}k", n as f64 / 1e3),
-        n => format!("{:.3}M", n as f64 / 1e6),
+/// rclone 1.75's `size` lines: the exact count in parentheses only when the short form
+/// differs, sizes with `Byte`.
+fn size_lines(count: u64, bytes: u64) -> [String; 2] {
+    let short = count_suffix(count);
+    let objects = if short == count.to_string() {
+        format!("Total objects: {short}")
+    } else {
+        format!("Total objects: {short} ({count})")
+    };
+    [
+        objects,
+        format!("Total size: {} ({bytes} Byte)", human_bytes(bytes)),
+    ]
+}
+
+/// rclone's `CountSuffix`: `999`, `1k`, `1.001k`, `12.346M`.
+fn count_suffix(n: u64) -> String {
+    const UNITS: [&str; 7] = ["", "k", "M", "G", "T", "P", "E"];
+    let mut v = n as f64;
+    let mut i = 0;
+    while v >= 1000.0 && i < UNITS.len() - 1 {
+        v /= 1000.0;
+        i += 1;
+    }
+    if v.fract() == 0.0 {
+        format!("{v:.0}{}", UNITS[i])
+    } else {
+        format!("{v:.3}{}", UNITS[i])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn size_lines_are_rclones() {
+        // rclone 1.75.2 `rclone size` on local trees of these shapes.
+        assert_eq!(
+            size_lines(6, 30),
+            ["Total objects: 6", "Total size: 30 B (30 Byte)"]
+        );
+        assert_eq!(size_lines(1000, 1536)[0], "Total objects: 1k (1000)");
+        assert_eq!(size_lines(1001, 1536)[0], "Total objects: 1.001k (1001)");
+        assert_eq!(
+            size_lines(12346, 1536),
+            [
+                "Total objects: 12.346k (12346)",
+                "Total size: 1.500 KiB (1536 Byte)"
+            ]
+        );
+        assert_eq!(
+            size_lines(0, 0),
+            ["Total objects: 0", "Total size: 0 B (0 Byte)"]
+        );
     }
 }
