@@ -183,7 +183,8 @@ pub fn warn_if_readable_secrets(config: &Config) {
     {
         use std::os::unix::fs::PermissionsExt;
         let Some(path) = &config.path else { return };
-        if !config.holds_secrets() {
+        // What `config show` hides counts too: secrets of other backends, misspelled keys.
+        if !config.holds_secrets() && !super::show::holds_hidden_secrets(config) {
             return;
         }
         if let Ok(meta) = std::fs::metadata(path) {
