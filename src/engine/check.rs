@@ -65,7 +65,7 @@ pub async fn run(
                 }
                 None => {
                     missing_on_dst += 1;
-                    tracing::error!("{}: file not in {}", obj.path, dst.display());
+                    tracing::error!(object = %obj.path, "file not in {}", dst.display());
                     None
                 }
             });
@@ -76,7 +76,7 @@ pub async fn run(
         // Left over on the destination, in key order.
         for obj in dst_index.unmatched().filter(mine) {
             missing_on_src += 1;
-            tracing::error!("{}: file not in {}", obj.path, src.display());
+            tracing::error!(object = %obj.path, "file not in {}", src.display());
         }
     }
     let report = CheckReport {
@@ -125,7 +125,7 @@ async fn compare_pairs(
             match verdict {
                 Ok(Verdict::Same(_)) => {
                     tally.matching.fetch_add(1, Relaxed);
-                    tracing::debug!("{path}: OK");
+                    tracing::debug!(object = %path, "OK");
                 }
                 Ok(Verdict::SameBySizeNoHash) => {
                     tally.no_hash.fetch_add(1, Relaxed);
@@ -133,9 +133,9 @@ async fn compare_pairs(
                 }
                 Ok(Verdict::Differ(why)) => {
                     tally.differences.fetch_add(1, Relaxed);
-                    tracing::error!("{path}: {why}");
+                    tracing::error!(object = %path, "{why}");
                 }
-                Ok(other) => tracing::debug!("{path}: {other:?}"),
+                Ok(other) => tracing::debug!(object = %path, "{other:?}"),
                 Err(e) => {
                     tally.differences.fetch_add(1, Relaxed);
                     tracing::error!("{e}");

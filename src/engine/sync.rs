@@ -22,7 +22,7 @@ use super::index::Index;
 use super::pairing::{compare, list_destination, stop_for_listing};
 use super::report::Stop;
 use super::shard::{self, Shard};
-use super::stats::{Stats, human_bytes};
+use super::stats::{Stats, size_suffix};
 use crate::filter::Filter;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,7 +186,7 @@ impl<'a> SyncRun<'a> {
         };
         stats.listed_src.fetch_add(1, Relaxed);
         if !self.o.filter.included(&obj.path, obj.size, obj.mtime) {
-            tracing::debug!("{}: Excluded", obj.path);
+            tracing::debug!(object = %obj.path, "Excluded");
             return None;
         }
         // Counted after filtering: a filter that matches nothing is as suspicious as an empty
@@ -201,7 +201,7 @@ impl<'a> SyncRun<'a> {
         self.shard_count.fetch_add(1, Relaxed);
         if let Some(why) = &obj.unreadable {
             // Skipped, and its copy (if any) is kept: it was taken out of the index.
-            tracing::warn!("{}: skipped: {why}", obj.path);
+            tracing::warn!(object = %obj.path, "skipped: {why}");
             stats.skipped.fetch_add(1, Relaxed);
             return None;
         }
@@ -233,7 +233,7 @@ impl<'a> SyncRun<'a> {
 
     async fn act(&self, obj: ObjectInfo, verdict: Verdict) {
         match verdict {
-            Verdict::Same(why) => tracing::debug!("{}: Unchanged skipping ({why})", obj.path),
+            Verdict::Same(why) => tracing::debug!(object = %obj.path, "Unchanged skipping ({why})"),
             Verdict::SameBySizeNoHash => {
                 if !self.no_hash_logged.swap(true, Relaxed) {
                     tracing::warn!(
@@ -242,7 +242,7 @@ impl<'a> SyncRun<'a> {
                 }
             }
             Verdict::DstNewer => {
-                tracing::debug!("{}: Destination is newer than source, skipping", obj.path)
+                tracing::debug!(object = %obj.path, "Destination is newer than source, skipping")
             }
             Verdict::UpdateModtime if self.o.no_update_modtime => {}
             Verdict::UpdateModtime if self.dst.features.set_modtime == SetModtime::Yes => {
@@ -250,7 +250,7 @@ impl<'a> SyncRun<'a> {
             }
             Verdict::UpdateModtime => self.copy(obj, true).await,
             Verdict::Differ(why) => {
-                tracing::debug!("{}: {why}", obj.path);
+                tracing::debug!(object = %obj.path, "{why}");
                 self.copy(obj, true).await
             }
             Verdict::Need(_) => unreachable!("compare resolves every need"),
@@ -265,8 +265,8 @@ impl<'a> SyncRun<'a> {
         {
             if !self.limit_hit.swap(true, Relaxed) {
                 tracing::error!(
-                    "{}: max transfer limit reached as set by --max-transfer",
-                    obj.path
+                    object = %obj.path,
+                    "max transfer limit reached as set by --max-transfer"
                 );
                 stats.fatal("max transfer limit reached as set by --max-transfer".into());
             }
@@ -276,9 +276,11 @@ impl<'a> SyncRun<'a> {
         stats.bytes_total.fetch_add(obj.size, Relaxed);
         if self.o.dry_run {
             tracing::warn!(
-                "{}: Skipped copy as --dry-run is set (size {})",
-                obj.path,
-                human_bytes(obj.size)
+                object = %obj.path,
+                skipped = "copy",
+                size = obj.size,
+                "Skipped copy as --dry-run is set (size {})",
+                size_suffix(obj.size)
             );
             stats.transfers.fetch_add(1, Relaxed);
             stats.bytes.fetch_add(obj.size, Relaxed);
@@ -293,10 +295,10 @@ impl<'a> SyncRun<'a> {
                 } else {
                     "Copied (new)"
                 };
-                tracing::info!("{}: {what}", obj.path);
+                tracing::info!(object = %obj.path, size = obj.size, "{what}");
             }
             Err(e) => {
-                tracing::error!("{}: Failed to copy: {e}", obj.path);
+                tracing::error!(object = %obj.path, "Failed to copy: {e}");
                 stats.error(
                     e.to_string(),
                     matches!(e.kind, ErrorKind::Temporary | ErrorKind::Corrupted),
@@ -309,18 +311,19 @@ impl<'a> SyncRun<'a> {
         let Some(t) = obj.mtime else { return };
         if self.o.dry_run {
             tracing::warn!(
-                "{}: Skipped set modification time as --dry-run is set",
-                obj.path
+                object = %obj.path,
+                skipped = "set modification time",
+                "Skipped set modification time as --dry-run is set"
             );
             return;
         }
         match self.dst.set_modtime(&obj.path, t).await {
             Ok(()) => {
                 self.stats.modtime_updates.fetch_add(1, Relaxed);
-                tracing::info!("{}: Updated modification time in destination", obj.path);
+                tracing::info!(object = %obj.path, "Updated modification time in destination");
             }
             Err(e) => {
-                tracing::error!("{}: Failed to set modification time: {e}", obj.path);
+                tracing::error!(object = %obj.path, "Failed to set modification time: {e}");
                 self.stats.error(e.to_string(), e.is_temporary());
             }
         }
@@ -393,9 +396,11 @@ impl<'a> SyncRun<'a> {
             .for_each_concurrent(self.o.checkers.max(1), |obj| async move {
                 if self.o.dry_run {
                     tracing::warn!(
-                        "{}: Skipped delete as --dry-run is set (size {})",
-                        obj.path,
-                        human_bytes(obj.size)
+                        object = %obj.path,
+                        skipped = "delete",
+                        size = obj.size,
+                        "Skipped delete as --dry-run is set (size {})",
+                        size_suffix(obj.size)
                     );
                     stats.deletes.fetch_add(1, Relaxed);
                     stats.deleted_bytes.fetch_add(obj.size, Relaxed);
@@ -405,11 +410,11 @@ impl<'a> SyncRun<'a> {
                     Ok(()) => {
                         stats.deletes.fetch_add(1, Relaxed);
                         stats.deleted_bytes.fetch_add(obj.size, Relaxed);
-                        tracing::info!("{}: Deleted", obj.path);
+                        tracing::info!(object = %obj.path, "Deleted");
                     }
                     Err(e) => {
                         let e = dst.error(e, "delete", &obj.path);
-                        tracing::error!("{}: Couldn't delete: {e}", obj.path);
+                        tracing::error!(object = %obj.path, "Couldn't delete: {e}");
                         stats.error(e.to_string(), e.is_temporary());
                     }
                 }
