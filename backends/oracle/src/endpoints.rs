@@ -192,10 +192,63 @@ impl Region {
         ))
     }
 
+    /// A region of the built-in table (identifier or short code), with its realm's domain.
+    pub fn known(region: &str) -> Option<Self> {
+        let wanted = region.trim().to_ascii_lowercase();
+        let (_, name, realm) = REGIONS
+            .iter()
+            .find(|(code, name, _)| *code == wanted || *name == wanted)?;
+        let domain = REALMS.iter().find(|(key, _)| key == realm)?.1;
+        Some(Region {
+            name: name.to_string(),
+            domain: domain.to_string(),
+        })
+    }
+
+    /// A region described by someone else (the instance metadata service): a region of the
+    /// table keeps the table's domain whatever the description says (a tampered metadata
+    /// answer must not send the instance's certificate and key-signed request to
+    /// `auth.us-ashburn-1.evil.test`); another must be a DNS label in a domain of DNS labels.
+    pub fn described(name: &str, domain: &str) -> std::result::Result<Self, String> {
+        let (name, domain) = (
+            name.trim().to_ascii_lowercase(),
+            domain.trim().to_ascii_lowercase(),
+        );
+        if let Some(known) = Self::known(&name) {
+            if known.domain != domain {
+                tracing::warn!(
+                    "instance metadata names the realm domain {domain:?} for {}; using {:?} from \
+                     the region table",
+                    known.name,
+                    known.domain
+                );
+            }
+            return Ok(known);
+        }
+        if !is_label(&name) {
+            return Err(format!("region {name:?} is not a DNS label"));
+        }
+        let labels: Vec<&str> = domain.split('.').collect();
+        if labels.len() < 2 || !labels.iter().all(|l| is_label(l)) {
+            return Err(format!("realm domain {domain:?} is not a domain name"));
+        }
+        Ok(Region { name, domain })
+    }
+
     /// `https://{service}.{region}.{domain}`.
     fn service_url(&self, service: &str) -> String {
         format!("https://{service}.{}.{}", self.name, self.domain)
     }
+}
+
+/// A DNS label: 1 to 63 of `a-z 0-9 -`, not starting or ending with `-`.
+fn is_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// The region from `OCI_REGION_METADATA`, if it describes `wanted` (by identifier or key).
@@ -285,6 +338,34 @@ mod tests {
                 (name, domain),
                 "{input}"
             );
+        }
+    }
+
+    #[test]
+    fn described_regions_are_validated_and_known_ones_keep_their_domain() {
+        // The finding: a known region with a domain of the metadata service's choosing.
+        let r = Region::described("us-ashburn-1", "evil.test").unwrap();
+        assert_eq!(r.domain, "oraclecloud.com");
+        assert_eq!(
+            Region::described("IAD", "x.y").unwrap().name,
+            "us-ashburn-1"
+        );
+        let new = Region::described("xx-newcity-1", "oraclecloud99.com").unwrap();
+        assert_eq!(
+            (new.name.as_str(), new.domain.as_str()),
+            ("xx-newcity-1", "oraclecloud99.com")
+        );
+        for (name, domain) in [
+            ("xx-city-1.evil.test", "oraclecloud.com"),
+            ("xx-city-1/", "oraclecloud.com"),
+            ("xx-city-1", "evil.test/x"),
+            ("xx-city-1", "localhost"),
+            ("xx-city-1", "a..b"),
+            ("-x", "oraclecloud.com"),
+            ("xx-city-1", "oraclecloud.com:8443"),
+            ("xx-city-1", "user@oraclecloud.com"),
+        ] {
+            assert!(Region::described(name, domain).is_err(), "{name} {domain}");
         }
     }
 

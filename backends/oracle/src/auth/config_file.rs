@@ -192,13 +192,61 @@ fn parse_sections(text: &str, file: &Path) -> Result<Sections> {
 }
 
 /// `~` or `~/rest` → the home directory; other paths unchanged (relative ones stay relative to
-/// the working directory, as in the SDKs).
-pub fn expand_tilde(path: &str, home: Option<&Path>) -> PathBuf {
+/// the working directory, as in the SDKs). A `~` that cannot be expanded — `HOME` unset, or
+/// `~user/` — is an error: taken literally it would be a directory named `~` under whatever
+/// the working directory happens to be.
+pub fn expand_tilde(path: &str, home: Option<&Path>) -> Result<PathBuf> {
     match (path, home) {
-        ("~", Some(home)) => home.to_path_buf(),
-        (p, Some(home)) if p.starts_with("~/") => home.join(&p[2..]),
-        (p, _) => PathBuf::from(p),
+        ("~", Some(home)) => Ok(home.to_path_buf()),
+        (p, Some(home)) if p.starts_with("~/") => Ok(home.join(&p[2..])),
+        (p, None) if p == "~" || p.starts_with("~/") => Err(Error::config(format!(
+            "{p}: ~ cannot be expanded: HOME is not set (give an absolute path)"
+        ))),
+        (p, _) if p.starts_with('~') => Err(Error::config(format!(
+            "{p}: only ~/ (the home directory) is expanded; give an absolute path"
+        ))),
+        (p, _) => Ok(PathBuf::from(p)),
     }
+}
+
+/// A private key file's permissions, as the OCI CLI and ssh judge them: readable by every user
+/// of the machine is refused (ssh refuses such keys), readable by the group is said once per
+/// file (the OCI CLI warns; `root:ocisync 0640` can be deliberate).
+pub fn check_private_file(path: &Path, what: &str, who: &str) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let Ok(meta) = std::fs::metadata(path) else {
+            // Reading it will say what is wrong.
+            return Ok(());
+        };
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o004 != 0 {
+            return Err(Error::new(
+                ErrorKind::Auth,
+                format!(
+                    "{who}: {what} {} is readable by every user of this machine (mode {mode:04o}); \
+                     refusing to use it: run chmod 600 {}",
+                    path.display(),
+                    path.display()
+                ),
+            ));
+        }
+        if mode & 0o070 != 0 {
+            static SAID: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+            let mut said = SAID.lock().unwrap_or_else(|p| p.into_inner());
+            if !said.iter().any(|p| p == path) {
+                said.push(path.to_path_buf());
+                tracing::warn!(
+                    "{who}: {what} {} is readable by its group (mode {mode:04o}); unless that is \
+                     meant, run: chmod 600 {}",
+                    path.display(),
+                    path.display()
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `$HOME`, where `~` and the default config file live.
@@ -336,21 +384,48 @@ Security_Token_File=~/.oci/sessions/prod/token
     }
 
     #[test]
+    fn loose_key_files_are_refused_or_reported() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = crate::testutil::TempDir::new("key-modes");
+        let key = dir.path().join("key.pem");
+        std::fs::write(&key, "not really a key").expect("write");
+        let mode = |m: u32| {
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(m)).expect("chmod")
+        };
+        mode(0o600);
+        assert!(check_private_file(&key, "key_file", "test").is_ok());
+        mode(0o640);
+        assert!(
+            check_private_file(&key, "key_file", "test").is_ok(),
+            "group: a warning"
+        );
+        mode(0o644);
+        let e = check_private_file(&key, "key_file", "test").expect_err("world-readable");
+        let text = e.to_string();
+        assert!(
+            text.contains("readable by every user") && text.contains("chmod 600"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn tilde_expansion() {
         let home = Path::new("/home/u");
+        let ok = |p: &str, h: Option<&Path>| expand_tilde(p, h).expect(p);
         assert_eq!(
-            expand_tilde("~/.oci/key.pem", Some(home)),
+            ok("~/.oci/key.pem", Some(home)),
             PathBuf::from("/home/u/.oci/key.pem")
         );
-        assert_eq!(expand_tilde("~", Some(home)), PathBuf::from("/home/u"));
+        assert_eq!(ok("~", Some(home)), PathBuf::from("/home/u"));
         assert_eq!(
-            expand_tilde("/etc/key.pem", Some(home)),
+            ok("/etc/key.pem", Some(home)),
             PathBuf::from("/etc/key.pem")
         );
-        assert_eq!(
-            expand_tilde("~other/key", Some(home)),
-            PathBuf::from("~other/key")
-        );
-        assert_eq!(expand_tilde("~/k", None), PathBuf::from("~/k"));
+        assert_eq!(ok("/etc/key.pem", None), PathBuf::from("/etc/key.pem"));
+        // Never a directory named `~` under the working directory.
+        let e = expand_tilde("~/k", None).expect_err("no home");
+        assert!(e.to_string().contains("HOME is not set"), "{e}");
+        assert!(expand_tilde("~", None).is_err());
+        assert!(expand_tilde("~other/key", Some(home)).is_err());
     }
 }

@@ -60,14 +60,22 @@ pub struct Metadata {
 }
 
 impl Metadata {
-    /// `OCI_METADATA_BASE_URL` if set (blank counts as unset), else the standard address.
+    /// `OCI_METADATA_BASE_URL` if set (blank counts as unset), else the standard address. An
+    /// override is said once per process: whoever sets it decides the instance's identity.
     pub fn from_env() -> Result<Self> {
-        let base = std::env::var(BASE_URL_VARIABLE)
+        static SAID: std::sync::Once = std::sync::Once::new();
+        let set = std::env::var(BASE_URL_VARIABLE)
             .ok()
             .map(|b| b.trim().to_string())
-            .filter(|b| !b.is_empty())
-            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
-        Self::new(&base)
+            .filter(|b| !b.is_empty());
+        if let Some(base) = &set {
+            SAID.call_once(|| {
+                tracing::warn!(
+                    "instance metadata from {BASE_URL_VARIABLE}={base} (not {DEFAULT_BASE_URL})"
+                )
+            });
+        }
+        Self::new(set.as_deref().unwrap_or(DEFAULT_BASE_URL))
     }
 
     pub fn new(base: &str) -> Result<Self> {
@@ -92,12 +100,17 @@ impl Metadata {
     /// where that is missing, `/instance/region` resolved through the region table.
     pub async fn region(&self) -> Result<Region> {
         match self.get_optional("/instance/regionInfo/").await? {
-            Some(body) => region_from_info(&body).ok_or_else(|| {
-                self.error(
-                    ErrorKind::Auth,
-                    "/instance/regionInfo/ is not the expected JSON (regionIdentifier, realmDomainComponent)",
-                )
-            }),
+            Some(body) => {
+                let (name, domain) = region_from_info(&body).ok_or_else(|| {
+                    self.error(
+                        ErrorKind::Auth,
+                        "/instance/regionInfo/ is not the expected JSON (regionIdentifier, realmDomainComponent)",
+                    )
+                })?;
+                Region::described(&name, &domain).map_err(|why| {
+                    self.error(ErrorKind::Auth, &format!("/instance/regionInfo/: {why}"))
+                })
+            }
             None => {
                 let body = self.get("/instance/region").await?;
                 let name = String::from_utf8_lossy(&body).trim().to_string();
@@ -216,8 +229,9 @@ impl Metadata {
 }
 
 /// `{"realmKey":"oc1","realmDomainComponent":"oraclecloud.com","regionKey":"IAD",
-/// "regionIdentifier":"us-ashburn-1"}` → us-ashburn-1 in oraclecloud.com.
-fn region_from_info(body: &[u8]) -> Option<Region> {
+/// "regionIdentifier":"us-ashburn-1"}` → (us-ashburn-1, oraclecloud.com), as the service says
+/// (checked by [`Region::described`]).
+fn region_from_info(body: &[u8]) -> Option<(String, String)> {
     let info: serde_json::Value = serde_json::from_slice(body).ok()?;
     let field = |name: &str| {
         info.get(name)
@@ -225,10 +239,7 @@ fn region_from_info(body: &[u8]) -> Option<Region> {
             .map(|s| s.trim().to_ascii_lowercase())
             .filter(|s| !s.is_empty())
     };
-    Some(Region {
-        name: field("regionIdentifier")?,
-        domain: field("realmDomainComponent")?,
-    })
+    Some((field("regionIdentifier")?, field("realmDomainComponent")?))
 }
 
 #[cfg(test)]
@@ -240,10 +251,7 @@ mod tests {
         let info = br#"{"realmKey":"oc19","realmDomainComponent":"oraclecloud.eu","regionKey":"STR","regionIdentifier":"eu-frankfurt-2"}"#;
         assert_eq!(
             region_from_info(info),
-            Some(Region {
-                name: "eu-frankfurt-2".into(),
-                domain: "oraclecloud.eu".into()
-            })
+            Some(("eu-frankfurt-2".into(), "oraclecloud.eu".into()))
         );
         assert_eq!(region_from_info(br#"{"regionKey":"IAD"}"#), None);
         assert_eq!(region_from_info(b"iad"), None);

@@ -18,7 +18,9 @@ use async_trait::async_trait;
 use ocisync_backend::{Error, ErrorKind, Result, Secret};
 use tokio::sync::Mutex;
 
-use super::config_file::{ConfigProfile, DEFAULT_PROFILE, Setting, expand_tilde};
+use super::config_file::{
+    ConfigProfile, DEFAULT_PROFILE, Setting, check_private_file, expand_tilde,
+};
 use super::{OciAuth, SignBody};
 use crate::keys::{RsaSigningKey, read_key_file};
 use crate::sign::{HostHeader, sign_request};
@@ -117,7 +119,16 @@ impl UserPrincipal {
             .key_file
             .as_ref()
             .ok_or_else(|| missing("key_file"))?;
-        let key_path = expand_tilde(key_setting.value.expose(), home);
+        let key_path = expand_tilde(key_setting.value.expose(), home).map_err(|e| {
+            Error::new(
+                ErrorKind::Auth,
+                format!(
+                    "{provider}: key_file ({}): {}",
+                    key_setting.origin, e.message
+                ),
+            )
+        })?;
+        check_private_file(&key_path, "key_file", provider)?;
         let pem = read_key_file(&key_path).map_err(|e| {
             Error::new(
                 ErrorKind::Auth,
@@ -143,7 +154,15 @@ impl UserPrincipal {
 
         let identity = match &settings.security_token_file {
             Some(token) => Identity::SessionToken(TokenFile::new(
-                expand_tilde(token.value.expose(), home),
+                expand_tilde(token.value.expose(), home).map_err(|e| {
+                    Error::new(
+                        ErrorKind::Auth,
+                        format!(
+                            "{provider}: security_token_file ({}): {}",
+                            token.origin, e.message
+                        ),
+                    )
+                })?,
                 token.origin.clone(),
             )),
             None => {
@@ -211,7 +230,7 @@ impl UserPrincipal {
 /// The configured config file with `~` expanded, or `~/.oci/config`.
 pub(crate) fn config_file_path(config_file: Option<&str>, home: Option<&Path>) -> Result<PathBuf> {
     match config_file.map(str::trim).filter(|f| !f.is_empty()) {
-        Some(file) => Ok(expand_tilde(file, home)),
+        Some(file) => expand_tilde(file, home),
         None => home.map(|h| h.join(".oci").join("config")).ok_or_else(|| {
             Error::config(
                 "no config_file is set and $HOME is unknown, so ~/.oci/config cannot be found",
