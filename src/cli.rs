@@ -229,7 +229,14 @@ pub struct Flags {
     #[arg(long, global = true, action = ArgAction::Append, value_name = "PATTERN")]
     pub exclude: Vec<String>,
     /// A filtering rule, in order: "+ PATTERN" includes, "- PATTERN" excludes, "!" clears.
-    #[arg(short = 'f', long, global = true, action = ArgAction::Append, value_name = "RULE")]
+    #[arg(
+        short = 'f',
+        long,
+        global = true,
+        action = ArgAction::Append,
+        value_name = "RULE",
+        allow_hyphen_values = true
+    )]
     pub filter: Vec<String>,
     /// Only objects older than this (duration like 1d2h, or a date 2006-01-02[T15:04:05]).
     #[arg(long, global = true, value_name = "DURATION")]

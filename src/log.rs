@@ -266,10 +266,15 @@ fn text_line(meta: &tracing::Metadata<'_>, msg: &Message) -> String {
 
 fn escape_message(msg: &Message) -> String {
     if msg.stats.is_some() {
-        // ocisync's own multi-line block: keep the line breaks, escape anything else.
+        // ocisync's own multi-line block: keep its line breaks and tab, escape anything else.
         msg.text
             .split('\n')
-            .map(|l| escape_controls(l).into_owned())
+            .map(|l| {
+                l.split('\t')
+                    .map(|part| escape_controls(part).into_owned())
+                    .collect::<Vec<_>>()
+                    .join("\t")
+            })
             .collect::<Vec<_>>()
             .join("\n")
     } else {

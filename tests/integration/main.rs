@@ -8,6 +8,7 @@ mod doctor;
 mod keyless;
 mod local;
 mod oci;
+mod operator;
 mod rclone_compat;
 mod s3_sync;
 mod shard;

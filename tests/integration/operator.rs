@@ -1,0 +1,598 @@
+//! Operator experience (issue 16) and log/terminal hygiene (issue 18, items 8-9): the mistakes
+//! operators make caught before the run, rclone habits giving rclone's results, and outputs
+//! compared with the real rclone 1.75 byte for byte where rclone's output is deterministic.
+
+use std::path::Path;
+use std::process::Output;
+
+use crate::support::rclone::{rclone, s3_remote};
+use crate::support::s3::S3;
+use crate::support::tree::{TempDir, bytes, config, write_files};
+use crate::support::{assert_code, code, run, runtime, stderr, stdout};
+
+/// Log lines without their `2026/11/30 14:01:53 ` date prefix.
+fn undated(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| {
+            let b = l.as_bytes();
+            let dated = b.len() > 20 && b[4] == b'/' && b[7] == b'/' && b[13] == b':';
+            if dated {
+                l[20..].to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect()
+}
+
+/// ocisync with no config file and `args`.
+fn bare(args: &[&str]) -> Output {
+    let cfg = TempDir::new("bare");
+    let path = config(&cfg, "");
+    run(&path, args)
+}
+
+fn sorted_lines(text: &str) -> Vec<String> {
+    let mut v: Vec<String> = text.lines().map(str::to_string).collect();
+    v.sort();
+    v
+}
+
+mod filters {
+    use super::*;
+
+    /// 160 usage reports under reports/, 40 FOCUS reports, a few others.
+    fn tree(root: &Path) {
+        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+        for i in 0..160 {
+            files.push((format!("reports/usage-csv/{i:04}.csv"), vec![b'u']));
+        }
+        for i in 0..40 {
+            files.push((format!("FOCUS Reports/2026/{i:04}.csv"), vec![b'f']));
+        }
+        for name in [
+            "reports/usage-csv/notes.txt",
+            "readme.txt",
+            "tmp/x.csv",
+            "a1",
+            "!x",
+        ] {
+            files.push((name.to_string(), vec![b'x']));
+        }
+        let refs: Vec<(&str, &[u8])> = files
+            .iter()
+            .map(|(n, c)| (n.as_str(), c.as_slice()))
+            .collect();
+        write_files(root, &refs);
+    }
+
+    #[test]
+    fn include_and_exclude_select_what_rclone_selects() {
+        let src = TempDir::new("filters");
+        tree(src.path());
+        let cases: &[&[&str]] = &[
+            // The finding: exclude written first, include second (rclone: includes first).
+            &["--exclude", "reports/**", "--include", "*.csv"],
+            &["--include", "*.csv", "--exclude", "reports/**"],
+            &["--exclude", "*.txt", "--include", "reports/**"],
+            &["--include", "/reports/**"],
+            &["--exclude", "tmp/"],
+            &["--include", "reports/"],
+            &["--include", "[!a]*"],
+            &["--include", "[^a]*"],
+            &["--include", "{a,{!,z}}*"],
+            &[
+                "--filter",
+                "- reports/**",
+                "--filter",
+                "+ *.csv",
+                "--filter",
+                "- **",
+            ],
+            &[
+                "--filter", "+ *.txt", "--filter", "!", "--filter", "+ a1", "--filter", "- **",
+            ],
+        ];
+        for flags in cases {
+            let mut args = vec!["lsf", "-R", "--files-only", src.str()];
+            args.extend_from_slice(flags);
+            let theirs = rclone(&args);
+            let ours = bare(&args);
+            assert_code(&ours, 0);
+            assert_eq!(
+                sorted_lines(&stdout(&ours)),
+                sorted_lines(&stdout(&theirs)),
+                "{flags:?}: ocisync and rclone select different objects"
+            );
+            let mixed = flags.contains(&"--include") && flags.contains(&"--exclude");
+            for (who, out) in [("rclone", &theirs), ("ocisync", &ours)] {
+                assert_eq!(
+                    stderr(out).contains(
+                        "ERROR : Using --filter is recommended instead of both --include and --exclude as the order they are parsed in is indeterminate"
+                    ),
+                    mixed,
+                    "{who} {flags:?}: {}",
+                    stderr(out)
+                );
+            }
+        }
+        // The finding's numbers: 200 CSV files selected, not the 40 outside reports/.
+        let out = bare(&[
+            "lsf",
+            "-R",
+            "--files-only",
+            src.str(),
+            "--exclude",
+            "reports/**",
+            "--include",
+            "*.csv",
+        ]);
+        assert_eq!(stdout(&out).lines().count(), 201, "{}", stdout(&out));
+    }
+
+    #[test]
+    fn a_sync_copies_what_rclone_would() {
+        let rt = runtime();
+        let s3 = rt.block_on(S3::start("opfilter"));
+        let dir = TempDir::new("opfilter");
+        let cfg = config(&dir, &s3.remote_toml("s3"));
+        let src = TempDir::new("src");
+        tree(src.path());
+        let flags = ["--exclude", "reports/**", "--include", "*.csv"];
+        let mut ours = vec!["copy", src.str()];
+        let target = format!("s3:{}/ours", s3.bucket);
+        ours.push(&target);
+        ours.extend_from_slice(&flags);
+        assert_code(&run(&cfg, &ours), 0);
+        let remote = s3_remote(&s3, "theirs");
+        let mut theirs = vec!["copy", src.str(), remote.as_str()];
+        theirs.extend_from_slice(&flags);
+        assert_code(&rclone(&theirs), 0);
+        let listed = |p: &str| {
+            let out = run(
+                &cfg,
+                &[
+                    "lsf",
+                    "-R",
+                    "--files-only",
+                    &format!("s3:{}/{p}", s3.bucket),
+                ],
+            );
+            sorted_lines(&stdout(&out))
+        };
+        let copied = listed("ours");
+        assert_eq!(copied.len(), 201);
+        assert_eq!(copied, listed("theirs"));
+    }
+}
+
+mod listings {
+    use super::*;
+
+    fn s3_tree(rt: &tokio::runtime::Runtime, label: &str) -> (S3, TempDir, std::path::PathBuf) {
+        let s3 = rt.block_on(S3::start(label));
+        let dir = TempDir::new(label);
+        let cfg = config(&dir, &s3.remote_toml("s3"));
+        let src = TempDir::new("src");
+        write_files(
+            src.path(),
+            &[
+                ("a/f1.txt", b"hello1\n"),
+                ("a/f2.txt", b"hello2\n"),
+                ("a/b/g.csv", b"x\n"),
+                ("c/h.gz", b"yy\n"),
+                ("top.txt", b"top\n"),
+                ("z/big.bin", &bytes(3, 1536)),
+            ],
+        );
+        let remote = s3_remote(&s3, "p");
+        assert_code(&rclone(&["copy", src.str(), remote.as_str()]), 0);
+        (s3, dir, cfg)
+    }
+
+    /// `"ModTime":"…"` of directories and `YYYY-MM-DD HH:MM:SS;-1;x/` times of directories made up
+    /// by a recursive listing hold the time of the listing: not comparable.
+    fn mask_listing_time(text: &str) -> String {
+        text.lines()
+            .map(|l| {
+                if l.contains("\"IsDir\":true") && l.contains("\"Size\":-1") {
+                    let start = l.find("\"ModTime\":\"").unwrap() + 11;
+                    let end = start + l[start..].find('"').unwrap();
+                    format!("{}<now>{}", &l[..start], &l[end..])
+                } else if l.contains(";-1;") && l.len() > 19 && l.as_bytes()[4] == b'-' {
+                    format!("<now>{}", &l[19..])
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn listing_outputs_are_rclones_byte_for_byte() {
+        let rt = runtime();
+        let (s3, _dir, cfg) = s3_tree(&rt, "oplist");
+        let ours_target = format!("s3:{}/p", s3.bucket);
+        let theirs_target = s3_remote(&s3, "p");
+        // rclone reads `mtime` metadata with a HEAD per object; ocisync shows the listing's
+        // time (docs/sync.md): --use-server-modtime makes rclone show the same.
+        for args in [
+            &["size"][..],
+            &["size", "--json"],
+            &["lsjson"],
+            &["lsjson", "-R"],
+            &["lsjson", "-R", "--hash", "--no-mimetype"],
+            &["lsjson", "--dirs-only"],
+            &["lsf", "--format", "tsp"],
+            &["lsf", "-R", "--format", "tsp"],
+            &["lsf", "-R", "--format", "pst", "--include", "*.csv"],
+            &["lsf", "-R", "--dirs-only"],
+            &["ls"],
+        ] {
+            let mut theirs = args.to_vec();
+            theirs.extend_from_slice(&[theirs_target.as_str(), "--use-server-modtime"]);
+            let theirs = rclone(&theirs);
+            assert_code(&theirs, 0);
+            let mut ours = args.to_vec();
+            ours.push(&ours_target);
+            let ours = run(&cfg, &ours);
+            assert_code(&ours, 0);
+            assert_eq!(
+                mask_listing_time(&stdout(&ours)),
+                mask_listing_time(&stdout(&theirs)),
+                "{args:?}"
+            );
+        }
+        // The findings themselves, spelled out.
+        let size = stdout(&run(&cfg, &["size", &ours_target]));
+        assert_eq!(
+            size,
+            "Total objects: 6\nTotal size: 1.522 KiB (1559 Byte)\n"
+        );
+        let dirs = stdout(&run(&cfg, &["lsjson", "--dirs-only", &ours_target]));
+        assert!(
+            dirs.contains("\"Path\":\"a\",\"Name\":\"a\",\"Size\":0,"),
+            "{dirs}"
+        );
+        let lsf = stdout(&run(&cfg, &["lsf", "--format", "tsp", &ours_target]));
+        assert!(lsf.starts_with("2000-01-01 00:00:00;-1;a/\n"), "{lsf}");
+    }
+
+    #[test]
+    fn check_summary_is_in_rclones_order() {
+        let src = TempDir::new("chk-src");
+        let dst = TempDir::new("chk-dst");
+        write_files(
+            src.path(),
+            &[
+                ("same.csv", b"1"),
+                ("only-src.csv", b"2"),
+                ("differs.csv", b"3"),
+            ],
+        );
+        write_files(
+            dst.path(),
+            &[
+                ("same.csv", b"1"),
+                ("only-dst.csv", b"4"),
+                ("differs.csv", b"333"),
+            ],
+        );
+        let summary = |out: &Output| -> Vec<String> {
+            undated(&stderr(out))
+                .into_iter()
+                .filter(|l| l.starts_with("NOTICE: ") && !l.contains("Config file"))
+                .map(|l| {
+                    // rclone names a local remote "Local file system at DIR"; ocisync "DIR".
+                    l.replace("Local file system at ", "")
+                })
+                .collect()
+        };
+        let theirs = rclone(&["check", src.str(), dst.str()]);
+        let ours = bare(&["check", src.str(), dst.str()]);
+        assert_code(&theirs, 1);
+        assert_code(&ours, 1);
+        let (mut theirs, ours) = (summary(&theirs), summary(&ours));
+        // rclone logs its final line at NOTICE, ocisync at ERROR (docs/sync.md).
+        let last = theirs.pop().unwrap();
+        assert_eq!(
+            last,
+            "NOTICE: Failed to check with 3 errors: last error was: 3 differences found"
+        );
+        assert_eq!(ours, theirs);
+        let ours = bare(&["check", src.str(), dst.str()]);
+        assert!(
+            stderr(&ours).contains(
+                "ERROR : Failed to check with 3 errors: last error was: 3 differences found"
+            ),
+            "{}",
+            stderr(&ours)
+        );
+        // All equal: "0 differences found" before "N matching files".
+        let theirs = summary(&rclone(&["check", src.str(), src.str()]));
+        let ours = summary(&bare(&["check", src.str(), src.str()]));
+        assert_eq!(ours, theirs);
+        assert!(ours[0].ends_with(": 0 differences found"), "{ours:?}");
+    }
+}
+
+mod summaries {
+    use super::*;
+
+    /// The end-of-run block's lines, with the elapsed time and rate (machine-dependent) masked.
+    fn block(text: &str) -> Vec<String> {
+        let lines = undated(text);
+        let Some(start) = lines.iter().position(|l| l == "INFO  : ") else {
+            return Vec::new();
+        };
+        lines[start..]
+            .iter()
+            .take_while(|l| !l.is_empty())
+            .map(|l| {
+                if l.starts_with("Elapsed time:") {
+                    "Elapsed time: <masked>".to_string()
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_empty_run_and_the_retry_lines_are_rclones() {
+        let empty = TempDir::new("empty");
+        let dst = TempDir::new("dst");
+        let theirs = rclone(&["copy", empty.str(), dst.str(), "-v"]);
+        let ours = bare(&["copy", empty.str(), dst.str(), "-v"]);
+        assert_code(&ours, 0);
+        let b = block(&stderr(&ours));
+        assert_eq!(b, block(&stderr(&theirs)), "{}", stderr(&ours));
+        assert_eq!(
+            b[1],
+            "Transferred:   \t          0 B / 0 B, -, 0 B/s, ETA -"
+        );
+        // rclone's text log ends the block with an empty line.
+        assert!(stderr(&ours).ends_with("s\n\n"), "{:?}", stderr(&ours));
+    }
+
+    #[test]
+    fn exit_7_and_exit_8_summaries_both_count_the_fatal_error() {
+        let src = TempDir::new("sum-src");
+        for i in 0..4 {
+            write_files(src.path(), &[(&format!("f{i}"), &bytes(i, 300_000))]);
+        }
+        // Exit 8: the same closing lines as rclone.
+        let dst = TempDir::new("sum-dst8");
+        let args = |d: &TempDir| {
+            vec![
+                "copy".to_string(),
+                src.str().to_string(),
+                d.str().to_string(),
+                "--max-transfer".into(),
+                "400k".into(),
+                "--transfers".into(),
+                "1".into(),
+                "-v".into(),
+            ]
+        };
+        let a: Vec<String> = args(&dst);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let ours = bare(&a);
+        assert_code(&ours, 8);
+        let dst2 = TempDir::new("sum-dst8r");
+        let b: Vec<String> = args(&dst2);
+        let b: Vec<&str> = b.iter().map(String::as_str).collect();
+        let theirs = rclone(&b);
+        assert_code(&theirs, 8);
+        let tail = |o: &Output| -> Vec<String> {
+            undated(&stderr(o))
+                .into_iter()
+                .filter(|l| {
+                    l.contains("not attempting retries")
+                        || l.contains("Attempt ")
+                        || l.starts_with("Errors:")
+                        || l.contains("Failed to copy: max")
+                })
+                .map(|l| l.replace("NOTICE: Failed", "ERROR : Failed"))
+                .filter(|l| {
+                    !l.contains(": Failed to copy: max transfer") || l.starts_with("ERROR : Failed")
+                })
+                .collect()
+        };
+        assert_eq!(
+            tail(&ours),
+            [
+                "ERROR : Fatal error received - not attempting retries",
+                "Errors:                 1 (fatal error encountered)",
+                "ERROR : Failed to copy: max transfer limit reached as set by --max-transfer",
+            ]
+        );
+        assert_eq!(tail(&ours), tail(&theirs));
+
+        // Exit 7 (--max-delete; ocisync deletes nothing, rclone deletes up to the limit): the
+        // same shape — the fatal error counted in the block, no "Attempt" line.
+        let dst = TempDir::new("sum-dst7");
+        write_files(dst.path(), &[("x1", b"1"), ("x2", b"2")]);
+        let ours = bare(&["sync", src.str(), dst.str(), "--max-delete", "1", "-v"]);
+        assert_code(&ours, 7);
+        let err = stderr(&ours);
+        assert!(
+            err.contains("\nErrors:                 1 (fatal error encountered)\n"),
+            "{err}"
+        );
+        assert!(
+            err.contains("ERROR : Fatal error received - not attempting retries"),
+            "{err}"
+        );
+        assert!(!err.contains("Attempt "), "{err}");
+        assert!(err.contains("ERROR : Failed to sync: "), "{err}");
+        assert!(!err.contains("fatal error encountered: "), "{err}");
+    }
+}
+
+mod logs {
+    use super::*;
+
+    #[test]
+    fn log_file_problems_name_the_file_and_are_not_usage_errors() {
+        let src = TempDir::new("lf");
+        let missing = src.join("no-such-dir/ocisync.log");
+        let out = bare(&["lsf", src.str(), "--log-file", missing.to_str().unwrap()]);
+        assert_code(&out, 1);
+        let err = stderr(&out);
+        assert!(err.contains(missing.to_str().unwrap()), "{err}");
+        assert!(err.contains("No such file or directory"), "{err}");
+        assert!(err.contains("install -d"), "{err}");
+        // rclone: exit 1 too.
+        assert_eq!(
+            code(&rclone(&[
+                "lsf",
+                src.str(),
+                "--log-file",
+                missing.to_str().unwrap()
+            ])),
+            1
+        );
+    }
+
+    #[test]
+    fn json_logs_carry_objects_and_structured_stats_like_rclone() {
+        let src = TempDir::new("json-src");
+        write_files(src.path(), &[("a/x.csv", b"12345"), ("y.csv", b"1")]);
+        let ours_dst = TempDir::new("json-dst");
+        let theirs_dst = TempDir::new("json-dst-r");
+        let ours = bare(&["copy", src.str(), ours_dst.str(), "-v", "--use-json-log"]);
+        assert_code(&ours, 0);
+        let theirs = rclone(&["copy", src.str(), theirs_dst.str(), "-v", "--use-json-log"]);
+        let parse = |o: &Output| -> Vec<serde_json::Value> {
+            stderr(o)
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+                .collect()
+        };
+        let (ours, theirs) = (parse(&ours), parse(&theirs));
+        let copied = |lines: &[serde_json::Value]| -> Vec<(String, String, u64)> {
+            let mut v: Vec<_> = lines
+                .iter()
+                .filter(|l| l["msg"] == "Copied (new)")
+                .map(|l| {
+                    (
+                        l["level"].as_str().unwrap().to_string(),
+                        l["object"].as_str().unwrap().to_string(),
+                        l["size"].as_u64().unwrap(),
+                    )
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(copied(&ours), copied(&theirs));
+        assert_eq!(copied(&ours).len(), 2);
+        let keys = |l: &serde_json::Value| -> Vec<String> {
+            l.as_object().unwrap().keys().cloned().collect()
+        };
+        let stats = |lines: &[serde_json::Value]| {
+            lines
+                .iter()
+                .find(|l| l.get("stats").is_some())
+                .cloned()
+                .expect("a stats line")
+        };
+        let (our_stats, their_stats) = (stats(&ours), stats(&theirs));
+        assert_eq!(keys(&our_stats["stats"]), keys(&their_stats["stats"]));
+        assert_eq!(our_stats["stats"]["transfers"], 2);
+        assert_eq!(our_stats["stats"]["bytes"], 6);
+        assert!(
+            our_stats["msg"]
+                .as_str()
+                .unwrap()
+                .starts_with("\nTransferred:   \t")
+        );
+        // Field order as rclone writes it: time, level, msg, (attributes), object, objectType,
+        // (stats), source.
+        let line = stderr(&bare(&[
+            "copy",
+            src.str(),
+            TempDir::new("json-dst3").str(),
+            "-v",
+            "--use-json-log",
+        ]));
+        let copied_line = line.lines().find(|l| l.contains("Copied (new)")).unwrap();
+        let order: Vec<usize> = [
+            "\"time\"",
+            "\"level\"",
+            "\"msg\"",
+            "\"size\"",
+            "\"object\"",
+            "\"objectType\"",
+            "\"source\"",
+        ]
+        .iter()
+        .map(|k| {
+            copied_line
+                .find(k)
+                .unwrap_or_else(|| panic!("{k} in {copied_line}"))
+        })
+        .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{copied_line}");
+    }
+
+    #[test]
+    fn object_names_cannot_forge_log_lines_or_reach_the_terminal() {
+        let src = TempDir::new("inject");
+        let forged = "evil\n2026/01/01 00:00:00 ERROR : forged line.csv";
+        let coloured = "red\x1b[31mtext\x1b]0;title\x07.csv";
+        write_files(src.path(), &[(forged, b"1"), (coloured, b"2")]);
+        let dst = TempDir::new("inject-dst");
+        for json in [false, true] {
+            let mut args = vec!["copy", src.str(), dst.str(), "-vv"];
+            if json {
+                args.push("--use-json-log");
+            }
+            let out = bare(&args);
+            assert_code(&out, 0);
+            let err = stderr(&out);
+            assert!(!err.contains('\x1b') && !err.contains('\x07'), "{err:?}");
+            assert!(
+                !err.lines()
+                    .any(|l| l.starts_with("2026/01/01 00:00:00 ERROR : forged")),
+                "{err}"
+            );
+            if !json {
+                assert!(
+                    err.contains(
+                        "evil\\n2026/01/01 00:00:00 ERROR : forged line.csv: Copied (new)"
+                    ),
+                    "{err}"
+                );
+                assert!(
+                    err.contains("red\\x1b[31mtext\\x1b]0;title\\x07.csv"),
+                    "{err}"
+                );
+            }
+        }
+        // Piped listings keep names byte for byte (scripts); a terminal gets them escaped.
+        let out = bare(&["lsf", src.str()]);
+        assert!(stdout(&out).contains(coloured), "{:?}", stdout(&out));
+        let tty = std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))",
+                env!("CARGO_BIN_EXE_ocisync"),
+                "ls",
+                src.str(),
+            ])
+            .env("HOME", "/nonexistent-home-for-tests")
+            .env_remove("OCISYNC_CONFIG")
+            .output()
+            .expect("python3 (the test venv) for a pseudo-terminal");
+        let shown = String::from_utf8_lossy(&tty.stdout);
+        assert!(!shown.contains('\x1b'), "{shown:?}");
+        assert!(
+            shown.contains("red\\x1b[31mtext\\x1b]0;title\\x07.csv"),
+            "{shown:?}"
+        );
+        assert!(shown.contains("evil\\n2026/01/01"), "{shown:?}");
+    }
+}
