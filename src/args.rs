@@ -107,11 +107,18 @@ pub fn build_filter(p: &Parsed) -> Result<Filter, UsageError> {
     Ok(filter)
 }
 
+/// `--timeout`/`--contimeout`: 0 disables the timeout, as in rclone (the longest wait tokio
+/// can schedule stands for "never").
+fn timeout(flag: &str, v: &str) -> Result<Duration, UsageError> {
+    let d = duration(flag, v)?;
+    Ok(if d.is_zero() { Duration::MAX } else { d })
+}
+
 pub fn global_options(f: &Flags) -> Result<GlobalOptions, UsageError> {
     Ok(GlobalOptions {
         low_level_retries: f.low_level_retries.max(1),
-        timeout: duration("contimeout", &f.contimeout)?,
-        io_timeout: duration("timeout", &f.timeout)?,
+        timeout: timeout("contimeout", &f.contimeout)?,
+        io_timeout: timeout("timeout", &f.timeout)?,
         transfers: f.transfers.max(1),
         checkers: f.checkers.max(1),
     })

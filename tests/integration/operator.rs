@@ -596,3 +596,36 @@ mod logs {
         assert!(shown.contains("evil\\n2026/01/01"), "{shown:?}");
     }
 }
+
+mod flags {
+    use super::*;
+
+    #[test]
+    fn timeout_zero_disables_the_timeout_as_in_rclone() {
+        let rt = runtime();
+        let s3 = rt.block_on(S3::start("optimeout"));
+        let dir = TempDir::new("optimeout");
+        let cfg = config(&dir, &s3.remote_toml("s3"));
+        let src = TempDir::new("src");
+        write_files(
+            src.path(),
+            &[("a.csv", b"1"), ("b/c.csv", &bytes(1, 7 << 20))],
+        );
+        let target = format!("s3:{}/t0", s3.bucket);
+        let out = run(
+            &cfg,
+            &[
+                "copy",
+                src.str(),
+                &target,
+                "--timeout",
+                "0",
+                "--contimeout",
+                "0",
+            ],
+        );
+        assert_code(&out, 0);
+        let listed = stdout(&run(&cfg, &["lsf", "-R", "--files-only", &target]));
+        assert_eq!(sorted_lines(&listed), ["a.csv", "b/c.csv"]);
+    }
+}
