@@ -62,6 +62,12 @@ async fn oracle_object_storage_passes_the_conformance_suite_against_the_fake() {
     std::fs::create_dir_all(&dir).unwrap();
     let key_file = dir.join("key.pem");
     std::fs::write(&key_file, key.private_key_pem().unwrap().as_bytes()).unwrap();
+    // A private key readable by every user is refused, as ssh refuses it.
+    std::fs::set_permissions(
+        &key_file,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
     let config_file = dir.join("config");
     std::fs::write(
         &config_file,

@@ -848,6 +848,12 @@ impl UserPrincipal {
         }
         let key_file = dir.join("key.pem");
         std::fs::write(&key_file, key.private_key_pem().unwrap().as_bytes()).unwrap();
+        // A private key readable by every user is refused, as ssh refuses it.
+        std::fs::set_permissions(
+            &key_file,
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        )
+        .unwrap();
         let config = format!(
             "[DEFAULT]\nuser={user}\nfingerprint={}\ntenancy={tenancy}\nregion=us-ashburn-1\nkey_file={}\n",
             key.public_key().fingerprint(),

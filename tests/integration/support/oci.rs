@@ -34,6 +34,12 @@ impl Oci {
         let dir = TempDir::new("oci");
         let key_file = dir.join("oci_api_key.pem");
         std::fs::write(&key_file, key.private_key_pem().unwrap().as_bytes()).unwrap();
+        // A private key readable by every user is refused, as ssh refuses it.
+        std::fs::set_permissions(
+            &key_file,
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        )
+        .unwrap();
         let oci_config = dir.join("config");
         std::fs::write(
             &oci_config,
