@@ -72,6 +72,12 @@ pub trait Backend: Send + Sync {
         Vec::new()
     }
 
+    /// Keys set to something ocisync accepts for rclone compatibility but does not act on, each
+    /// with what is ignored: `config validate` reports them once (runs do not).
+    fn ignored(&self, _values: &ConfigValues) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+
     async fn open(&self, ctx: OpenContext<'_>) -> Result<Remote>;
 }
 

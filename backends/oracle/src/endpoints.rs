@@ -182,12 +182,15 @@ impl Region {
                 domain,
             });
         }
+        let hint = nearest_region(&wanted)
+            .map(|r| format!(" (did you mean '{r}'?)"))
+            .unwrap_or_default();
         Err(Error::new(
             ErrorKind::Config,
             format!(
-                "unknown OCI region '{region}': set `endpoint` to the service URL (for Object \
-                 Storage https://objectstorage.{wanted}.<realm domain>), or describe the region \
-                 in OCI_REGION_METADATA, or set OCI_DEFAULT_REALM to its realm's domain"
+                "unknown OCI region '{region}'{hint}: set `endpoint` to the service URL (for \
+                 Object Storage https://objectstorage.{wanted}.<realm domain>), or describe the \
+                 region in OCI_REGION_METADATA, or set OCI_DEFAULT_REALM to its realm's domain"
             ),
         ))
     }
@@ -251,6 +254,49 @@ fn is_label(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
+/// `region = …` checked where it will be used to build a service URL (no `endpoint`): a region
+/// this build does not know fails now, with the nearest known one, rather than at run time.
+pub fn check_region_option(
+    region: Option<&str>,
+    endpoint: Option<&str>,
+) -> std::result::Result<(), ocisync_backend::OptionError> {
+    let blank = |v: Option<&str>| v.is_none_or(|v| v.trim().is_empty());
+    if !blank(endpoint) || blank(region) {
+        return Ok(());
+    }
+    Region::resolve(region.unwrap_or_default())
+        .map(drop)
+        .map_err(|e| ocisync_backend::OptionError::invalid("region", e.message))
+}
+
+/// The known region identifier nearest to a mistyped one (`us-ashburn1` → `us-ashburn-1`), by
+/// edit distance, at most 3 edits away.
+pub fn nearest_region(wanted: &str) -> Option<&'static str> {
+    fn distance(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut prev: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut cur = vec![i + 1];
+            for (j, cb) in b.iter().enumerate() {
+                cur.push(
+                    (prev[j] + usize::from(ca != *cb))
+                        .min(prev[j + 1] + 1)
+                        .min(cur[j] + 1),
+                );
+            }
+            prev = cur;
+        }
+        prev[b.len()]
+    }
+    let wanted = wanted.trim().to_ascii_lowercase();
+    REGIONS
+        .iter()
+        .map(|(_, name, _)| (distance(&wanted, name), *name))
+        .filter(|(d, _)| *d <= 3)
+        .min()
+        .map(|(_, n)| n)
+}
+
 /// The region from `OCI_REGION_METADATA`, if it describes `wanted` (by identifier or key).
 fn from_metadata(json: &str, wanted: &str) -> Option<Region> {
     let value: serde_json::Value = serde_json::from_str(json).ok()?;
@@ -305,6 +351,15 @@ pub use ocisync_backend::endpoint::{EndpointUrlError, check_endpoint_url};
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mistyped_region_gets_the_nearest_one() {
+        assert_eq!(nearest_region("us-ashburn1"), Some("us-ashburn-1"));
+        assert_eq!(nearest_region("eu-frankfrut-1"), Some("eu-frankfurt-1"));
+        assert_eq!(nearest_region("mars-olympus-9"), None);
+        let e = resolve("us-ashburn1", &[]).unwrap_err().to_string();
+        assert!(e.contains("(did you mean 'us-ashburn-1'?)"), "{e}");
+    }
 
     fn resolve(region: &str, env: &[(&str, &str)]) -> Result<Region> {
         Region::resolve_with_env(region, |name| {

@@ -103,6 +103,10 @@ impl AlertType for NotificationsType {
         }
         .auth_options()?;
         check_endpoint_option("endpoint", options.endpoint.as_deref())?;
+        crate::endpoints::check_region_option(
+            options.region.as_deref(),
+            options.endpoint.as_deref(),
+        )?;
         Ok(Arc::new(NotificationsSink {
             client: ServiceClient::new(TYPE_NAME, auth_options, LIMITS)?,
             options,

@@ -111,6 +111,10 @@ impl CredentialType for VaultType {
         }
         .auth_options()?;
         check_endpoint_option("endpoint", options.endpoint.as_deref())?;
+        crate::endpoints::check_region_option(
+            options.region.as_deref(),
+            options.endpoint.as_deref(),
+        )?;
         Ok(Arc::new(VaultProvider {
             client: ServiceClient::new(TYPE_NAME, auth_options, LIMITS)?,
             options,

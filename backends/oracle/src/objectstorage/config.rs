@@ -239,46 +239,53 @@ impl OracleOptions {
     }
 
     /// rclone keys ocisync does not act on that are set to something other than their
-    /// default, as `key = value`, for one warning each.
-    pub fn ignored_settings(&self) -> Vec<String> {
+    /// default: `(key, "key = value")`, for `config validate` to report once.
+    pub fn ignored_settings(&self) -> Vec<(&'static str, String)> {
         // The declared defaults, typed: compared field by field, never spelled twice.
         let Ok(d) = Self::from_values(&ConfigValues::new()) else {
             return Vec::new();
         };
         let mut ignored = Vec::new();
         if self.copy_cutoff != d.copy_cutoff {
-            ignored.push(format!("copy_cutoff = {}", self.copy_cutoff));
+            ignored.push(("copy_cutoff", format!("copy_cutoff = {}", self.copy_cutoff)));
         }
         if self.copy_timeout != d.copy_timeout {
-            ignored.push(format!("copy_timeout = {}", self.copy_timeout));
+            ignored.push((
+                "copy_timeout",
+                format!("copy_timeout = {}", self.copy_timeout),
+            ));
         }
         if self.attempt_resume_upload {
-            ignored.push("attempt_resume_upload = true".to_string());
+            ignored.push((
+                "attempt_resume_upload",
+                "attempt_resume_upload = true".to_string(),
+            ));
         }
         if self.decompress {
-            ignored.push("decompress = true".to_string());
+            ignored.push(("decompress", "decompress = true".to_string()));
         }
-        if let Some(c) = self.compartment.as_deref().filter(|c| !c.is_empty()) {
-            ignored.push(format!("compartment = {c:?}"));
+        if let Some(c) = &self.compartment {
+            ignored.push(("compartment", format!("compartment = {:?}", c.as_str())));
         }
         if !same_encoding(&self.encoding, &d.encoding) {
-            ignored.push(format!("encoding = {:?}", self.encoding));
+            ignored.push(("encoding", format!("encoding = {:?}", self.encoding)));
         }
         ignored
     }
 }
 
-/// Logs each ignored setting once per process, however many remotes use it.
-pub fn warn_ignored_once(remote: &str, settings: &[String]) {
+/// Logs each ignored setting once per process, at DEBUG: `config validate` is where an
+/// operator hears about them, not every 6-hourly run.
+pub fn warn_ignored_once(remote: &str, settings: &[(&'static str, String)]) {
     static WARNED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
     let mut warned = WARNED
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    for s in settings {
+    for (_, s) in settings {
         if warned.insert(format!("{remote}\0{s}")) {
-            tracing::warn!(
+            tracing::debug!(
                 remote,
-                "ignoring {s}: ocisync does not support this rclone option (see the backend docs)"
+                "ignoring {s}: ocisync does not act on this rclone option (`ocisync backends oracleobjectstorage`)"
             );
         }
     }
@@ -489,7 +496,11 @@ mod tests {
         let o = OracleOptions::from_values(&changed).unwrap();
         let ignored = o.ignored_settings();
         assert_eq!(ignored.len(), 4, "{ignored:?}");
-        assert!(ignored.iter().any(|s| s.starts_with("copy_timeout")));
-        assert!(ignored.iter().any(|s| s.starts_with("encoding")));
+        assert!(
+            ignored
+                .iter()
+                .any(|(k, s)| *k == "copy_timeout" && s.starts_with("copy_timeout = "))
+        );
+        assert!(ignored.iter().any(|(k, _)| *k == "encoding"));
     }
 }

@@ -41,6 +41,11 @@ impl Backend for OracleBackend {
             return Vec::new();
         };
         let mut problems = o.problems();
+        if let Err(e) =
+            crate::endpoints::check_region_option(o.region.as_deref(), o.endpoint.as_deref())
+        {
+            problems.push(e);
+        }
         if let Some(e) = o.endpoint.as_deref().filter(|e| !e.is_empty())
             && let Err(m) = check_endpoint_url(e)
         {
@@ -50,6 +55,12 @@ impl Backend for OracleBackend {
             problems.push(e);
         }
         problems
+    }
+
+    fn ignored(&self, values: &ConfigValues) -> Vec<(&'static str, String)> {
+        OracleOptions::from_values(values)
+            .map(|o| o.ignored_settings())
+            .unwrap_or_default()
     }
 
     async fn open(&self, ctx: OpenContext<'_>) -> Result<Remote> {
