@@ -32,6 +32,8 @@ import urllib.request
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RELEASE = os.path.join(REPO, "target", "release")
+# The ocisync binary to measure: OCISYNC_BIN=path (e.g. a static musl build), else the release build.
+OCISYNC_BIN = os.environ.get("OCISYNC_BIN") or os.path.join(RELEASE, "ocisync")
 NAMESPACE = "bling"
 BUCKET = "ocid1.tenancy.oc1..aaaaaaaafaketenancy"
 S3_BUCKET = "bench"
@@ -260,7 +262,7 @@ class Tools:
 
     def argv(self, tool, args):
         if tool == "ocisync":
-            return [os.path.join(RELEASE, "ocisync"), "--config", self.ocisync_conf] + args
+            return [OCISYNC_BIN, "--config", self.ocisync_conf] + args
         return ["rclone", "--config", self.rclone_conf] + args
 
     def ceiling(self, mode_args, plan):
@@ -598,6 +600,7 @@ def main():
     ctx.s3 = S3Server(workdir)
     ctx.proxy = CountingProxy(workdir, ctx.s3.url)
     log(f"S3 server: {ctx.s3.describe} at {ctx.s3.url}; counting proxy at {ctx.proxy.url}")
+    log(f"ocisync binary: {OCISYNC_BIN}")
     log(f"flags for both tools: {' '.join(COMMON)} (+ --checksum, chunk flags per workload)")
     log(f"work directory: {workdir}")
     summaries = []

@@ -2,6 +2,11 @@
 
 use std::process::ExitCode;
 
+// musl's malloc is slow under the runtime's threads; static (musl) builds use mimalloc.
+#[cfg(target_env = "musl")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // No core dumps, no ptrace: before anything could hold a secret.
     ocisync::hardening::harden();
