@@ -66,9 +66,16 @@ fn secrets_in_args(p: &Parsed) -> Vec<String> {
     };
     let mut found: Vec<String> = specs
         .into_iter()
-        .filter_map(|spec| RemotePath::parse(spec).ok())
-        .flat_map(|path| path.params)
-        .map(|(k, _)| k)
+        .flat_map(|spec| match RemotePath::parse(spec) {
+            Ok(path) => path.params.into_iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            // Unparsable (an unterminated quote): the `key=` words are still on the line.
+            Err(_) => spec
+                .split(',')
+                .skip(1)
+                .filter_map(|p| p.split_once('='))
+                .map(|(k, _)| k.trim().replace('-', "_"))
+                .collect(),
+        })
         .filter(|k| sensitive(k))
         .collect();
     found.sort();

@@ -11,5 +11,6 @@ mod oci;
 mod operator;
 mod rclone_compat;
 mod s3_sync;
+mod security;
 mod shard;
 mod unattended;
