@@ -463,3 +463,34 @@ fn read_batch(
         seen,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_never_follow_a_link_below_the_root() {
+        let base = std::env::temp_dir().join(format!("ocisync-links-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let (root, outside) = (base.join("root"), base.join("outside"));
+        std::fs::create_dir_all(root.join("dir")).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(root.join("dir/plain.txt"), b"plain").unwrap();
+        std::fs::write(outside.join("secret.txt"), b"secret").unwrap();
+        std::os::unix::fs::symlink(outside.join("secret.txt"), root.join("last.txt")).unwrap();
+        // A directory swapped for a link after the listing: the link is in the middle.
+        std::os::unix::fs::symlink(&outside, root.join("middle")).unwrap();
+        assert!(open_file(&root, "dir/plain.txt", false).is_ok());
+        for path in ["last.txt", "middle/secret.txt"] {
+            let e = open_file(&root, path, false).expect_err(path);
+            assert!(
+                matches!(e.raw_os_error(), Some(libc::ELOOP) | Some(libc::EXDEV)),
+                "{path}: {e}"
+            );
+            assert!(open_file(&root, path, true).is_ok(), "{path} with -L");
+        }
+        // Nothing above the root either.
+        assert!(open_file(&root.join("dir"), "../../outside/secret.txt", false).is_err());
+        let _ = std::fs::remove_dir_all(&base);
+    }
+}
