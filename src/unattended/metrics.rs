@@ -107,7 +107,10 @@ pub fn write(path: &Path, doc: &RunDocument) -> std::io::Result<()> {
         .ok()
         .and_then(|text| last_success(&text, &labels(doc)));
     let now = jiff::Timestamp::now().as_millisecond() as f64 / 1000.0;
-    write_atomic(path, render(doc, now, previous).as_bytes())
+    write_atomic(path, render(doc, now, previous).as_bytes())?;
+    // Read by node_exporter (another user) whatever the unit's UMask=0077: it holds no secret.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))
 }
 
 /// The labels of every series: `job="JOB"`, and `shard="K/N"` for a sharded run.
