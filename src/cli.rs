@@ -9,6 +9,8 @@ use clap::{
 
 use crate::registry;
 
+mod env;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "ocisync",
@@ -401,11 +403,21 @@ pub fn command() -> Command {
     Cli::command().args(backend_flags())
 }
 
+/// Parses the command line, with the flags `RCLONE_<FLAG>`/`OCISYNC_<FLAG>` variables set
+/// ([`env`]).
 pub fn parse_from<I, T>(args: I) -> Result<Parsed, clap::Error>
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
+    let argv: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let vars: Vec<(String, String)> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect();
+    parse_args(env::with_env_flags(argv, &vars)?)
+}
+
+fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Parsed, clap::Error> {
     let matches = command().try_get_matches_from(args)?;
     let cli = Cli::from_arg_matches(&matches)?;
     let sub = deepest(&matches);

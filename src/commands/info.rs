@@ -32,12 +32,29 @@ pub fn config_show(config: &Config) -> u8 {
 }
 
 pub fn config_validate(config: &Config) -> u8 {
+    let empty =
+        config.remotes.is_empty() && config.credentials.is_empty() && config.alerts.is_empty();
+    if config.path.is_none() && empty {
+        // Nothing to validate is not "valid": the run would find no remote either.
+        eprintln!(
+            "no config file found (looked for --config, $OCISYNC_CONFIG, $RCLONE_CONFIG, {}) and no remote defined in the environment",
+            config::candidates()
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return exitcode::UNCATEGORIZED;
+    }
     let problems = config::check(config);
     let file = config
         .path
         .as_ref()
         .map(|p| p.display().to_string())
-        .unwrap_or_else(|| "(no config file)".into());
+        .unwrap_or_else(|| "(no config file: environment variables only)".into());
+    for n in config::check::notes(config) {
+        outln!("{n}");
+    }
     if problems.is_empty() {
         outln!(
             "{file}: OK ({} remotes, {} credentials providers, {} alert sinks)",
@@ -150,8 +167,15 @@ fn print_options(options: &[OptionSpec], prefix: Option<&str>) {
         }
         outln!("{head}");
         outln!("      {}", o.help_text());
-        if let (Some(p), false) = (prefix, o.sensitive) {
-            outln!("      flag: --{p}-{}", o.name.replace('_', "-"));
+        match (prefix, o.sensitive) {
+            (Some(p), false) => outln!("      flag: --{p}-{}", o.name.replace('_', "-")),
+            // Command lines are readable by every user of the machine (/proc, ps).
+            (Some(p), true) => outln!(
+                "      no flag (a secret): set it in the config file, a [credentials] provider or RCLONE_{}_{}",
+                p.to_ascii_uppercase(),
+                o.name.to_ascii_uppercase()
+            ),
+            _ => {}
         }
     }
 }
@@ -164,7 +188,11 @@ pub fn markdown_reference() -> String {
          do not edit by hand.\n\n\
          Every non-secret option of a backend can also be given on the command line as \
          `--<prefix>-<key>` (underscores become dashes); it then overrides the config file for \
-         every remote of that backend, as in rclone.\n",
+         every remote of that backend, as in rclone. Secret options (type `string (secret)`) have \
+         no flag — a command line can be read by every user of the machine — and are set in the \
+         config file, through a credentials provider, or as `RCLONE_<PREFIX>_<KEY>` / \
+         `RCLONE_CONFIG_<REMOTE>_<KEY>` environment variables. Options of type `OCID` take an \
+         Oracle Cloud identifier; any other value is refused without being shown.\n",
     );
     for b in registry::backends() {
         let s = b.spec();

@@ -1,12 +1,13 @@
 //! The configuration: remotes, credential providers and alert sinks, from a TOML file or an
-//! rclone.conf (remotes only).
+//! rclone.conf, plus rclone's environment form (`RCLONE_CONFIG_<REMOTE>_<KEY>`).
 //!
-//! Lookup order: `--config PATH`, `$OCISYNC_CONFIG`, `~/.config/ocisync/ocisync.toml`,
-//! `/etc/ocisync/ocisync.toml`; none found is an empty configuration (local paths and connection
-//! strings still work). Every value remembers its line so errors can name file, line, remote and
-//! key.
+//! Lookup order: `--config PATH` (also given as `$OCISYNC_CONFIG` or `$RCLONE_CONFIG`),
+//! `~/.config/ocisync/ocisync.toml`, `/etc/ocisync/ocisync.toml`; none found is an empty
+//! configuration (local paths and connection strings still work). Every value remembers where
+//! it came from — file and line, or environment variable — so errors can name it.
 
 pub mod check;
+mod env;
 mod rclone_conf;
 mod show;
 mod toml_file;
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 use ocisync_backend::ConfigValues;
 
 pub use check::{Problem, check, warn_if_readable_secrets};
+pub use env::is_config_variable;
 pub use show::render;
 
 /// Which syntax the file was written in.
@@ -40,11 +42,25 @@ pub struct Section {
     pub line: usize,
     /// Line of each key.
     pub lines: BTreeMap<String, usize>,
+    /// Keys whose value came from an environment variable, and that variable.
+    pub env: BTreeMap<String, String>,
 }
 
 impl Section {
     pub fn line_of(&self, key: &str) -> usize {
         self.lines.get(key).copied().unwrap_or(self.line)
+    }
+
+    pub(crate) fn new(name: &str, type_name: &str, line: usize) -> Section {
+        Section {
+            name: name.to_string(),
+            type_name: type_name.to_string(),
+            values: Default::default(),
+            credentials: None,
+            line,
+            lines: Default::default(),
+            env: Default::default(),
+        }
     }
 }
 
@@ -73,15 +89,23 @@ pub enum LoadError {
         line: usize,
         message: String,
     },
+    #[error("environment variable {var}: {message}")]
+    Env { var: String, message: String },
 }
 
 impl Config {
-    /// Finds and loads the configuration file.
+    /// Finds and loads the configuration file, then applies the `RCLONE_CONFIG_*` /
+    /// `OCISYNC_CONFIG_*` environment variables.
     pub fn load(explicit: Option<&Path>) -> Result<Config, LoadError> {
-        match locate(explicit) {
-            Some(path) => Config::load_file(&path),
-            None => Ok(Config::default()),
-        }
+        let mut config = match locate(explicit) {
+            Some(path) => Config::load_file(&path)?,
+            None => Config::default(),
+        };
+        let vars: Vec<(String, String)> = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
+        env::apply(&mut config, &vars)?;
+        Ok(config)
     }
 
     pub fn load_file(path: &Path) -> Result<Config, LoadError> {
@@ -129,11 +153,34 @@ impl Config {
         })
     }
 
-    /// `file:line` for messages, or `command line` when there is no file.
+    /// `file:line` for messages, or `config` when there is no file.
     pub fn location(&self, line: usize) -> String {
         match &self.path {
             Some(p) => format!("{}:{line}", p.display()),
             None => "config".to_string(),
+        }
+    }
+
+    /// Where `key` of `section` was set: `file:line`, or `environment variable NAME`.
+    pub fn locate(&self, section: &Section, key: &str) -> String {
+        // A section the environment defined (line 0) is located by its `…_TYPE` variable.
+        let var = section.env.get(key).or_else(|| {
+            (section.line == 0)
+                .then(|| section.env.get("type"))
+                .flatten()
+        });
+        match var {
+            Some(var) => format!("environment variable {var}"),
+            None => self.location(section.line_of(key)),
+        }
+    }
+
+    /// How a section is named in messages, in the file's own syntax: `credentials.vault` in
+    /// TOML (`[credentials.vault]`), `vault` in an rclone.conf (`[vault]`).
+    pub fn label(&self, kind: &str, name: &str) -> String {
+        match self.format {
+            Some(Format::RcloneConf) => name.to_string(),
+            _ => format!("{kind}.{name}"),
         }
     }
 }
@@ -156,11 +203,18 @@ fn locate(explicit: Option<&Path>) -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("OCISYNC_CONFIG").filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(p));
     }
-    let candidates = [
+    candidates().into_iter().find(|p| p.is_file())
+}
+
+/// The files looked for when no path is given, in order.
+pub fn candidates() -> Vec<PathBuf> {
+    [
         std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config/ocisync/ocisync.toml")),
         Some(PathBuf::from("/etc/ocisync/ocisync.toml")),
-    ];
-    candidates.into_iter().flatten().find(|p| p.is_file())
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// 1-based line of a byte offset.

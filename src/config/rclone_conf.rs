@@ -1,5 +1,11 @@
-//! rclone.conf, read unchanged: `[NAME]` sections of `key = value` lines. Every section is a
-//! remote; values are text (rclone quotes nothing), typed later by the backend's options.
+//! rclone.conf, read unchanged: `[NAME]` sections of `key = value` lines; values are text
+//! (rclone quotes nothing), typed later by the backend's options.
+//!
+//! A section is a remote unless its `type` is a credentials provider type (`oci_vault`, `env`,
+//! `static`, `command`) or an alert sink type (`oci_notifications`, `webhook`; `command` is read
+//! as the provider): then it is that, named by its section name (`credentials = vault` in a
+//! remote names `[vault]`), and `listremotes` does not show it. rclone reports such a section
+//! only when it is used, so the same file still serves rclone for the other remotes.
 
 use std::collections::BTreeMap;
 
@@ -27,14 +33,7 @@ pub(super) fn parse(text: &str) -> Parsed {
             if let Some(done) = current.take() {
                 finish(done, &mut remotes)?;
             }
-            current = Some(Section {
-                name: name.to_string(),
-                type_name: String::new(),
-                values: Default::default(),
-                credentials: None,
-                line: n,
-                lines: Default::default(),
-            });
+            current = Some(Section::new(name, "", n));
             continue;
         }
         let (key, value) = line
@@ -57,10 +56,18 @@ pub(super) fn parse(text: &str) -> Parsed {
     if let Some(done) = current.take() {
         finish(done, &mut remotes)?;
     }
-    Ok(Sections {
-        remotes,
-        ..Sections::default()
-    })
+    let mut sections = Sections::default();
+    for (name, section) in remotes {
+        let kind = if crate::registry::credential_type(&section.type_name).is_some() {
+            &mut sections.credentials
+        } else if crate::registry::alert_type(&section.type_name).is_some() {
+            &mut sections.alerts
+        } else {
+            &mut sections.remotes
+        };
+        kind.insert(name, section);
+    }
+    Ok(sections)
 }
 
 fn finish(
@@ -103,6 +110,17 @@ mod tests {
         );
         assert_eq!(aws.line_of("region"), 7);
         assert_eq!(remotes["oos"].line, 10);
+    }
+
+    #[test]
+    fn credential_providers_and_alert_sinks_are_sections_too() {
+        let text = "[aws]\ntype = s3\ncredentials = vault\n\n[vault]\ntype = oci_vault\naccess_key_id = ocid1.vaultsecret.oc1..a\n\n[ops]\ntype = oci_notifications\ntopic = ocid1.onstopic.oc1..t\n";
+        let s = parse(text).unwrap();
+        assert_eq!(s.remotes.keys().collect::<Vec<_>>(), ["aws"]);
+        assert_eq!(s.remotes["aws"].credentials.as_deref(), Some("vault"));
+        assert_eq!(s.credentials["vault"].type_name, "oci_vault");
+        assert_eq!(s.credentials["vault"].line_of("access_key_id"), 7);
+        assert_eq!(s.alerts["ops"].type_name, "oci_notifications");
     }
 
     #[test]

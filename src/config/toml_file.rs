@@ -43,14 +43,7 @@ fn sections(
     for (name, table) in tables {
         let line = line_at(text, name.span().start);
         let name = name.into_inner();
-        let mut section = Section {
-            name: name.clone(),
-            type_name: String::new(),
-            values: Default::default(),
-            credentials: None,
-            line,
-            lines: Default::default(),
-        };
+        let mut section = Section::new(&name, "", line);
         for (key, value) in table.into_inner() {
             let key_line = line_at(text, key.span().start);
             let key = key.into_inner();

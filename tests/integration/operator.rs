@@ -629,3 +629,333 @@ mod flags {
         assert_eq!(sorted_lines(&listed), ["a.csv", "b/c.csv"]);
     }
 }
+
+mod config_checks {
+    use super::*;
+    use crate::support::oci::{Oci, TENANCY};
+    use crate::support::ocisync;
+
+    const PASTED: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+    /// A loopback port that records whether anything connected to it (stands for Vault, the
+    /// metadata service: nothing may be asked).
+    struct Tripwire(std::net::TcpListener);
+
+    impl Tripwire {
+        fn new() -> Tripwire {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.set_nonblocking(true).unwrap();
+            Tripwire(l)
+        }
+        fn url(&self) -> String {
+            format!("http://{}", self.0.local_addr().unwrap())
+        }
+        fn touched(&self) -> bool {
+            self.0.accept().is_ok()
+        }
+    }
+
+    #[test]
+    fn a_secret_pasted_in_an_ocid_field_is_refused_and_never_shown() {
+        let wire = Tripwire::new();
+        let dir = TempDir::new("pasted");
+        let cfg = config(
+            &dir,
+            &format!(
+                "[remotes.aws_s3]\ntype = \"s3\"\nprovider = \"AWS\"\nregion = \"us-east-2\"\ncredentials = \"vault\"\n\n[credentials.vault]\ntype = \"oci_vault\"\nauth = \"instance_principal\"\nendpoint = \"{url}\"\nfederation_endpoint = \"{url}/v1/x509\"\naccess_key_id = \"ocid1.vaultsecret.oc1.iad.aaaa\"\nsecret_access_key = \"{PASTED}\"\n",
+                url = wire.url()
+            ),
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        let place = format!(
+            "{}:13: [credentials.vault] key \"secret_access_key\": is not an OCID",
+            cfg.display()
+        );
+        let quiet = |o: &Output| {
+            let all = format!("{}{}", stdout(o), stderr(o));
+            assert!(
+                !all.contains("wJalr") && !all.contains("EXAMPLEKEY"),
+                "{all}"
+            );
+            all
+        };
+        let validate = run(&cfg, &["config", "validate"]);
+        assert_code(&validate, 1);
+        let all = quiet(&validate);
+        assert!(all.contains(&place), "{all}");
+        // Counted as a secret: the file is readable by others, so it says so.
+        assert!(
+            all.contains("holds secrets and is readable by group/others"),
+            "{all}"
+        );
+        let show = run(&cfg, &["config", "show"]);
+        assert_code(&show, 0);
+        quiet(&show);
+        // The run stops at the same line, before any request.
+        let out = ocisync()
+            .env("OCI_METADATA_BASE_URL", wire.url())
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .arg("--config")
+            .arg(&cfg)
+            .args(["lsf", "aws_s3:bucket"])
+            .output()
+            .unwrap();
+        assert_ne!(code(&out), 0);
+        let all = quiet(&out);
+        assert!(all.contains(&place), "{all}");
+        assert!(!wire.touched(), "something was asked over the network");
+    }
+
+    fn validate(text: &str) -> (i32, String) {
+        let dir = TempDir::new("validate");
+        let cfg = config(&dir, text);
+        let out = run(&cfg, &["config", "validate"]);
+        (
+            code(&out),
+            format!("{}{}", stdout(&out), stderr(&out)).replace(&format!("{}", cfg.display()), "F"),
+        )
+    }
+
+    #[test]
+    fn validate_fails_on_what_the_run_would_fail_on() {
+        let vault = "[credentials.vault]\ntype = \"oci_vault\"\naccess_key_id = \"ocid1.vaultsecret.oc1.iad.a\"\nsecret_access_key = \"ocid1.vaultsecret.oc1.iad.b\"\n";
+        let (c, out) = validate(&format!("{vault}auth = \"instance_principle\"\n"));
+        assert_eq!(c, 1, "{out}");
+        assert!(
+            out.contains("F:5: [credentials.vault] key \"auth\": must be instance_principal"),
+            "{out}"
+        );
+        let (c, out) = validate(&format!("{vault}region = \"us-ashburn1\"\n"));
+        assert_eq!(c, 1, "{out}");
+        assert!(out.contains("F:5: [credentials.vault] key \"region\": unknown OCI region 'us-ashburn1' (did you mean 'us-ashburn-1'?)"), "{out}");
+        let (c, out) = validate(
+            "[remotes.u]\ntype = \"oracleobjectstorage\"\nprovider = \"workload_identity_auth\"\nregion = \"us-ashburn1\"\n",
+        );
+        assert_eq!(c, 1, "{out}");
+        assert!(out.contains("F:3: [remotes.u] key \"provider\": workload_identity_auth (OKE pods) is rclone's but not supported"), "{out}");
+        assert!(out.contains("F:4: [remotes.u] key \"region\""), "{out}");
+        let (c, out) = validate(&format!(
+            "[remotes.aws]\ntype = \"s3\"\nenv_auth = true\ncredentials = \"vault\"\n\n{vault}"
+        ));
+        assert_eq!(c, 1, "{out}");
+        assert!(out.contains("F:3: [remotes.aws] env_auth = true and credentials = \"vault\" both say where the keys come from"), "{out}");
+        // No config file at all is not "OK".
+        let out = ocisync().args(["config", "validate"]).output().unwrap();
+        assert_code(&out, 1);
+        assert!(
+            stderr(&out).contains("no config file found"),
+            "{}",
+            stderr(&out)
+        );
+        // --help no longer offers the provider the run refuses, nor cuts help at "e.g.".
+        let help = stdout(&ocisync().args(["sync", "--help"]).output().unwrap());
+        assert!(
+            !help.contains("workload_identity_auth (OKE pods) or"),
+            "{help}"
+        );
+        assert!(
+            help.contains("Region, such as us-ashburn-1 (short codes such as iad are accepted)."),
+            "{help}"
+        );
+    }
+
+    #[test]
+    fn ignored_keys_are_noted_once_by_validate_not_at_every_run() {
+        let rt = runtime();
+        let oci = rt.block_on(Oci::start(false));
+        let dir = TempDir::new("ignored");
+        let text = format!(
+            "{}compartment = \"ocid1.tenancy.oc1..aaaa\"\n",
+            oci.unsigned_remote_toml("usage")
+        );
+        let cfg = config(&dir, &text);
+        let out = run(&cfg, &["config", "validate"]);
+        assert_code(&out, 0);
+        let line = text
+            .lines()
+            .position(|l| l.starts_with("compartment"))
+            .unwrap()
+            + 1;
+        assert!(
+            stdout(&out).contains(&format!(
+                "{}:{line}: [remotes.usage] note: compartment = \"ocid1.tenancy.oc1..aaaa\" is accepted for rclone compatibility and ignored"
+            , cfg.display())),
+            "{}",
+            stdout(&out)
+        );
+        let out = run(&cfg, &["lsf", &format!("usage:{TENANCY}")]);
+        assert_code(&out, 0);
+        assert!(!stderr(&out).contains("compartment"), "{}", stderr(&out));
+    }
+
+    #[test]
+    fn the_shipped_example_is_keyless_and_clean() {
+        let example = concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml");
+        let out = run(Path::new(example), &["config", "validate"]);
+        assert_code(&out, 0);
+        assert_eq!(
+            stdout(&out).lines().count(),
+            1,
+            "no notes: {}",
+            stdout(&out)
+        );
+        let shown = stdout(&run(Path::new(example), &["config", "show"]));
+        let section = |name: &str| {
+            let start = shown.find(&format!("[{name}]")).unwrap();
+            let rest = &shown[start + 1..];
+            rest[..rest.find("\n[").unwrap_or(rest.len())].to_string()
+        };
+        assert!(section("remotes.oci_usage").contains("provider = \"instance_principal_auth\""));
+        let aws = section("remotes.aws_s3");
+        assert!(
+            aws.contains("credentials = \"aws_keys_from_vault\""),
+            "{aws}"
+        );
+        assert!(!aws.contains("env_auth"), "{aws}");
+        let vault = section("credentials.aws_keys_from_vault");
+        assert!(
+            vault.contains("type = \"oci_vault\"")
+                && vault.contains("auth = \"instance_principal\""),
+            "{vault}"
+        );
+    }
+
+    #[test]
+    fn help_documents_secret_options_and_one_default_profile() {
+        let s3 = stdout(&ocisync().args(["backends", "s3"]).output().unwrap());
+        assert!(
+            s3.contains("no flag (a secret): set it in the config file, a [credentials] provider or RCLONE_S3_SECRET_ACCESS_KEY"),
+            "{s3}"
+        );
+        let md = stdout(&ocisync().args(["backends", "--markdown"]).output().unwrap());
+        assert!(
+            md.contains("Secret options (type `string (secret)`) have no flag"),
+            "{md}"
+        );
+        assert!(
+            !md.contains("| `config_profile` | string | `Default` |"),
+            "config_profile's default spelled two ways"
+        );
+        assert!(
+            md.matches("| `config_profile` | string | `DEFAULT` |")
+                .count()
+                >= 3,
+            "{md}"
+        );
+    }
+}
+
+mod environment {
+    use super::*;
+    use crate::support::ocisync;
+
+    #[test]
+    fn rclone_environment_variables_set_flags_and_config() {
+        let rt = runtime();
+        let s3 = rt.block_on(S3::start("openv"));
+        let dir = TempDir::new("openv");
+        // The remote's region comes from the environment, over the file's.
+        let cfg = config(
+            &dir,
+            &s3.remote_toml("s3").replace("us-east-1", "eu-west-9"),
+        );
+        let src = TempDir::new("src");
+        write_files(src.path(), &[("a.csv", b"1"), ("b.csv", b"2")]);
+        let target = format!("s3:{}/env", s3.bucket);
+        let with_env = |vars: &[(&str, &str)], args: &[&str]| {
+            let mut c = ocisync();
+            for (k, v) in vars {
+                c.env(k, v);
+            }
+            c.args(args).output().unwrap()
+        };
+        let cfg_path = cfg.to_str().unwrap();
+        // RCLONE_CONFIG is --config; RCLONE_DRY_RUN=true is --dry-run: nothing written.
+        let out = with_env(
+            &[
+                ("RCLONE_CONFIG", cfg_path),
+                ("RCLONE_DRY_RUN", "true"),
+                ("RCLONE_CONFIG_S3_REGION", "us-east-1"),
+            ],
+            &["copy", src.str(), &target],
+        );
+        assert_code(&out, 0);
+        assert!(
+            stderr(&out).contains("a.csv: Skipped copy as --dry-run is set (size 1)"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(s3.writes().is_empty(), "{:?}", s3.writes());
+        // OCISYNC_ spelling, and the command line over the environment.
+        let out = with_env(
+            &[
+                ("OCISYNC_CONFIG", cfg_path),
+                ("RCLONE_DRY_RUN", "true"),
+                ("OCISYNC_DRY_RUN", "false"),
+                ("OCISYNC_CONFIG_S3_REGION", "us-east-1"),
+                ("RCLONE_EXCLUDE", "b.csv"),
+            ],
+            &["copy", src.str(), &target, "-v"],
+        );
+        assert_code(&out, 0);
+        let listed = stdout(&run(&cfg, &["lsf", &target, "--s3-region", "us-east-1"]));
+        assert_eq!(listed, "a.csv\n");
+        // A variable ocisync would ignore is refused, naming it.
+        let out = with_env(
+            &[("RCLONE_BWLIMIT", "10M")],
+            &["--config", cfg_path, "lsf", &target],
+        );
+        assert_code(&out, 2);
+        assert!(
+            stderr(&out)
+                .contains("environment variable RCLONE_BWLIMIT: ocisync has no --bwlimit flag"),
+            "{}",
+            stderr(&out)
+        );
+        let out = with_env(
+            &[("RCLONE_CONFIG_NOSUCH_REGION", "x")],
+            &["--config", cfg_path, "lsf", &target],
+        );
+        assert_code(&out, 1);
+        assert!(
+            stderr(&out)
+                .contains("environment variable RCLONE_CONFIG_NOSUCH_REGION: names no remote"),
+            "{}",
+            stderr(&out)
+        );
+        // A remote made of environment variables only, as rclone allows; listed by both tools.
+        let env = [
+            ("RCLONE_CONFIG_MYS3_TYPE", "s3"),
+            ("RCLONE_CONFIG_MYS3_PROVIDER", "Other"),
+            ("RCLONE_CONFIG_MYS3_ENDPOINT", &s3.endpoint()),
+            ("RCLONE_CONFIG_MYS3_REGION", "us-east-1"),
+            ("RCLONE_CONFIG_MYS3_ACCESS_KEY_ID", "test"),
+            ("RCLONE_CONFIG_MYS3_SECRET_ACCESS_KEY", "testsecret"),
+        ];
+        let ours = with_env(&env, &["listremotes"]);
+        let mut theirs = std::process::Command::new("rclone");
+        theirs
+            .env("RCLONE_CONFIG", "/nonexistent/rclone.conf")
+            .arg("listremotes");
+        for (k, v) in &env {
+            theirs.env(k, v);
+        }
+        let theirs = theirs.output().unwrap();
+        assert_eq!(stdout(&ours), "mys3:\n");
+        assert_eq!(stdout(&ours), stdout(&theirs));
+        let out = with_env(&env, &["lsf", &format!("mys3:{}/env", s3.bucket)]);
+        assert_code(&out, 0);
+        assert_eq!(stdout(&out), "a.csv\n");
+        // Validation names the variable.
+        let out = with_env(
+            &[("RCLONE_CONFIG_S3_REGOIN", "x")],
+            &["--config", cfg_path, "config", "validate"],
+        );
+        assert_code(&out, 1);
+        assert!(stderr(&out).contains("environment variable RCLONE_CONFIG_S3_REGOIN: [remotes.s3] unknown key \"regoin\" (did you mean \"region\"?)"), "{}", stderr(&out));
+    }
+}

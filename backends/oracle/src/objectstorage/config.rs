@@ -13,12 +13,11 @@ use ocisync_backend::{ConfigValues, Duration, Ocid, OptionError, Secret, Size};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
-/// Auth providers rclone accepts for `provider`.
+/// Auth providers ocisync supports for `provider` (rclone's, but `workload_identity_auth`).
 pub const PROVIDERS: &[&str] = &[
     "env_auth",
     "user_principal_auth",
     "instance_principal_auth",
-    "workload_identity_auth",
     "resource_principal_auth",
     "no_auth",
 ];
@@ -44,8 +43,9 @@ ocisync_backend::declare_options! {
         /// Auth provider: env_auth (default: the OCI config file's profile from the environment),
         /// user_principal_auth (an API key in config_file/config_profile),
         /// instance_principal_auth (the VM's own identity, no keys on disk),
-        /// resource_principal_auth (OCI Functions and other resources), workload_identity_auth
-        /// (OKE pods) or no_auth (public buckets, unsigned requests).
+        /// resource_principal_auth (OCI Functions and other resources) or no_auth (public
+        /// buckets, unsigned requests). rclone's workload_identity_auth (OKE pods) is not
+        /// supported.
         provider: String = "env_auth";
         /// Object Storage namespace (the tenancy's, or `bling` for cost and usage reports).
         /// Blank: asked from the service once (GetNamespace).
@@ -124,7 +124,15 @@ impl OracleOptions {
     /// checks them in NewFs and validateSSECustomerKeyOptions).
     pub fn problems(&self) -> Vec<OptionError> {
         let mut p = Vec::new();
-        if !PROVIDERS.contains(&self.provider.as_str()) {
+        if self.provider == "workload_identity_auth" {
+            p.push(OptionError::invalid(
+                "provider",
+                format!(
+                    "workload_identity_auth (OKE pods) is rclone's but not supported by ocisync; use one of {}",
+                    PROVIDERS.join(", ")
+                ),
+            ));
+        } else if !PROVIDERS.contains(&self.provider.as_str()) {
             p.push(OptionError::invalid(
                 "provider",
                 format!("must be one of {}", PROVIDERS.join(", ")),
