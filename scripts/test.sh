@@ -49,6 +49,13 @@ export OCISYNC_TEST_S3_ENDPOINT=$endpoint
 echo "   $OCISYNC_TEST_S3_ENDPOINT"
 took
 
+echo "== dependencies: licenses, sources, no second TLS/XML stack (deny.toml)"
+python3 scripts/check-deps.py
+if cargo deny --version >/dev/null 2>&1; then
+    cargo deny --offline check bans licenses sources
+fi
+took
+
 echo "== deploy/: static checks (scripts/check-deploy.sh)"
 scripts/check-deploy.sh
 took
