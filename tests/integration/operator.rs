@@ -959,3 +959,59 @@ mod environment {
         assert!(stderr(&out).contains("environment variable RCLONE_CONFIG_S3_REGOIN: [remotes.s3] unknown key \"regoin\" (did you mean \"region\"?)"), "{}", stderr(&out));
     }
 }
+
+mod oci_hints {
+    use super::*;
+    use crate::support::oci::{Oci, TENANCY};
+    use ocisync_fakes::faults::{FaultAction, FaultRule};
+
+    fn refuse(oci: &Oci, operation: &str) {
+        oci.fake.faults().add(
+            FaultRule::new(FaultAction::Status {
+                status: 404,
+                retry_after: None,
+            })
+            .operation(operation)
+            .times(1000),
+        );
+    }
+
+    #[test]
+    fn a_write_to_bling_says_src_and_dst_are_swapped() {
+        let rt = runtime();
+        let oci = rt.block_on(Oci::start(true));
+        let dir = TempDir::new("bling-write");
+        let cfg = config(&dir, &oci.remote_toml("usage"));
+        let src = TempDir::new("bling-src");
+        write_files(src.path(), &[("report.csv", b"1")]);
+        refuse(&oci, "PutObject");
+        // The swapped command: the local copy as SRC, the cost reports as DST.
+        let out = run(&cfg, &["copy", src.str(), &format!("usage:{TENANCY}")]);
+        assert_ne!(code(&out), 0);
+        let err = stderr(&out);
+        assert!(
+            err.contains("bling is read-only — are SRC and DST swapped?"),
+            "{err}"
+        );
+        assert!(
+            !err.contains("usage-report"),
+            "a read-policy hint for a write: {err}"
+        );
+        // A refused read gets the policy, on one line (no continuation lines in the log).
+        oci.fake.faults().clear();
+        refuse(&oci, "ListObjects");
+        let out = run(&cfg, &["lsf", &format!("usage:{TENANCY}")]);
+        assert_ne!(code(&out), 0);
+        let err = stderr(&out);
+        let line = err
+            .lines()
+            .find(|l| l.contains("usage-report"))
+            .unwrap_or_else(|| panic!("{err}"));
+        assert!(line.contains("`define tenancy usage-report as ocid1.tenancy.oc1..aaaaaaaaned4fkpkisbwjlr56u7cj63lf3wffbilvqknstgtvzub7vhqkggq` and `endorse group <group> to read objects in tenancy usage-report`"), "{line}");
+        assert!(
+            err.lines()
+                .all(|l| l.is_empty() || l.starts_with("20") || l.starts_with("ocisync")),
+            "every log line is a whole line: {err}"
+        );
+    }
+}

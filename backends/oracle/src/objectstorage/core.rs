@@ -174,9 +174,9 @@ impl ObjectStorageCore {
                             ),
                         });
                         let (parts, _) = resp.into_parts();
-                        Err(self.parse(parts.status, &parts.headers, body.to_string().as_bytes(), ns))
+                        Err(self.parse(parts.status, &parts.headers, body.to_string().as_bytes(), ns, true))
                     }
-                    _ => Err(self.error(resp, ns).await),
+                    _ => Err(self.write_error(resp, ns).await),
                 }
             })
             .await
@@ -270,6 +270,15 @@ impl ObjectStorageCore {
 
     /// The error a failed response stands for, its body read for OCI's code and message.
     pub async fn error(&self, resp: Response<HttpBody>, namespace: &str) -> Error {
+        self.error_of(resp, namespace, false).await
+    }
+
+    /// [`error`](Self::error) for a write or delete (whose hints differ: `bling` is read-only).
+    pub async fn write_error(&self, resp: Response<HttpBody>, namespace: &str) -> Error {
+        self.error_of(resp, namespace, true).await
+    }
+
+    async fn error_of(&self, resp: Response<HttpBody>, namespace: &str, write: bool) -> Error {
         let (parts, mut body) = resp.into_parts();
         // A body that breaks off still leaves the status and headers to report.
         let body = body
@@ -277,7 +286,7 @@ impl ObjectStorageCore {
             .await
             .map(|b| b.to_bytes())
             .unwrap_or_default();
-        self.parse(parts.status, &parts.headers, &body, namespace)
+        self.parse(parts.status, &parts.headers, &body, namespace, write)
     }
 
     fn parse(
@@ -286,10 +295,12 @@ impl ObjectStorageCore {
         headers: &HeaderMap,
         body: &[u8],
         namespace: &str,
+        write: bool,
     ) -> Error {
         let ctx = ErrorContext {
             namespace,
             auth_provider: self.auth.name(),
+            write,
         };
         parse_error(ctx, status, headers, body)
     }

@@ -16,10 +16,8 @@ use opendal::{Error, ErrorKind};
 /// The tenancy that publishes cost and usage reports (namespace `bling`), and the policy a
 /// customer tenancy needs to read them (docs: "Cost and Usage Reports", accessingusagereports).
 pub const USAGE_REPORT_NAMESPACE: &str = "bling";
-const USAGE_REPORT_POLICY: &str = "\
-  define tenancy usage-report as ocid1.tenancy.oc1..aaaaaaaaned4fkpkisbwjlr56u7cj63lf3wffbilvqknstgtvzub7vhqkggq\n  \
-  endorse group <group> to read objects in tenancy usage-report\n\
-(use `endorse dynamic-group <dynamic-group> ...` when ocisync runs as an instance principal)";
+const USAGE_REPORT_TENANCY: &str =
+    "ocid1.tenancy.oc1..aaaaaaaaned4fkpkisbwjlr56u7cj63lf3wffbilvqknstgtvzub7vhqkggq";
 
 /// OCI refuses requests whose `date` is more than 5 minutes off its own clock.
 const MAX_CLOCK_SKEW_SECONDS: i64 = 5 * 60;
@@ -31,6 +29,8 @@ pub struct ErrorContext<'a> {
     pub namespace: &'a str,
     /// The auth provider's name, so a 401 says which identity was refused.
     pub auth_provider: &'a str,
+    /// The request wrote or deleted (a write to `bling` means SRC and DST are swapped).
+    pub write: bool,
 }
 
 /// The JSON error body OCI sends.
@@ -123,12 +123,31 @@ fn hints(
         ),
         _ => {}
     }
-    if ctx.namespace == USAGE_REPORT_NAMESPACE && matches!(status.as_u16(), 401 | 403 | 404) {
-        hints.push(format!(
-            "reading cost and usage reports needs these statements in your tenancy's root policy:\n{USAGE_REPORT_POLICY}"
-        ));
+    if ctx.namespace == USAGE_REPORT_NAMESPACE && ctx.write {
+        hints.push(
+            "bling is read-only — are SRC and DST swapped? The cost reports are the source: \
+             ocisync sync <bling remote>:<tenancy OCID> <destination>"
+                .to_string(),
+        );
+    } else if ctx.namespace == USAGE_REPORT_NAMESPACE && matches!(status.as_u16(), 401 | 403 | 404)
+    {
+        hints.push(usage_report_policy(ctx.auth_provider));
     }
     hints
+}
+
+/// The two statements reading cost reports needs, on one line, for the identity in use: a
+/// dynamic group for instance and resource principals, a group for users.
+fn usage_report_policy(auth_provider: &str) -> String {
+    let who = match auth_provider {
+        "instance_principal_auth" | "resource_principal_auth" => "dynamic-group <dynamic-group>",
+        _ => "group <group>",
+    };
+    format!(
+        "reading cost reports needs, in the tenancy's root compartment policy: `define tenancy \
+         usage-report as {USAGE_REPORT_TENANCY}` and `endorse {who} to read objects in tenancy \
+         usage-report`"
+    )
 }
 
 /// HEAD responses have no body to say "clock skew", but they carry the server's `date`.
@@ -213,6 +232,7 @@ mod tests {
     const CTX: ErrorContext<'static> = ErrorContext {
         namespace: "axzbp3kgiaim",
         auth_provider: "user_principal_auth",
+        write: false,
     };
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
@@ -254,8 +274,44 @@ mod tests {
                 e.message()
                     .contains("endorse group <group> to read objects in tenancy usage-report")
             );
-            assert!(e.message().contains("dynamic-group"));
+            assert!(!e.message().contains('\n'), "one line: {}", e.message());
+            assert!(!e.message().contains("swapped"));
         }
+        // An instance principal is in a dynamic group, not a group.
+        let ip = ErrorContext {
+            namespace: "bling",
+            auth_provider: "instance_principal_auth",
+            write: false,
+        };
+        let e = parse_error(
+            ip,
+            StatusCode::NOT_FOUND,
+            &HeaderMap::new(),
+            BUCKET_NOT_FOUND.as_bytes(),
+        );
+        assert!(
+            e.message().contains(
+                "`endorse dynamic-group <dynamic-group> to read objects in tenancy usage-report`"
+            ),
+            "{}",
+            e.message()
+        );
+        assert!(!e.message().contains("endorse group"), "{}", e.message());
+        // A write to bling: SRC and DST swapped, not a missing read policy.
+        let write = ErrorContext { write: true, ..ip };
+        let e = parse_error(
+            write,
+            StatusCode::NOT_FOUND,
+            &HeaderMap::new(),
+            BUCKET_NOT_FOUND.as_bytes(),
+        );
+        assert!(
+            e.message()
+                .contains("bling is read-only — are SRC and DST swapped?"),
+            "{}",
+            e.message()
+        );
+        assert!(!e.message().contains("usage-report"), "{}", e.message());
         let other = parse_error(
             CTX,
             StatusCode::NOT_FOUND,

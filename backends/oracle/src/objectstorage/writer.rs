@@ -51,7 +51,9 @@ impl MultipartUpload {
     }
 
     async fn fail(&self, resp: http::Response<HttpBody>) -> Error {
-        self.core.error(resp, self.core.known_namespace()).await
+        self.core
+            .write_error(resp, self.core.known_namespace())
+            .await
     }
 }
 
