@@ -30,6 +30,8 @@ import urllib.parse
 import urllib.error
 import urllib.request
 
+import shards
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RELEASE = os.path.join(REPO, "target", "release")
 # The ocisync binary to measure: OCISYNC_BIN=path (e.g. a static musl build), else the release build.
@@ -583,6 +585,8 @@ def main():
     ap.add_argument("--scaling-tools", default="ocisync,rclone,ceiling", help="tools for --scaling")
     ap.add_argument("--scaling-tools-large", default="ocisync,rclone",
                     help="tools for --scaling counts above 100k (one run each, through the proxy)")
+    ap.add_argument("--shards", help="W1 split between N ocisync workers (--shard K/N) for each N given, e.g. "
+                    "1,2,4 (bench/shards.py; --quick runs 1,2,4 at its tiny count)")
     ap.add_argument("--json", help="write the results here too")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (logs, outputs)")
     ap.add_argument("--render", metavar="JSON", help="print the table of an earlier run's --json file and exit")
@@ -604,12 +608,13 @@ def main():
     log(f"flags for both tools: {' '.join(COMMON)} (+ --checksum, chunk flags per workload)")
     log(f"work directory: {workdir}")
     summaries = []
+    shard_rows = []
     try:
         chosen = workloads(args.quick)
         if args.only:
             keys = args.only.split(",")
             chosen = [w for w in chosen if w.key in keys]
-        if args.scaling:
+        if args.scaling or args.shards:
             chosen = [] if not args.only else chosen
         for w in chosen:
             tools = ["ocisync", "rclone"]
@@ -625,6 +630,9 @@ def main():
                 big = w.objects > 100000
                 tools = args.scaling_tools_large if big else args.scaling_tools
                 summaries.append(run_workload(ctx, w, 1 if big else runs, tools.split(","), counting_round=not big))
+        if args.shards or (args.quick and not args.only and not args.scaling):
+            counts = [int(n) for n in (args.shards or "1,2,4").split(",")]
+            shard_rows = shards.run(sys.modules[__name__], ctx, counts, args.quick, runs)
     finally:
         ctx.proxy.stop()
         ctx.s3.stop()
@@ -632,8 +640,13 @@ def main():
             shutil.rmtree(workdir, ignore_errors=True)
 
     log(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    log(f"median of {runs} timed run(s) per tool; requests from the counting run\n")
-    log(table(summaries, runs))
+    if summaries:
+        log(f"median of {runs} timed run(s) per tool; requests from the counting run\n")
+        log(table(summaries, runs))
+    if shard_rows:
+        log(f"\nW1 split between N workers, started at once on this machine (median of {runs} timed run(s); "
+            "requests from the counting run)\n")
+        log(shards.table(sys.modules[__name__], shard_rows))
     if args.json:
         with open(args.json, "w") as f:
             json.dump([{"workload": s["workload"].key, "title": s["workload"].title, "results": s["results"],
