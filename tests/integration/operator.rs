@@ -1015,3 +1015,49 @@ mod oci_hints {
         );
     }
 }
+
+mod federation_clock {
+    use super::*;
+    use crate::support::ocisync;
+    use ocisync_fakes::keyless::{KeylessFakes, TENANCY};
+
+    #[test]
+    fn a_refused_date_says_the_clock_is_off_and_by_how_much() {
+        let rt = runtime();
+        let fakes = rt.block_on(KeylessFakes::start()).expect("keyless fakes");
+        // The services' clock 10 minutes ahead of this machine's.
+        fakes.clock.set_offset(jiff::SignedDuration::from_mins(10));
+        let dir = TempDir::new("skew");
+        let cfg = config(
+            &dir,
+            &format!(
+                "[remotes.usage]\ntype = \"oracleobjectstorage\"\nprovider = \"instance_principal_auth\"\nnamespace = \"bling\"\nendpoint = \"http://127.0.0.1:9\"\nfederation_endpoint = \"{}\"\n",
+                fakes.federation.endpoint()
+            ),
+        );
+        let out = ocisync()
+            .env("OCI_METADATA_BASE_URL", fakes.imds.base_url())
+            .arg("--config")
+            .arg(&cfg)
+            .args(["lsf", &format!("usage:{TENANCY}"), "--retries", "1"])
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 6, "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("refused the request's date, not the certificate"),
+            "{err}"
+        );
+        // 10 minutes, give or take the seconds the run took.
+        assert!(
+            err.contains("this machine's clock is 10m 0s behind the service's")
+                || err.contains("this machine's clock is 9m 59s behind the service's"),
+            "{err}"
+        );
+        assert!(
+            err.contains("chronyc makestep") && err.contains("timedatectl set-ntp true"),
+            "{err}"
+        );
+        assert!(!err.contains("refused the instance certificate"), "{err}");
+    }
+}

@@ -19,7 +19,7 @@ use zeroize::Zeroizing;
 
 use super::imds::InstanceIdentity;
 use super::transport::{
-    Limits, client, describe_status, describe_transport, is_retryable, pause, send,
+    Limits, Reply, client, describe_status, describe_transport, is_retryable, pause, send,
 };
 use crate::endpoints::check_endpoint_url;
 use crate::keys::RsaSigningKey;
@@ -38,6 +38,53 @@ const LIMITS: Limits = Limits {
 pub struct Federation {
     endpoint: String,
     client: reqwest::Client,
+}
+
+/// OCI refuses a signed request whose `date` is more than 5 minutes from its own clock.
+const ALLOWED_SKEW: i64 = 5 * 60;
+
+/// When the service refused the request's date rather than the certificate: how far this
+/// machine's clock is from the service's (its `Date` header) and how to fix it.
+fn clock_skew(reply: &Reply, said: &str) -> Option<String> {
+    if !matches!(reply.status.as_u16(), 400 | 401) {
+        return None;
+    }
+    let server = reply
+        .headers
+        .get(http::header::DATE)
+        .and_then(|d| d.to_str().ok())
+        .and_then(|d| jiff::fmt::rfc2822::parse(d.trim()).ok())
+        .map(|z| z.timestamp());
+    let now = jiff::Timestamp::now();
+    let offset = server.map(|s| now.as_second() - s.as_second());
+    let says_skew = said.to_ascii_lowercase().contains("clock skew");
+    if !says_skew && offset.is_none_or(|o| o.abs() <= ALLOWED_SKEW) {
+        return None;
+    }
+    let off_by = match (offset, server) {
+        (Some(o), Some(server)) => format!(
+            "this machine's clock is {} {} the service's (service Date: {}, local: {})",
+            readable(o.unsigned_abs()),
+            if o < 0 { "behind" } else { "ahead of" },
+            server.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        ),
+        _ => "this machine's clock is off (the service sent no usable Date)".to_string(),
+    };
+    Some(format!(
+        "refused the request's date, not the certificate: {off_by}; OCI allows 5 minutes. \
+         Synchronise the clock: `timedatectl set-ntp true`, or with chrony `systemctl enable --now \
+         chronyd && chronyc makestep` ({said})"
+    ))
+}
+
+/// `10m 3s`, `2h 5m`, `45s`.
+fn readable(secs: u64) -> String {
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m {}s", s / 60, s % 60),
+        s => format!("{}h {}m", s / 3600, (s % 3600) / 60),
+    }
 }
 
 impl Federation {
@@ -102,13 +149,14 @@ impl Federation {
                 }
                 Ok(reply) if is_retryable(reply.status) => last_failure = describe_status(&reply),
                 Ok(reply) => {
-                    return Err(self.error(
-                        ErrorKind::Auth,
-                        &format!(
-                            "refused the instance certificate of tenancy {tenancy}: {}",
-                            describe_status(&reply)
-                        ),
-                    ));
+                    let said = describe_status(&reply);
+                    let what = match clock_skew(&reply, &said) {
+                        Some(skew) => skew,
+                        None => {
+                            format!("refused the instance certificate of tenancy {tenancy}: {said}")
+                        }
+                    };
+                    return Err(self.error(ErrorKind::Auth, &what));
                 }
                 Err(e) => last_failure = describe_transport(&e),
             }
