@@ -442,7 +442,11 @@ async fn bling_checks(
                     .to_string()
             }
         });
-        d.add("bling listable", &listed, Verdict::Ok, evidence, None);
+        let (verdict, fix) = match listing.first {
+            Some(_) => (Verdict::Ok, None),
+            None => t.empty_listing(),
+        };
+        d.add("bling listable", &listed, verdict, evidence, fix);
         return;
     }
     if let Some(cert) = &certificate_tenancy

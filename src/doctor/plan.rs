@@ -25,6 +25,25 @@ pub enum Role {
     Destination,
 }
 
+impl Target {
+    /// The verdict and fix for a listing that found nothing: fine for a destination, but a
+    /// source that lists no objects makes a sync copy nothing (exit 0), which is how a
+    /// mistyped prefix shows.
+    pub fn empty_listing(&self) -> (Verdict, Option<String>) {
+        match self.role {
+            Role::Source => (
+                Verdict::Warn,
+                Some(format!(
+                    "the source lists no objects, so a sync copies nothing: check {} for a typo \
+                     (`ocisync lsf` on its parent shows what is there)",
+                    self.shown()
+                )),
+            ),
+            _ => (Verdict::Ok, None),
+        }
+    }
+}
+
 /// A remote to check, with the values the Resolver would open it with.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -269,15 +288,19 @@ impl Doctor {
         };
         match first_entry(&remote).await {
             Ok(first) => {
+                let (verdict, fix) = match first {
+                    Some(_) => (Verdict::Ok, None),
+                    None => t.empty_listing(),
+                };
                 self.add(
                     "listable",
                     &subject,
-                    Verdict::Ok,
+                    verdict,
                     match first {
                         Some(name) => format!("listed; first entry {name}"),
                         None => "listed; empty".to_string(),
                     },
-                    None,
+                    fix,
                 );
                 self.write_probe(t, &remote, None).await;
             }

@@ -178,10 +178,14 @@ pub async fn remote(d: &mut Doctor, t: &Target) {
     );
     match first_entry(&remote).await {
         Ok(first) => {
+            let (verdict, fix) = match first {
+                Some(_) => (Verdict::Ok, None),
+                None => t.empty_listing(),
+            };
             d.add(
                 "S3 listable",
                 &listing_subject,
-                Verdict::Ok,
+                verdict,
                 format!(
                     "{request} → listed; {}",
                     match first {
@@ -189,7 +193,7 @@ pub async fn remote(d: &mut Doctor, t: &Target) {
                         None => "empty".to_string(),
                     }
                 ),
-                None,
+                fix,
             );
             d.write_probe(t, &remote, Some(denied_fix)).await;
         }

@@ -97,6 +97,8 @@ pub struct RunReport {
     pub counts: Counts,
     /// The first error messages of the last attempt.
     pub first_errors: Vec<String>,
+    /// What is not an error but needs a look (an empty source), from the last attempt.
+    pub warnings: Vec<String>,
     /// The most recent error message (rclone's "last error was").
     pub last_error: Option<String>,
     /// Whether a retry could help (rclone exit 5 rather than 1).
@@ -118,6 +120,7 @@ impl RunReport {
             attempts: 1,
             counts: Counts::default(),
             first_errors: Vec::new(),
+            warnings: Vec::new(),
             last_error: None,
             retryable: false,
             transfers_decided: 0,
@@ -129,6 +132,7 @@ impl RunReport {
     pub fn record(&mut self, stats: &Stats) {
         self.counts = Counts::read(stats);
         self.first_errors = stats.first_errors();
+        self.warnings = stats.warnings();
         self.last_error = stats.last_error();
         self.retryable = stats.is_retryable();
         self.transfers_decided = stats.transfers_total.load(Relaxed);

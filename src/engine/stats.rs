@@ -34,6 +34,8 @@ pub struct Stats {
     last_error: Mutex<Option<String>>,
     /// The first [`FIRST_ERRORS`] error messages of the attempt, for the run report and alerts.
     first_errors: Mutex<Vec<String>>,
+    /// Things that are not errors but need a look (an empty source), for the run report.
+    warnings: Mutex<Vec<String>>,
     fatal: Mutex<bool>,
     retryable: Mutex<bool>,
 }
@@ -58,6 +60,7 @@ impl Default for Stats {
             skipped: AtomicU64::new(0),
             last_error: Mutex::new(None),
             first_errors: Mutex::new(Vec::new()),
+            warnings: Mutex::new(Vec::new()),
             fatal: Mutex::new(false),
             retryable: Mutex::new(false),
         }
@@ -84,6 +87,22 @@ impl Stats {
         }
     }
 
+    /// Records a warning (already logged by the caller) for the run report.
+    pub fn warning(&self, message: String) {
+        let mut w = self.warnings.lock().unwrap_or_else(|p| p.into_inner());
+        if w.len() < FIRST_ERRORS && !w.contains(&message) {
+            w.push(message);
+        }
+    }
+
+    /// The warnings of the attempt.
+    pub fn warnings(&self) -> Vec<String> {
+        self.warnings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     pub fn fatal(&self, message: String) {
         self.error(message, false);
         *self.fatal.lock().unwrap_or_else(|p| p.into_inner()) = true;
@@ -108,6 +127,10 @@ impl Stats {
     pub fn reset_errors(&self) {
         self.errors.store(0, Relaxed);
         self.first_errors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        self.warnings
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();

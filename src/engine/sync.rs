@@ -151,6 +151,7 @@ impl<'a> SyncRun<'a> {
         {
             return Err(Stop::DirNotFound(e));
         }
+        self.note_empty_source();
         if self.limit_hit.load(Relaxed) {
             return Err(Stop::TransferLimit(
                 "max transfer limit reached as set by --max-transfer".into(),
@@ -160,6 +161,25 @@ impl<'a> SyncRun<'a> {
             return Ok(());
         }
         self.delete_phase(dst_index, dst_listed).await
+    }
+
+    /// An empty source is not an error (rclone exits 0 too), but never a silent one: a mistyped
+    /// prefix looks exactly like this. Said at NOTICE and kept for the run report.
+    fn note_empty_source(&self) {
+        if self.source_count.load(Relaxed) > 0 || self.source_failed.load(Relaxed) {
+            return;
+        }
+        let src = self.src.display();
+        let message = match self.stats.listed_src.load(Relaxed) {
+            0 => format!(
+                "{src}: the source lists no objects, so nothing was copied: is the path mistyped?"
+            ),
+            n => format!(
+                "{src}: none of the {n} objects the source lists passes the filters, so nothing was copied"
+            ),
+        };
+        tracing::warn!("{message}");
+        self.stats.warning(message);
     }
 
     /// One item of the source listing: counted, filtered, paired with its destination copy

@@ -60,6 +60,10 @@ pub struct RunDocument {
     pub requests: RequestCounts,
     /// At most ten error messages, first first.
     pub first_errors: Vec<String>,
+    /// What is not an error but needs a look, e.g. a source that lists no objects (a
+    /// mistyped prefix exits 0, as in rclone).
+    #[serde(default)]
+    pub warnings: Vec<String>,
     /// Where the full log is, when `--log-file` was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_file: Option<String>,
@@ -131,6 +135,7 @@ impl RunDocument {
             differences: report.check.as_ref().map(|c| c.differences),
             requests,
             first_errors,
+            warnings: report.warnings.clone(),
             log_file: ctx.log_file.clone(),
             shard: ctx.shard.map(|s| s.to_string()),
         }
@@ -176,6 +181,7 @@ impl RunDocument {
             differences: None,
             requests: RequestCounts::new(),
             first_errors: vec![why],
+            warnings: Vec::new(),
             log_file: ctx.log_file.clone(),
             shard: ctx.shard.map(|s| s.to_string()),
         }

@@ -1061,3 +1061,87 @@ mod federation_clock {
         assert!(!err.contains("refused the instance certificate"), "{err}");
     }
 }
+
+mod empty_source {
+    use super::*;
+
+    #[test]
+    fn a_mistyped_source_prefix_exits_0_as_rclone_but_says_so_and_reports_it() {
+        let rt = runtime();
+        let s3 = rt.block_on(S3::start("opempty"));
+        let dir = TempDir::new("opempty");
+        let cfg = config(&dir, &s3.remote_toml("s3"));
+        let src = TempDir::new("src");
+        write_files(src.path(), &[("reports/cost-csv/0001.csv.gz", b"1")]);
+        assert_code(
+            &run(
+                &cfg,
+                &["copy", src.str(), &format!("s3:{}/bling", s3.bucket)],
+            ),
+            0,
+        );
+        // "report" for "reports": the bucket exists, the prefix lists nothing.
+        let typo = format!("s3:{}/bling/report", s3.bucket);
+        let dst = TempDir::new("dst");
+        let report = dir.join("last-run.json");
+        let out = run(
+            &cfg,
+            &[
+                "sync",
+                &typo,
+                dst.str(),
+                "--report-json",
+                report.to_str().unwrap(),
+            ],
+        );
+        // rclone 1.75 exits 0 there too.
+        let theirs = rclone(&[
+            "sync",
+            &s3_remote(&s3, "bling/report"),
+            TempDir::new("d2").str(),
+        ]);
+        assert_eq!(code(&out), code(&theirs));
+        assert_code(&out, 0);
+        let said = format!(
+            "{typo}: the source lists no objects, so nothing was copied: is the path mistyped?"
+        );
+        // At the default log level, as a NOTICE.
+        assert!(
+            stderr(&out).contains(&format!("NOTICE: {said}")),
+            "{}",
+            stderr(&out)
+        );
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        assert_eq!(doc["warnings"], serde_json::json!([said]));
+        assert_eq!(doc["result"], "nothing_to_transfer");
+        // Filters that leave nothing say so too.
+        let out = run(
+            &cfg,
+            &[
+                "copy",
+                &format!("s3:{}/bling", s3.bucket),
+                dst.str(),
+                "--include",
+                "*.txt",
+            ],
+        );
+        assert_code(&out, 0);
+        assert!(
+            stderr(&out).contains("none of the 1 objects the source lists passes the filters"),
+            "{}",
+            stderr(&out)
+        );
+        // And the doctor flags the source before the first run.
+        let out = run(&cfg, &["doctor", &typo, dst.str()]);
+        let text = stdout(&out);
+        assert!(
+            text.contains(&format!("warn  S3 listable: {typo}")),
+            "{text}"
+        );
+        assert!(
+            text.contains("the source lists no objects, so a sync copies nothing"),
+            "{text}"
+        );
+    }
+}
