@@ -1145,3 +1145,89 @@ mod empty_source {
         );
     }
 }
+
+mod rclone_conf {
+    use super::*;
+    use crate::support::ocisync;
+    use ocisync_fakes::keyless::{KeylessFakes, TENANCY};
+    use ocisync_fakes::objectstorage::{BlingSpec, Config, FakeObjectStorage};
+
+    const ACCESS: &str = "ocid1.vaultsecret.oc1.iad.amaaaaaarcloneconfaccess";
+    const SECRET: &str = "ocid1.vaultsecret.oc1.iad.amaaaaaarcloneconfsecret";
+
+    #[test]
+    fn an_rclone_conf_expresses_the_keyless_job() {
+        let rt = runtime();
+        let fakes = rt.block_on(KeylessFakes::start()).expect("keyless fakes");
+        fakes.vault.put_secret(ACCESS, "AKIARCLONECONF000001");
+        fakes
+            .vault
+            .put_secret(SECRET, "rclone/conf+secret/0123456789abcdefGHIJK");
+        let storage = rt
+            .block_on(FakeObjectStorage::start(Config {
+                keys: fakes.keys.clone(),
+                ..Config::default()
+            }))
+            .unwrap();
+        let spec = BlingSpec {
+            objects: 5,
+            ..BlingSpec::default()
+        };
+        assert_eq!(storage.seed_bling(TENANCY, &spec), 5);
+        let s3 = rt.block_on(S3::start("rcloneconf"));
+        let dir = TempDir::new("rcloneconf");
+        let federation = fakes.federation.endpoint();
+        let text = format!(
+            "[oci_usage]\ntype = oracleobjectstorage\nprovider = instance_principal_auth\nnamespace = bling\nendpoint = {storage}\nfederation_endpoint = {federation}\nno_check_bucket = true\n\n[vault]\ntype = oci_vault\nauth = instance_principal\nendpoint = {vault}\nfederation_endpoint = {federation}\naccess_key_id = {ACCESS}\nsecret_access_key = {SECRET}\n\n[aws_s3]\ntype = s3\nprovider = Other\nendpoint = {s3}\nregion = us-east-1\ncredentials = vault\n",
+            storage = storage.base_url(),
+            vault = fakes.vault.base_url(),
+            s3 = s3.endpoint(),
+        );
+        let conf = dir.join("rclone.conf");
+        std::fs::write(&conf, &text).unwrap();
+        let run_conf = |args: &[&str]| {
+            ocisync()
+                .env("OCI_METADATA_BASE_URL", fakes.imds.base_url())
+                .arg("--config")
+                .arg(&conf)
+                .args(args)
+                .output()
+                .unwrap()
+        };
+        // The provider is not a remote.
+        assert_eq!(stdout(&run_conf(&["listremotes"])), "aws_s3:\noci_usage:\n");
+        assert_code(&run_conf(&["config", "validate"]), 0);
+        let dst = format!("aws_s3:{}/oci-sync", s3.bucket);
+        let out = run_conf(&["sync", "--checksum", &format!("oci_usage:{TENANCY}"), &dst]);
+        assert_code(&out, 0);
+        assert_eq!(
+            stdout(&run_conf(&["lsf", "-R", "--files-only", &dst]))
+                .lines()
+                .count(),
+            5
+        );
+        // Problems are named as the file names its sections.
+        std::fs::write(
+            &conf,
+            text.replace("auth = instance_principal", "auth = instance_principle"),
+        )
+        .unwrap();
+        let out = run_conf(&["config", "validate"]);
+        assert_code(&out, 1);
+        let line = text
+            .lines()
+            .position(|l| l == "auth = instance_principal")
+            .unwrap()
+            + 1;
+        assert!(
+            stderr(&out).contains(&format!("{}:{line}: [vault] key \"auth\"", conf.display())),
+            "{}",
+            stderr(&out)
+        );
+        assert!(
+            !stderr(&out).contains("credentials.vault"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
