@@ -65,9 +65,12 @@ impl Backend for LocalBackend {
         let root_str = root.to_string_lossy().to_string();
         let partial = root.join(PARTIAL_DIR);
         let first_missing = first_missing_ancestor(&root);
-        let builder = opendal::services::Fs::default()
-            .root(&root_str)
-            .atomic_write_dir(&partial.to_string_lossy());
+        let build = || {
+            let builder = opendal::services::Fs::default()
+                .root(&root_str)
+                .atomic_write_dir(&partial.to_string_lossy());
+            opendal::Operator::new(builder)
+        };
         let links = if opts.copy_links {
             links::Links::Follow
         } else if opts.skip_links {
@@ -75,7 +78,12 @@ impl Backend for LocalBackend {
         } else {
             links::Links::Skip
         };
-        let op = opendal::Operator::new(builder)
+        // Processes opening one directory at once (`--shard` workers reading one source) race:
+        // one's removal of the scratch directory (below) can fall between another's creating
+        // and canonicalising it inside the builder. Building again settles it.
+        let op = build()
+            .or_else(|_| build())
+            .or_else(|_| build())
             .map_err(|e| Error::from(e).with_remote(ctx.name.to_string()))?
             .layer(links::LinksLayer {
                 root: root.clone(),
