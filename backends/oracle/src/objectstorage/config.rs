@@ -200,6 +200,19 @@ impl OracleOptions {
             (Some(k), _) if !k.is_empty() => Secret::new(k.expose().trim()),
             (_, Some(path)) if !path.is_empty() => {
                 let path = expand_home(path);
+                // Never a directory named `~` under the working directory.
+                if path.starts_with("~") {
+                    return Err(OptionError::invalid(
+                        "sse_customer_key_file",
+                        format!("{}: ~ cannot be expanded: HOME is not set", path.display()),
+                    ));
+                }
+                crate::auth::config_file::check_private_file(
+                    &path,
+                    "sse_customer_key_file",
+                    "oracleobjectstorage",
+                )
+                .map_err(|e| OptionError::invalid("sse_customer_key_file", e.message))?;
                 let text = std::fs::read_to_string(&path).map_err(|e| {
                     OptionError::invalid(
                         "sse_customer_key_file",
@@ -454,6 +467,17 @@ mod tests {
 
         let dir = std::env::temp_dir().join(format!("ocisync-ssec-{}", std::process::id()));
         std::fs::write(&dir, format!("{key}\n")).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let refused = OracleOptions::from_values(&values(&[(
+            "sse_customer_key_file",
+            dir.to_str().unwrap(),
+        )]))
+        .unwrap()
+        .sse_customer_key()
+        .expect_err("a key file every user can read");
+        assert!(refused.to_string().contains("chmod 600"), "{refused}");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o600)).unwrap();
         let from_file = OracleOptions::from_values(&values(&[(
             "sse_customer_key_file",
             dir.to_str().unwrap(),
