@@ -31,13 +31,16 @@ enum Inst {
     Match,
 }
 
+/// A named class's test (`[:alpha:]`, `\d`).
+type CharTest = fn(char) -> bool;
+
 /// A Go-syntax character class: `[a-z]`, `[^abc]`, `[[:alpha:]]`, `[\d]`.
 #[derive(Debug, Clone, Default)]
 struct Class {
     negated: bool,
     ranges: Vec<(char, char)>,
-    /// Named classes (`[:alpha:]`, `\d`...), each possibly negated.
-    named: Vec<(fn(char) -> bool, bool)>,
+    /// Named classes, each possibly negated.
+    named: Vec<(CharTest, bool)>,
 }
 
 impl Class {
@@ -305,7 +308,7 @@ fn parse_class(p: &[char], pos: &mut usize) -> Result<Class, String> {
 
 /// `\d`, `\w`, `\s` and their negations, as Go defines them (ASCII).
 fn perl_class(c: char) -> Option<Class> {
-    let (f, negated): (fn(char) -> bool, bool) = match c {
+    let (f, negated): (CharTest, bool) = match c {
         'd' => (|c| c.is_ascii_digit(), false),
         'D' => (|c| c.is_ascii_digit(), true),
         'w' => (|c| c.is_ascii_alphanumeric() || c == '_', false),
@@ -322,7 +325,7 @@ fn perl_class(c: char) -> Option<Class> {
 }
 
 /// Go's ASCII classes (`[[:alpha:]]`).
-fn posix_class(name: &str) -> Option<fn(char) -> bool> {
+fn posix_class(name: &str) -> Option<CharTest> {
     Some(match name {
         "alnum" => |c: char| c.is_ascii_alphanumeric(),
         "alpha" => |c: char| c.is_ascii_alphabetic(),
