@@ -29,7 +29,10 @@ impl oio::OneShotDelete for ObjectDeleter {
         let resp = self.core.delete_object(&self.ctx, &path).await?;
         match resp.status() {
             StatusCode::NO_CONTENT | StatusCode::OK | StatusCode::NOT_FOUND => Ok(()),
-            _ => Err(self.core.write_error(resp, self.core.known_namespace()).await),
+            _ => Err(self
+                .core
+                .write_error(resp, self.core.known_namespace())
+                .await),
         }
     }
 }
