@@ -47,13 +47,18 @@ impl Config {
         }
     }
 
-    /// Whether any value is a secret.
+    /// Whether the file holds a secret (values from environment variables are not in it).
     pub fn holds_secrets(&self) -> bool {
         self.remotes
             .values()
             .chain(self.credentials.values())
             .chain(self.alerts.values())
-            .flat_map(|s| s.values.values())
+            .flat_map(|s| {
+                s.values
+                    .iter()
+                    .filter(|(k, _)| !s.env.contains_key(*k))
+                    .map(|(_, v)| v)
+            })
             .any(|v| matches!(v, RawValue::Secret(_)))
     }
 }

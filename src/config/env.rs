@@ -209,6 +209,18 @@ mod tests {
             c.locate(s, "region"),
             "environment variable RCLONE_CONFIG_AWS_S3_REGION"
         );
+        // A secret from the environment is not in the file: no permissions warning for it.
+        apply(
+            &mut c,
+            &vars(&[("RCLONE_CONFIG_AWS_SECRET_ACCESS_KEY", "s3cr3t")]),
+        )
+        .unwrap();
+        c.mark_secrets();
+        assert!(matches!(
+            c.remotes["aws"].values["secret_access_key"],
+            RawValue::Secret(_)
+        ));
+        assert!(!c.holds_secrets());
         // The backend-wide value reaches the other s3 remote.
         assert_eq!(
             c.remotes["aws"].values["chunk_size"],
