@@ -153,6 +153,8 @@ fn find_section(config: &Config, rest: &str) -> Option<(Kind, String, String)> {
 }
 
 fn set(s: &mut Section, key: &str, value: &str, var: &str) {
+    // Named, never valued: it may be a secret.
+    tracing::debug!("environment variable {var} sets {key} of {}", s.name);
     match key {
         "type" => s.type_name = value.to_string(),
         "credentials" => s.credentials = Some(value.to_string()),
