@@ -7,6 +7,13 @@
 //! (checked before the write is committed, so a bad copy is aborted, not published), and where
 //! the destination's ETag is an MD5 (S3 single-part) or an MD5 of part MD5s (S3 multipart), it
 //! must match what was sent.
+//!
+//! The object read must be the one listed: the GET carries the listed ETag as `If-Match` (a
+//! replaced object is refused, also on a resumed range read, so versions never mix), the bytes
+//! read must be exactly the listed size (a body that ends early or runs long is never
+//! committed), and a local file must still have its listed size and time after it was read.
+//! When the source did change, the copy is retried from the new version, or reported as
+//! "source changed during copy". A stop (SIGTERM, `--max-duration`) aborts the upload.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
@@ -16,7 +23,9 @@ use jiff::Timestamp;
 use md5::Digest;
 use ocisync_backend::object::parse_mtime;
 use ocisync_backend::remote::{META_MD5, META_MTIME, to_jiff};
-use ocisync_backend::{Error, ErrorKind, Md5, ObjectInfo, Remote, Result, SetModtime};
+use ocisync_backend::{
+    Error, ErrorKind, Md5, ModtimeSource, ObjectInfo, Remote, Result, SetModtime,
+};
 
 use super::stats::Stats;
 use crate::mime;
@@ -25,32 +34,126 @@ use crate::mime;
 /// backend's retry layer; this covers failures in the middle of a stream).
 const ATTEMPTS: u32 = 3;
 
-/// Copies `obj` from `src` to `dst`, retrying temporary failures. Returns the modification time
-/// written.
+/// Why one attempt failed.
+enum Failure {
+    /// The run is stopping: the upload was aborted; no retry.
+    Stopped(Error),
+    /// What was read may not be the listed object (a refused `If-Match`, a size or MD5 that
+    /// does not match, a local file that changed): the source is looked at again.
+    Suspect(Error),
+    Other(Error),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Other(e)
+    }
+}
+
+/// Copies `obj` from `src` to `dst`, retrying temporary failures and following a source that
+/// changed since it was listed.
 pub async fn copy(src: &Remote, dst: &Remote, obj: &ObjectInfo, stats: &Stats) -> Result<()> {
+    let mut current = obj.clone();
     let mut attempt = 1;
     loop {
         let moved = AtomicU64::new(0);
-        match copy_once(src, dst, obj, stats, &moved).await {
+        let failure = match copy_once(src, dst, &current, stats, &moved).await {
             Ok(()) => return Ok(()),
-            Err(e) => {
-                stats.bytes.fetch_sub(moved.load(Relaxed), Relaxed);
-                // Faults in the middle of a stream (cut bodies, bad checksums) get another try
-                // here; requests the retry layer already retried to exhaustion do not.
-                let retry = e.kind == ErrorKind::Corrupted
-                    || (e.kind == ErrorKind::Temporary && !e.retries_exhausted);
-                if !retry || attempt >= ATTEMPTS {
-                    return Err(e);
+            Err(f) => f,
+        };
+        stats.bytes.fetch_sub(moved.load(Relaxed), Relaxed);
+        let e = match failure {
+            Failure::Stopped(e) => return Err(e),
+            Failure::Other(e) => e,
+            Failure::Suspect(e) => match source_now(src, &current, e).await {
+                Ok(now) if attempt < ATTEMPTS => {
+                    tracing::info!(
+                        object = %current.path,
+                        "source changed during copy ({}); copying the new version",
+                        what_changed(&current, &now)
+                    );
+                    current = now;
+                    attempt += 1;
+                    continue;
                 }
-                tracing::debug!(
-                    "{}: attempt {attempt}/{ATTEMPTS} failed, retrying: {e}",
-                    obj.path
-                );
-                tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt))).await;
-                attempt += 1;
-            }
+                Ok(now) => {
+                    return Err(changed(src, &current, &what_changed(&current, &now)));
+                }
+                Err(e) => e,
+            },
+        };
+        // Faults in the middle of a stream (cut bodies, bad checksums) get another try here;
+        // requests the retry layer already retried to exhaustion do not.
+        let retry = e.kind == ErrorKind::Corrupted
+            || (e.kind == ErrorKind::Temporary && !e.retries_exhausted);
+        if !retry || attempt >= ATTEMPTS || stats.stop_requested() {
+            return Err(e);
         }
+        tracing::debug!(
+            "{}: attempt {attempt}/{ATTEMPTS} failed, retrying: {e}",
+            current.path
+        );
+        tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt))).await;
+        attempt += 1;
     }
+}
+
+/// After a suspect read: the source as it is now, when it differs from what was being copied
+/// (`Ok`), or the error to report (`Err`: the read's own error when the source is unchanged,
+/// a clear one when it is gone).
+async fn source_now(src: &Remote, was: &ObjectInfo, read_error: Error) -> Result<ObjectInfo> {
+    match src.stat(&was.path).await {
+        Ok(now) if what_changed_opt(was, &now).is_some() => Ok(now),
+        Ok(_) => Err(read_error),
+        Err(e) if e.kind == ErrorKind::NotFound => Err(Error::new(
+            ErrorKind::Temporary,
+            "source changed during copy: the object was deleted after it was listed",
+        )
+        .with_remote(src.name.clone())
+        .with_operation("read")
+        .with_path(&*was.path)),
+        Err(_) => Err(read_error),
+    }
+}
+
+/// What differs between the object being copied and the source's current one, if anything.
+fn what_changed_opt(was: &ObjectInfo, now: &ObjectInfo) -> Option<String> {
+    if was.size != now.size {
+        return Some(format!("size {} is now {}", was.size, now.size));
+    }
+    if let (Some(a), Some(b)) = (&was.etag, &now.etag)
+        && a != b
+    {
+        return Some(format!("ETag {a} is now {b}"));
+    }
+    if let (Some(a), Some(b)) = (was.md5, now.md5)
+        && a != b
+    {
+        return Some(format!("MD5 {a} is now {b}"));
+    }
+    if was.mtime_exact
+        && now.mtime_exact
+        && let (Some(a), Some(b)) = (was.mtime, now.mtime)
+        && a != b
+    {
+        return Some(format!("modified {a} is now {b}"));
+    }
+    None
+}
+
+fn what_changed(was: &ObjectInfo, now: &ObjectInfo) -> String {
+    what_changed_opt(was, now).unwrap_or_else(|| "replaced".into())
+}
+
+/// The error of a source that kept changing through every attempt: a later run copies it.
+fn changed(src: &Remote, obj: &ObjectInfo, what: &str) -> Error {
+    Error::new(
+        ErrorKind::Temporary,
+        format!("source changed during copy ({what}); not copied, the next run will"),
+    )
+    .with_remote(src.name.clone())
+    .with_operation("read")
+    .with_path(&*obj.path)
 }
 
 /// What the source says about the object being copied: from its listing, from the GET's own
@@ -63,13 +166,32 @@ struct SourceFacts {
     content_type: Option<String>,
 }
 
+/// Runs `fut` unless the run is stopping.
+async fn unless_stopped<T>(stats: &Stats, fut: impl Future<Output = T>) -> Option<T> {
+    tokio::select! {
+        biased;
+        _ = stats.stopped() => None,
+        out = fut => Some(out),
+    }
+}
+
+fn stopped_error(dst: &Remote, path: &str) -> Error {
+    Error::new(
+        ErrorKind::Other,
+        "the run was stopped: the upload was aborted, nothing was committed",
+    )
+    .with_remote(dst.name.clone())
+    .with_operation("write")
+    .with_path(path)
+}
+
 async fn copy_once(
     src: &Remote,
     dst: &Remote,
     obj: &ObjectInfo,
     stats: &Stats,
     moved: &AtomicU64,
-) -> Result<()> {
+) -> std::result::Result<(), Failure> {
     let path: &str = &obj.path;
     let multipart = dst.is_multipart(obj.size);
     // rclone stores the MD5 of multipart uploads in metadata; for a local source that means
@@ -88,36 +210,55 @@ async fn copy_once(
     let check_parts = multipart && dst.features.etag_is_md5_for_single_part;
     let mut parts = PartHasher::new(dst.features.write_chunk.filter(|_| check_parts));
     let mut total = 0u64;
-    let piped: Result<()> = async {
-        while let Some(buf) = stream.next().await {
+    let piped: std::result::Result<(), Failure> = async {
+        loop {
+            let next = unless_stopped(stats, stream.next())
+                .await
+                .ok_or_else(|| Failure::Stopped(stopped_error(dst, path)))?;
+            let Some(buf) = next else { break };
             let buf = buf.map_err(|e| src.error(e, "read", path))?;
+            let n = buf.len() as u64;
+            total += n;
+            // A body that runs long is not the listed object: stop before sending more.
+            if total > obj.size {
+                return Err(Failure::Suspect(read_error(
+                    src,
+                    obj,
+                    ErrorKind::Temporary,
+                    format!(
+                        "the source sent more than the {} bytes listed (object changed?)",
+                        obj.size
+                    ),
+                )));
+            }
             for bytes in buf.clone() {
                 whole.update(&bytes);
                 parts.update(&bytes);
             }
-            let n = buf.len() as u64;
-            total += n;
             moved.fetch_add(n, Relaxed);
             stats.bytes.fetch_add(n, Relaxed);
-            writer
-                .write(buf)
+            unless_stopped(stats, writer.write(buf))
                 .await
+                .ok_or_else(|| Failure::Stopped(stopped_error(dst, path)))?
                 .map_err(|e| dst.error(e, "write", path))?;
         }
         Ok(())
     }
     .await;
-    if let Err(e) = piped {
-        return abort(&mut writer, e).await;
+    if let Err(f) = piped {
+        return Err(abort(&mut writer, f).await);
     }
     let sent = Md5(whole.finalize().into());
-    if let Err(e) = check_read(src, obj, total, sent, facts.expected) {
-        return abort(&mut writer, e).await;
+    if let Err(f) = check_read(src, obj, total, sent, facts.expected) {
+        return Err(abort(&mut writer, f).await);
     }
-    let written = writer
-        .close()
-        .await
-        .map_err(|e| dst.error(e, "write", path))?;
+    if let Err(f) = check_local_source(src, obj).await {
+        return Err(abort(&mut writer, f).await);
+    }
+    let written = match unless_stopped(stats, writer.close()).await {
+        None => return Err(abort(&mut writer, Failure::Stopped(stopped_error(dst, path))).await),
+        Some(w) => w.map_err(|e| dst.error(e, "write", path))?,
+    };
     check_etag(dst, path, &written, sent, parts).await?;
     if let (SetModtime::Yes, false, Some(t)) = (
         dst.features.set_modtime,
@@ -129,23 +270,53 @@ async fn copy_once(
     Ok(())
 }
 
+fn read_error(src: &Remote, obj: &ObjectInfo, kind: ErrorKind, message: String) -> Error {
+    Error::new(kind, message)
+        .with_remote(src.name.clone())
+        .with_operation("read")
+        .with_path(&*obj.path)
+}
+
+/// A file system source has no ETag to read against: after reading, the file must still have
+/// its listed size and modification time (as rclone checks), or it changed while being read.
+async fn check_local_source(src: &Remote, obj: &ObjectInfo) -> std::result::Result<(), Failure> {
+    if src.features.modtime != ModtimeSource::Native || obj.etag.is_some() || !obj.mtime_exact {
+        return Ok(());
+    }
+    let now = src.stat(&obj.path).await?;
+    match what_changed_opt(obj, &now) {
+        None => Ok(()),
+        Some(what) => Err(Failure::Suspect(read_error(
+            src,
+            obj,
+            ErrorKind::Temporary,
+            format!("the file changed while it was read ({what})"),
+        ))),
+    }
+}
+
 /// Starts the GET and reads what its headers say.
 async fn open_source(
     src: &Remote,
     obj: &ObjectInfo,
     precomputed: Option<Md5>,
-) -> Result<(opendal::BufferStream, SourceFacts)> {
+) -> std::result::Result<(opendal::BufferStream, SourceFacts), Failure> {
     let path: &str = &obj.path;
-    let reader = src
-        .op
-        .reader_with(path)
-        .content_length_hint(obj.size)
-        .await
-        .map_err(|e| src.error(e, "read", path))?;
+    let mut read = src.op.reader_with(path).content_length_hint(obj.size);
+    // The listed version or nothing: a replaced object is refused (412), and so is a range
+    // read resuming a cut stream from a newer version.
+    if let Some(etag) = obj
+        .etag
+        .as_deref()
+        .filter(|_| src.op.info().capability().read_with_if_match)
+    {
+        read = read.if_match(etag);
+    }
+    let reader = read.await.map_err(|e| read_failure(src, obj, e))?;
     let mut stream = reader
         .into_stream(..)
         .await
-        .map_err(|e| src.error(e, "read", path))?;
+        .map_err(|e| read_failure(src, obj, e))?;
     // The GET's own headers: user metadata (mtime, md5chksum) without a HEAD.
     let meta = stream.metadata().await.ok();
     let user = meta.as_ref().and_then(|m| m.user_metadata());
@@ -189,6 +360,19 @@ async fn open_source(
     ))
 }
 
+/// A refused `If-Match` means the object was replaced since it was listed.
+fn read_failure(src: &Remote, obj: &ObjectInfo, e: opendal::Error) -> Failure {
+    if e.kind() == opendal::ErrorKind::ConditionNotMatch {
+        return Failure::Suspect(read_error(
+            src,
+            obj,
+            ErrorKind::Temporary,
+            "source changed during copy: the object is no longer the version listed".into(),
+        ));
+    }
+    Failure::Other(src.error(e, "read", &obj.path))
+}
+
 /// Opens the destination write, with the source's time and MD5 as metadata.
 async fn open_writer(
     dst: &Remote,
@@ -216,34 +400,33 @@ async fn open_writer(
 }
 
 /// The bytes read must be the whole object and, when its MD5 is known, that MD5 — checked
-/// before the write is committed, so a bad copy is aborted, not published.
+/// before the write is committed, so a bad copy is aborted, not published. Either failing is
+/// suspect: the source may have changed since it was listed.
 fn check_read(
     src: &Remote,
     obj: &ObjectInfo,
     total: u64,
     sent: Md5,
     expected: Option<Md5>,
-) -> Result<()> {
-    let fail = |kind, message| {
-        Err(Error::new(kind, message)
-            .with_remote(src.name.clone())
-            .with_operation("read")
-            .with_path(&*obj.path))
-    };
+) -> std::result::Result<(), Failure> {
     if total != obj.size {
-        return fail(
+        return Err(Failure::Suspect(read_error(
+            src,
+            obj,
             ErrorKind::Temporary,
             format!(
                 "read {total} bytes, expected {} (object changed or body cut short)",
                 obj.size
             ),
-        );
+        )));
     }
     match expected {
-        Some(exp) if exp != sent => fail(
+        Some(exp) if exp != sent => Err(Failure::Suspect(read_error(
+            src,
+            obj,
             ErrorKind::Corrupted,
             format!("MD5 of the data read is {sent}, the source says {exp}"),
-        ),
+        ))),
         _ => Ok(()),
     }
 }
@@ -286,11 +469,11 @@ async fn check_etag(
 
 /// Drops a write in progress: nothing is published (multipart parts are aborted, partial local
 /// files removed).
-async fn abort(writer: &mut opendal::Writer, e: Error) -> Result<()> {
+async fn abort(writer: &mut opendal::Writer, f: Failure) -> Failure {
     if let Err(abort_err) = writer.abort().await {
         tracing::debug!("abort after failed write: {abort_err}");
     }
-    Err(e)
+    f
 }
 
 /// MD5s of each `chunk`-sized part, for S3's multipart ETag: hex(md5(part md5s))-N.

@@ -7,6 +7,7 @@ pub mod check;
 pub mod copy_object;
 pub mod decide;
 pub mod index;
+pub mod overlap;
 pub mod pairing;
 pub mod report;
 pub mod shard;

@@ -116,6 +116,7 @@ fn merge(listed: ObjectInfo, head: ObjectInfo) -> ObjectInfo {
         mtime: head.mtime.or(listed.mtime),
         mtime_exact: true,
         content_type: head.content_type.or(listed.content_type),
+        etag: head.etag.or(listed.etag),
         ..listed
     }
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 /// How many error messages a run keeps for its report (the count is kept in full).
@@ -38,6 +38,10 @@ pub struct Stats {
     warnings: Mutex<Vec<String>>,
     fatal: Mutex<bool>,
     retryable: Mutex<bool>,
+    /// A signal or `--max-duration` asked the run to stop: start nothing new, abort uploads in
+    /// flight.
+    stopping: AtomicBool,
+    stop: tokio::sync::Notify,
 }
 
 impl Default for Stats {
@@ -63,6 +67,8 @@ impl Default for Stats {
             warnings: Mutex::new(Vec::new()),
             fatal: Mutex::new(false),
             retryable: Mutex::new(false),
+            stopping: AtomicBool::new(false),
+            stop: tokio::sync::Notify::new(),
         }
     }
 }
@@ -70,6 +76,29 @@ impl Default for Stats {
 impl Stats {
     pub fn elapsed(&self) -> Duration {
         self.start.elapsed()
+    }
+
+    /// Asks every task of the run to stop: transfers in flight abort their uploads (nothing
+    /// half-written is committed), nothing new starts, nothing is deleted.
+    pub fn request_stop(&self) {
+        self.stopping.store(true, Relaxed);
+        self.stop.notify_waiters();
+    }
+
+    pub fn stop_requested(&self) -> bool {
+        self.stopping.load(Relaxed)
+    }
+
+    /// Resolves once [`request_stop`](Self::request_stop) was called.
+    pub async fn stopped(&self) {
+        loop {
+            // Created before the flag is read, so a stop in between still wakes it.
+            let woken = self.stop.notified();
+            if self.stop_requested() {
+                return;
+            }
+            woken.await;
+        }
     }
 
     /// Records a failed operation (already logged by the caller).

@@ -19,6 +19,7 @@ use tokio::sync::Semaphore;
 use super::copy_object;
 use super::decide::{CompareOptions, Verdict};
 use super::index::Index;
+use super::overlap;
 use super::pairing::{compare, list_destination, stop_for_listing};
 use super::report::Stop;
 use super::shard::{self, Shard};
@@ -112,6 +113,11 @@ impl<'a> SyncRun<'a> {
     }
 
     pub async fn execute(self) -> std::result::Result<(), Stop> {
+        // Before anything is listed: a destination inside its source (or around it) is refused.
+        if let Err(msg) = overlap::check(self.src, self.dst, &self.o.filter) {
+            tracing::error!("{msg}");
+            return Err(Stop::Fatal(msg));
+        }
         // Start listing the source now, in its own task; it fills a bounded queue.
         let mut src_list = self.src.list(true).await.map_err(stop_for_listing)?;
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<ObjectInfo>>(SOURCE_BUFFER);
@@ -219,6 +225,17 @@ impl<'a> SyncRun<'a> {
             return None;
         }
         self.shard_count.fetch_add(1, Relaxed);
+        // A key the storage library would rewrite reaches another object: never read, written
+        // or compared under it. An error, so nothing is deleted this run.
+        if let Err(e) = self
+            .src
+            .check_key(&obj.path)
+            .and_then(|()| self.dst.check_key(&obj.path))
+        {
+            tracing::error!(object = %obj.path, "Not copied: {e}");
+            stats.error(e.to_string(), false);
+            return None;
+        }
         if let Some(why) = &obj.unreadable {
             // Skipped, and its copy (if any) is kept: it was taken out of the index.
             tracing::warn!(object = %obj.path, "skipped: {why}");
@@ -233,6 +250,9 @@ impl<'a> SyncRun<'a> {
 
     /// Copies a new object, or compares an existing pair and acts on the verdict.
     async fn handle(&self, (obj, existing): Job) {
+        if self.stats.stop_requested() {
+            return;
+        }
         let Some(d) = existing else {
             return self.copy(obj, false).await;
         };
@@ -360,6 +380,9 @@ impl<'a> SyncRun<'a> {
         dst_listed: usize,
     ) -> std::result::Result<(), Stop> {
         let (src, dst, o) = (self.src, self.dst, self.o);
+        if self.stats.stop_requested() {
+            return Ok(());
+        }
         if self.stats.errors.load(Relaxed) > 0 || self.source_failed.load(Relaxed) {
             tracing::error!(
                 "{}: not deleting files as there were IO errors",
@@ -406,6 +429,22 @@ impl<'a> SyncRun<'a> {
             tracing::error!("{msg}");
             return Err(Stop::Fatal(msg));
         }
+        // A key the storage library would rewrite: deleting it would delete another object.
+        let unaddressable: Vec<_> = extraneous
+            .iter()
+            .filter_map(|d| dst.check_key(&d.path).err())
+            .collect();
+        if !unaddressable.is_empty() {
+            for e in unaddressable {
+                tracing::error!(object = %e.path.as_deref().unwrap_or_default(), "Not deleted: {e}");
+                self.stats.error(e.to_string(), false);
+            }
+            tracing::error!(
+                "{}: not deleting files as there were IO errors",
+                dst.display()
+            );
+            return Ok(());
+        }
         self.delete_all(extraneous).await;
         Ok(())
     }
@@ -414,6 +453,9 @@ impl<'a> SyncRun<'a> {
         let (dst, stats) = (self.dst, self.stats);
         futures::stream::iter(objects)
             .for_each_concurrent(self.o.checkers.max(1), |obj| async move {
+                if stats.stop_requested() {
+                    return;
+                }
                 if self.o.dry_run {
                     tracing::warn!(
                         object = %obj.path,

@@ -10,6 +10,7 @@ pub mod backend;
 pub mod credentials;
 pub mod endpoint;
 pub mod error;
+pub mod keys;
 pub mod object;
 pub mod ocid;
 pub mod options;
@@ -17,6 +18,7 @@ pub mod remote;
 pub mod secret;
 pub mod transport;
 pub mod units;
+pub mod uploads;
 
 pub use alerts::{AlertMessage, AlertSink, AlertSpec, AlertType};
 pub use backend::{Backend, BackendSpec, GlobalOptions, OpenContext};

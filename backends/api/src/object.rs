@@ -84,6 +84,9 @@ pub struct ObjectInfo {
     pub unreadable: Option<Box<str>>,
     /// MIME type when the backend knows one.
     pub content_type: Option<Box<str>>,
+    /// The version the listing (or HEAD) saw, as the service's ETag: a read sends it as
+    /// `If-Match`, so an object replaced since is refused rather than mixed with the old one.
+    pub etag: Option<Box<str>>,
 }
 
 impl ObjectInfo {
@@ -98,6 +101,7 @@ impl ObjectInfo {
             md5_obtainable: false,
             unreadable: None,
             content_type: None,
+            etag: None,
         }
     }
 

@@ -10,7 +10,9 @@ use jiff::Timestamp;
 use opendal::{Metadata, Operator};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::keys::KeyRules;
 use crate::object::{Md5, ObjectInfo, format_mtime, parse_mtime};
+use crate::uploads::MultipartUploads;
 
 /// User-metadata key rclone uses for the modification time (`x-amz-meta-mtime`, `opc-meta-mtime`).
 pub const META_MTIME: &str = "mtime";
@@ -83,6 +85,14 @@ pub struct Features {
     /// Turns the service's error into a kind and a message an operator can act on, where the
     /// generic mapping falls short (e.g. S3's NoSuchBucket is a missing root, not bad config).
     pub classify_error: Option<ErrorClassifier>,
+    /// Which listed keys can be addressed exactly ([`Remote::check_key`]).
+    pub keys: KeyRules,
+    /// Pending multipart uploads, for `ocisync cleanup` (S3, OCI).
+    pub uploads: Option<Arc<dyn MultipartUploads>>,
+    /// Where the root is, in a form two remotes can be compared by (service, endpoint, bucket,
+    /// prefix; a file system's canonical directory), ending in `/`: a sync refuses a
+    /// destination that overlaps its source. `None`: the backend cannot tell.
+    pub location: Option<String>,
 }
 
 impl Default for Features {
@@ -104,6 +114,9 @@ impl Default for Features {
             unreadable: None,
             skip_prefix: None,
             classify_error: None,
+            keys: KeyRules::default(),
+            uploads: None,
+            location: None,
         }
     }
 }
@@ -153,6 +166,20 @@ impl Remote {
             self.root.clone()
         } else {
             format!("{}:{}", self.name, self.root)
+        }
+    }
+
+    /// Fails, naming the key, when `path` (relative to the root, as listed) cannot be read,
+    /// written or deleted as exactly that key here ([`KeyRules`]).
+    pub fn check_key(&self, path: &str) -> Result<()> {
+        match self.features.keys.check(path) {
+            None => Ok(()),
+            Some(why) => Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("cannot be addressed exactly: {why}"),
+            )
+            .with_remote(self.name.clone())
+            .with_path(path.to_string())),
         }
     }
 
@@ -240,12 +267,13 @@ impl Remote {
                             path.strip_prefix(p)
                                 .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
                         });
-                        if own
-                            || path.is_empty()
-                            || path == "/"
-                            || (recursive && path.ends_with('/'))
-                        {
+                        if own || path.is_empty() || path == "/" {
                             None
+                        } else if recursive && path.ends_with('/') {
+                            // An object named `x/` is a folder marker when empty; one with
+                            // content is listed, so that it is reported rather than silently
+                            // left behind (no OpenDAL call can read it).
+                            marker_with_content(path, entry.metadata(), &features).map(Ok)
                         } else if entry.metadata().mode() == opendal::EntryMode::Unknown {
                             // Symlinks, sockets, devices: rclone skips them too (without -L).
                             tracing::warn!("{}: not a regular file or directory, skipped", path);
@@ -428,7 +456,8 @@ pub fn info_from_metadata(
     };
     let md5_obtainable = md5.is_none() && ((f.md5_in_metadata && from_listing) || f.md5_by_reading);
     ObjectInfo {
-        path: path.trim_start_matches('/').into(),
+        // As listed: a leading '/' is part of the key (and makes it unaddressable).
+        path: path.into(),
         is_dir: meta.is_dir(),
         size: meta.content_length(),
         mtime,
@@ -437,7 +466,26 @@ pub fn info_from_metadata(
         md5_obtainable,
         unreadable: f.unreadable.and_then(|u| u(meta)).map(Into::into),
         content_type: meta.content_type().map(Into::into),
+        etag: meta.etag().map(Into::into),
     }
+}
+
+/// A recursive listing's `x/` entry as an object, when its listed MD5 says it has content
+/// (an empty marker's MD5 is that of nothing). Without a listed MD5 it cannot be told from a
+/// marker and is left out, as markers are.
+fn marker_with_content(path: &str, meta: &Metadata, f: &Features) -> Option<ObjectInfo> {
+    let md5 = match f.listing_md5 {
+        HashSource::None => None,
+        HashSource::ContentMd5 => meta.content_md5().and_then(Md5::parse),
+        HashSource::EtagIfMd5 => meta.etag().and_then(Md5::from_hex),
+    }?;
+    if md5 == Md5::of(b"") {
+        return None;
+    }
+    let mut info = info_from_metadata(path, meta, f, true);
+    info.is_dir = false;
+    info.md5 = Some(md5);
+    Some(info)
 }
 
 /// OpenDAL's timestamp to jiff's.

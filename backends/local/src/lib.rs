@@ -1,7 +1,8 @@
 //! `type = "local"`: the local file system, on OpenDAL's `fs` service.
 //!
-//! Files are written to a temporary name inside `.ocisync-partial/` under the root and renamed
-//! into place when complete, so a reader never sees half a file; the modification time is then
+//! Files are written to a partial file inside `.ocisync-partial/` under the root and renamed
+//! into place when complete, so a reader never sees half a file ([`partial`]: those left by a
+//! killed run are removed when the directory is next opened); the modification time is then
 //! set to the source's, as rclone does.
 //!
 //! Symbolic links are skipped with a NOTICE, as rclone does without `-L`; `copy_links`
@@ -9,12 +10,14 @@
 //! following any link below the root ([`links`]).
 
 mod links;
+mod partial;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use ocisync_backend::backend::with_standard_layers;
+use ocisync_backend::keys::{DotSegments, KeyRules};
 use ocisync_backend::remote::{ModtimeSetter, RootState};
 use ocisync_backend::{
     Backend, BackendSpec, Error, ErrorKind, Features, HashSource, ModtimeSource, OpenContext,
@@ -63,40 +66,27 @@ impl Backend for LocalBackend {
             LocalOptions::from_values(ctx.values).map_err(|e| Error::config(e.to_string()))?;
         let root = absolute_root(ctx.path)?;
         let root_str = root.to_string_lossy().to_string();
-        let partial = root.join(PARTIAL_DIR);
         let first_missing = first_missing_ancestor(&root);
-        let build = || {
-            let builder = opendal::services::Fs::default()
-                .root(&root_str)
-                .atomic_write_dir(&partial.to_string_lossy());
-            opendal::Operator::new(builder)
-        };
-        let links = if opts.copy_links {
-            links::Links::Follow
-        } else if opts.skip_links {
-            links::Links::SkipQuietly
-        } else {
-            links::Links::Skip
-        };
-        // Processes opening one directory at once (`--shard` workers reading one source) race:
-        // one's removal of the scratch directory (below) can fall between another's creating
-        // and canonicalising it inside the builder. Building again settles it.
-        let op = build()
-            .or_else(|_| build())
-            .or_else(|_| build())
+        // Writes go through partial files of the links layer, not OpenDAL's atomic writes.
+        let op = opendal::Operator::new(opendal::services::Fs::default().root(&root_str))
             .map_err(|e| Error::from(e).with_remote(ctx.name.to_string()))?
             .layer(links::LinksLayer {
                 root: root.clone(),
-                links,
+                links: if opts.copy_links {
+                    links::Links::Follow
+                } else if opts.skip_links {
+                    links::Links::SkipQuietly
+                } else {
+                    links::Links::Skip
+                },
             });
-        // OpenDAL's fs service creates the root and the scratch directory when it is built.
-        // Undo that: a mistyped source must stay missing (and be reported as such), and a
-        // source directory must not gain an empty `.ocisync-partial`. Writes create both again
-        // when needed.
-        let _ = std::fs::remove_dir(&partial);
+        // OpenDAL's fs service creates the root when it is built. Undo that: a mistyped
+        // source must stay missing (and be reported as such). Writes create it when needed.
         if let Some(top) = first_missing {
             remove_empty_dirs(&top);
         }
+        // Partial files of a run that was killed (kill -9, a crash) go now.
+        partial::remove_stale(&root);
         let features = Features {
             listing_md5: HashSource::None,
             md5_in_metadata: false,
@@ -112,6 +102,17 @@ impl Backend for LocalBackend {
             write_concurrency: 1,
             check_root_exists: true,
             skip_prefix: Some(PARTIAL_DIR),
+            keys: KeyRules {
+                // PATH_MAX counts the terminating NUL.
+                max_key_bytes: Some(4095),
+                max_segment_bytes: Some(255),
+                dot_segments: DotSegments::Refused,
+                forbidden: &['\0'],
+                prefix_bytes: 0,
+                service: "the file system",
+            }
+            .with_prefix(&root_str),
+            location: Some(location(&root)),
             ..Features::default()
         };
         Ok(Remote {
@@ -144,6 +145,31 @@ fn absolute_root(path: &str) -> Result<PathBuf> {
             .join(p)
     };
     Ok(abs)
+}
+
+/// The directory with every link resolved (as far as it exists), for the overlap check: two
+/// spellings of one directory, or one reached through a link, are one place.
+fn location(root: &Path) -> String {
+    let mut rest = Vec::new();
+    let mut at = root;
+    let base = loop {
+        match std::fs::canonicalize(at) {
+            Ok(p) => break p,
+            Err(_) => match (at.parent(), at.file_name()) {
+                (Some(parent), Some(name)) => {
+                    rest.push(name.to_os_string());
+                    at = parent;
+                }
+                _ => break at.to_path_buf(),
+            },
+        }
+    };
+    let mut full = base;
+    for name in rest.into_iter().rev() {
+        full.push(name);
+    }
+    let s = full.to_string_lossy();
+    format!("file://{}/", s.trim_end_matches('/'))
 }
 
 /// The outermost directory of `path` that does not exist yet.

@@ -7,7 +7,8 @@
 //! local backend: listings come from `lstat`, and files are opened so that no symbolic link on
 //! the way is followed (`openat2` with `RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH` below the root
 //! where the kernel has it, else `O_NOFOLLOW` on the last component), so a link swapped in
-//! after the listing is refused too. Writes, deletes and stats go to OpenDAL unchanged.
+//! after the listing is refused too. Writes go through a partial file ([`crate::partial`]);
+//! deletes and stats go to OpenDAL unchanged.
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -94,8 +95,12 @@ impl Service for LinksService {
         })))
     }
 
-    fn write(&self, ctx: &OperationContext, path: &str, args: OpWrite) -> Result<Self::Writer> {
-        self.inner.write(ctx, path, args)
+    fn write(&self, _ctx: &OperationContext, path: &str, _args: OpWrite) -> Result<Self::Writer> {
+        // Through a partial file of this process's, renamed into place when complete.
+        Ok(Box::new(crate::partial::PartialWriter::new(
+            self.root.clone(),
+            path,
+        )))
     }
 
     fn delete(&self, ctx: &OperationContext) -> Result<Self::Deleter> {

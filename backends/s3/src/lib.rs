@@ -17,6 +17,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use ocisync_backend::backend::{split_bucket, with_standard_layers};
 use ocisync_backend::endpoint::{aws_env_endpoint, check_endpoint_url, with_scheme};
+use ocisync_backend::keys::KeyRules;
 use ocisync_backend::{
     Backend, BackendSpec, Error, Features, HashSource, ModtimeSource, OpenContext, OptionError,
     Remote, Result, Secret, SetModtime, Size,
@@ -226,6 +227,8 @@ impl Backend for S3Backend {
             etag_is_md5_for_single_part: etag_is_md5,
             sorted_listing: true,
             classify_error: Some(errors::classify),
+            keys: KeyRules::s3(&root),
+            location: Some(location(o.endpoint.as_deref(), &bucket, &root)),
             ..Features::default()
         };
         Ok(Remote {
@@ -264,6 +267,21 @@ fn endpoint(o: &S3Options, honour_env: bool, remote: &str) -> Result<Option<Stri
         Err(m) => {
             Err(Error::config(format!("S3 endpoint from the environment: {m}")).with_remote(remote))
         }
+    }
+}
+
+/// Where a remote's root is, for the overlap check: the endpoint (AWS when none: bucket names
+/// are global there), bucket and prefix.
+fn location(endpoint: Option<&str>, bucket: &str, root: &str) -> String {
+    let host = endpoint
+        .map(|e| with_scheme(e).trim_end_matches('/').to_ascii_lowercase())
+        .filter(|e| !e.is_empty())
+        .unwrap_or_else(|| "aws".into());
+    let prefix = root.trim_matches('/');
+    if prefix.is_empty() {
+        format!("s3://{host}/{bucket}/")
+    } else {
+        format!("s3://{host}/{bucket}/{prefix}/")
     }
 }
 

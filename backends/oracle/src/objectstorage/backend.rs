@@ -122,6 +122,8 @@ fn capability(chunk_size: usize) -> Capability {
     Capability {
         stat: true,
         read: true,
+        // The engine reads the listed version only (`If-Match` with the listed ETag).
+        read_with_if_match: true,
         write: true,
         write_can_empty: true,
         write_can_multi: true,
@@ -185,11 +187,12 @@ impl Service for ObjectStorageBackend {
         }
     }
 
-    fn read(&self, ctx: &OperationContext, path: &str, _: OpRead) -> Result<Self::Reader> {
+    fn read(&self, ctx: &OperationContext, path: &str, args: OpRead) -> Result<Self::Reader> {
         Ok(oio::StreamReader::new(ObjectReader::new(
             self.core.clone(),
             ctx.clone(),
             path,
+            args.if_match(),
         )))
     }
 

@@ -339,12 +339,16 @@ impl ObjectStorageCore {
         ctx: &OperationContext,
         path: &str,
         range: BytesRange,
+        if_match: Option<&str>,
     ) -> Result<Response<HttpBody>> {
         let ns = self.namespace(ctx).await?;
         let mut req =
             self.with_sse_customer(self.request(Method::GET, self.object_url(ns, "o", path)));
         if !range.is_full() {
             req = req.header(RANGE, range.to_header());
+        }
+        if let Some(etag) = if_match {
+            req = req.header(http::header::IF_MATCH, etag);
         }
         self.send(ctx, req, Signed::Headers, ns).await
     }

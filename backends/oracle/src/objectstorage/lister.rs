@@ -82,9 +82,14 @@ impl ObjectLister {
     fn object_entry(&self, o: ObjectSummary) -> Result<Option<oio::Entry>> {
         let path = self.relative(&o.name)?;
         // A zero-byte `name/` is a folder marker (the console creates them): list it as a
-        // directory, as OpenDAL requires of paths ending in `/`.
+        // directory, as OpenDAL requires of paths ending in `/` — with its MD5, so that one
+        // with content can be told apart (and reported: no OpenDAL call can read it).
         if path.is_empty() || path.ends_with('/') {
-            return Ok(Some(oio::Entry::new(path, MetadataBuilder::dir().build())));
+            let mut dir = MetadataBuilder::dir();
+            if let Some(md5) = &o.md5 {
+                dir.content_md5(md5);
+            }
+            return Ok(Some(oio::Entry::new(path, dir.build())));
         }
         let mut meta = MetadataBuilder::file(o.size.unwrap_or_default());
         if let Some(etag) = &o.etag {

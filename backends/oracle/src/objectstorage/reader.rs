@@ -16,21 +16,32 @@ pub struct ObjectReader {
     // operation's context travels with the reader.
     ctx: OperationContext,
     path: String,
+    /// `If-Match`: read only this version (a replaced object answers 412).
+    if_match: Option<String>,
 }
 
 impl ObjectReader {
-    pub fn new(core: Arc<ObjectStorageCore>, ctx: OperationContext, path: &str) -> Self {
+    pub fn new(
+        core: Arc<ObjectStorageCore>,
+        ctx: OperationContext,
+        path: &str,
+        if_match: Option<&str>,
+    ) -> Self {
         ObjectReader {
             core,
             ctx,
             path: path.to_string(),
+            if_match: if_match.map(str::to_string),
         }
     }
 }
 
 impl oio::StreamRead for ObjectReader {
     async fn open(&self, range: BytesRange) -> Result<(RpRead, Box<dyn oio::ReadStreamDyn>)> {
-        let resp = self.core.get_object(&self.ctx, &self.path, range).await?;
+        let resp = self
+            .core
+            .get_object(&self.ctx, &self.path, range, self.if_match.as_deref())
+            .await?;
         match resp.status() {
             // 206 carries `content-range: bytes a-b/total`, from which the metadata takes the
             // object's full size.

@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use ocisync_backend::backend::{split_bucket, with_standard_layers};
+use ocisync_backend::keys::{DotSegments, KeyRules};
 use ocisync_backend::opendal::{Metadata, Operator};
 use ocisync_backend::{
     Backend, BackendSpec, ConfigValues, Error, Features, HashSource, ModtimeSource, OpenContext,
@@ -84,6 +85,8 @@ impl Backend for OracleBackend {
             .map_err(|e| e.with_remote(remote))?;
         let sse_customer = o.sse_customer_key().map_err(config_error)?;
 
+        let (prefix, bucket_name, endpoint_for_location) =
+            (root.clone(), bucket.clone(), endpoint.clone());
         let config = ObjectStorageConfig {
             root: Some(root),
             bucket,
@@ -103,11 +106,14 @@ impl Backend for OracleBackend {
         }
         let op = Operator::new(builder).map_err(|e| Error::from(e).with_remote(remote))?;
 
+        let mut features = features(&o);
+        features.keys = KEY_RULES.with_prefix(&prefix);
+        features.location = Some(location(&endpoint_for_location, &o, &bucket_name, &prefix));
         Ok(Remote {
             name: remote.to_string(),
             root: ctx.path.to_string(),
             op: with_standard_layers(op, ctx.global),
-            features: features(&o),
+            features,
             modtime_setter: None,
             root_exists: None,
         })
@@ -135,6 +141,35 @@ fn features(o: &OracleOptions) -> Features {
         unreadable: Some(archive_not_restored),
         classify_error: Some(ocisync_kind),
         ..Features::default()
+    }
+}
+
+/// OCI object names: at most 1024 bytes of UTF-8, no line feed, carriage return or NUL; the
+/// name travels as one URL segment (`/` encoded), so only a whole name of `.` or `..` would be
+/// resolved away.
+const KEY_RULES: KeyRules = KeyRules {
+    max_key_bytes: Some(1024),
+    max_segment_bytes: None,
+    dot_segments: DotSegments::WholeKey,
+    forbidden: &['\n', '\r', '\0'],
+    prefix_bytes: 0,
+    service: "OCI Object Storage",
+};
+
+/// Where a remote's root is, for the overlap check: endpoint, namespace (`-` when asked from
+/// the service), bucket and prefix.
+fn location(endpoint: &str, o: &OracleOptions, bucket: &str, root: &str) -> String {
+    let ns = o
+        .namespace
+        .as_deref()
+        .filter(|n| !n.is_empty())
+        .unwrap_or("-");
+    let prefix = root.trim_matches('/');
+    let endpoint = endpoint.trim_end_matches('/').to_ascii_lowercase();
+    if prefix.is_empty() {
+        format!("oos://{endpoint}/{ns}/{bucket}/")
+    } else {
+        format!("oos://{endpoint}/{ns}/{bucket}/{prefix}/")
     }
 }
 
