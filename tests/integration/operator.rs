@@ -190,17 +190,33 @@ mod listings {
         (s3, dir, cfg)
     }
 
-    /// `"ModTime":"…"` of directories and `YYYY-MM-DD HH:MM:SS;-1;x/` times of directories made up
-    /// by a recursive listing hold the time of the listing: not comparable.
+    /// Directories made up by a recursive listing carry the time of the listing (`"ModTime":"…"`
+    /// in lsjson, `YYYY-MM-DD HH:MM:SS` wherever `t` sits in an lsf line): not comparable
+    /// between two runs, so masked. The default time of listed directories (2000-01-01) is kept.
     fn mask_listing_time(text: &str) -> String {
+        fn is_time(b: &[u8]) -> bool {
+            b.len() == 19
+                && b.iter().enumerate().all(|(i, c)| match i {
+                    4 | 7 => *c == b'-',
+                    10 => *c == b' ',
+                    13 | 16 => *c == b':',
+                    _ => c.is_ascii_digit(),
+                })
+        }
         text.lines()
             .map(|l| {
                 if l.contains("\"IsDir\":true") && l.contains("\"Size\":-1") {
                     let start = l.find("\"ModTime\":\"").unwrap() + 11;
                     let end = start + l[start..].find('"').unwrap();
                     format!("{}<now>{}", &l[..start], &l[end..])
-                } else if l.contains(";-1;") && l.len() > 19 && l.as_bytes()[4] == b'-' {
-                    format!("<now>{}", &l[19..])
+                } else if l.contains(";-1;") {
+                    let b = l.as_bytes();
+                    match (0..b.len().saturating_sub(18))
+                        .find(|&i| is_time(&b[i..i + 19]) && &l[i..i + 19] != "2000-01-01 00:00:00")
+                    {
+                        Some(i) => format!("{}<now>{}", &l[..i], &l[i + 19..]),
+                        None => l.to_string(),
+                    }
                 } else {
                     l.to_string()
                 }
