@@ -395,13 +395,23 @@ async fn transfer(
             None => std::future::pending().await,
         }
     };
-    let report = tokio::select! {
-        report = work => report,
-        signal = stop_signal() => {
-            return Ok(stopped(resolver, u, &ctx, started, &stats, Why::Signal(signal)).await);
-        }
-        d = out_of_time => {
-            return Ok(stopped(resolver, u, &ctx, started, &stats, Why::Duration(d)).await);
+    let mut work = std::pin::pin!(work);
+    let ended = tokio::select! {
+        report = &mut work => Ok(report),
+        signal = stop_signal() => Err(Why::Signal(signal)),
+        d = out_of_time => Err(Why::Duration(d)),
+    };
+    let report = match ended {
+        Ok(report) => report,
+        Err(why) => {
+            // Uploads in flight are aborted (never left half-done) before the report is written.
+            stats.request_stop();
+            tokio::select! {
+                _ = &mut work => {}
+                _ = tokio::time::sleep(ABORT_GRACE) => {}
+                _ = stop_signal() => {}
+            }
+            return Ok(stopped(resolver, u, &ctx, started, &stats, why).await);
         }
     };
     run::log_failure(&report);
@@ -489,6 +499,10 @@ enum Signal {
     Int,
 }
 
+/// How long a stopped run may take to abort its uploads in flight (a second signal cuts it
+/// short); well inside systemd's default 90 s stop timeout.
+const ABORT_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Resolves on SIGTERM (systemd stopping the unit, a timeout) or SIGINT.
 async fn stop_signal() -> Signal {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
@@ -528,7 +542,7 @@ async fn stopped(
             exitcode::DURATION_EXCEEDED,
         ),
     };
-    tracing::error!("stopped by {name}; in-flight transfers were abandoned");
+    tracing::error!("stopped by {name}; uploads in flight were aborted");
     let command = match ctx.command.as_str() {
         "sync" => crate::engine::report::Command::Sync,
         "copy" => crate::engine::report::Command::Copy,

@@ -93,6 +93,10 @@ pub async fn sync_or_copy(
         // cannot fix, each end the loop with their own line; only a retryable failure is
         // logged as a failed attempt (the last one too).
         let errors = stats.errors.load(Relaxed);
+        // A stopped run (SIGTERM, --max-duration) starts no other attempt.
+        if stats.stop_requested() {
+            break;
+        }
         if errors == 0 {
             if attempt > 1 {
                 tracing::error!("Attempt {attempt}/{attempts} succeeded");
