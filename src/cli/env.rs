@@ -91,7 +91,9 @@ pub(super) fn with_env_flags(
     let mut front: Vec<OsString> = Vec::new();
     let mut back: Vec<OsString> = Vec::new();
     for f in found {
-        let on_command_line = leaf.value_source(&f.id) == Some(ValueSource::CommandLine);
+        // try_get_raw first: value_source panics (debug builds) on an id the leaf lacks.
+        let on_command_line = leaf.try_get_raw(&f.id).is_ok()
+            && leaf.value_source(&f.id) == Some(ValueSource::CommandLine);
         let args = flag_args(&f)?;
         let repeatable = matches!(f.action, ArgAction::Append);
         if on_command_line && !repeatable {
