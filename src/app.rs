@@ -50,7 +50,9 @@ fn secrets_in_args(p: &Parsed) -> Vec<String> {
         Cmd::Sync(pair) | Cmd::Copy(pair) | Cmd::Check { pair, .. } => {
             vec![pair.src.as_str(), pair.dst.as_str()]
         }
-        Cmd::Ls(t) | Cmd::Lsl(t) | Cmd::Size { target: t, .. } => vec![t.remote.as_str()],
+        Cmd::Ls(t) | Cmd::Lsl(t) | Cmd::Size { target: t, .. } | Cmd::Cleanup(t) => {
+            vec![t.remote.as_str()]
+        }
         Cmd::Lsf { target, .. } | Cmd::Lsjson { target, .. } => vec![target.remote.as_str()],
         Cmd::Doctor { targets, .. } => targets.iter().map(String::as_str).collect(),
         _ => Vec::new(),
@@ -217,6 +219,13 @@ async fn run_command(p: &Parsed) -> Result<u8, UsageError> {
         Cmd::Check { pair, one_way } => {
             let job = Job::Check { one_way: *one_way };
             transfer(p, &resolver, &unattended, pair, job, filter).await
+        }
+        Cmd::Cleanup(t) => {
+            let max_age = match &f.max_age {
+                Some(v) => args::duration("max-age", v)?,
+                None => crate::commands::cleanup::DEFAULT_MAX_AGE,
+            };
+            Ok(crate::commands::cleanup::run(&resolver, &t.remote, max_age, f.dry_run).await)
         }
         _ => Ok(list_command(p, &resolver, &filter, checkers).await),
     }

@@ -125,6 +125,9 @@ pub enum Cmd {
         #[arg(long)]
         alert_probe: bool,
     },
+    /// Abort the multipart uploads under REMOTE[:path] started longer ago than --max-age
+    /// (default 24h) and never completed — left by a killed run; --dry-run lists them only.
+    Cleanup(Target),
     /// Print a shell completion script (bash, zsh, fish, powershell or elvish).
     Completion {
         /// The shell.

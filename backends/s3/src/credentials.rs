@@ -283,7 +283,7 @@ impl FileRead for TokioFiles {
     }
 }
 
-fn context() -> Context {
+pub(crate) fn context() -> Context {
     Context::new()
         .with_file_read(TokioFiles)
         .with_http_send(opendal::HttpTransporter::default())

@@ -9,6 +9,7 @@
 
 mod credentials;
 mod errors;
+mod uploads;
 
 pub use credentials::{MISSING_FIX, RuntimeCredentials, find_runtime_credentials};
 
@@ -158,16 +159,43 @@ impl Backend for S3Backend {
         b = b.disable_config_load();
         let static_keys = o.access_key_id.is_some() && o.secret_access_key.is_some();
         let honour_env = ctx.credentials.is_some() || (o.env_auth && !static_keys);
-        match endpoint(&o, honour_env, ctx.name)? {
-            Some(e) => {
-                b = b.endpoint(&e);
-                if !o.force_path_style {
-                    b = b.enable_virtual_host_style();
-                }
-            }
-            None if aws || !o.force_path_style => b = b.enable_virtual_host_style(),
-            None => {}
+        let endpoint_url = endpoint(&o, honour_env, ctx.name)?;
+        let virtual_host = match &endpoint_url {
+            Some(_) => !o.force_path_style,
+            None => aws || !o.force_path_style,
+        };
+        if let Some(e) = &endpoint_url {
+            b = b.endpoint(e);
         }
+        if virtual_host {
+            b = b.enable_virtual_host_style();
+        }
+        let region = o
+            .region
+            .clone()
+            .filter(|r| !r.is_empty())
+            .unwrap_or_else(|| "us-east-1".into());
+        // The same credentials, for the requests OpenDAL has no call for (`ocisync cleanup`).
+        let uploads_auth = if let Some(c) = &ctx.credentials {
+            uploads::Auth::Provider(c.clone())
+        } else if let (Some(k), Some(s)) = (&o.access_key_id, &o.secret_access_key) {
+            uploads::Auth::Static {
+                access_key_id: k.clone(),
+                secret_access_key: s.clone(),
+                session_token: o.session_token.clone(),
+            }
+        } else if o.env_auth {
+            uploads::Auth::Runtime(o.profile.clone())
+        } else {
+            uploads::Auth::Anonymous
+        };
+        let uploads = uploads::S3Uploads::new(
+            ctx.name,
+            bucket_url(endpoint_url.as_deref(), &region, &bucket, virtual_host),
+            &root,
+            &region,
+            uploads_auth,
+        );
         if let Some(c) = &ctx.credentials {
             // Fetched now so that a provider failure (wrong Vault secret OCID, failing command)
             // is reported as such; inside the signer it would only be "signing http request".
@@ -228,6 +256,7 @@ impl Backend for S3Backend {
             sorted_listing: true,
             classify_error: Some(errors::classify),
             keys: KeyRules::s3(&root),
+            uploads: Some(Arc::new(uploads)),
             location: Some(location(o.endpoint.as_deref(), &bucket, &root)),
             ..Features::default()
         };
@@ -267,6 +296,21 @@ fn endpoint(o: &S3Options, honour_env: bool, remote: &str) -> Result<Option<Stri
         Err(m) => {
             Err(Error::config(format!("S3 endpoint from the environment: {m}")).with_remote(remote))
         }
+    }
+}
+
+/// The bucket's base URL, as OpenDAL's S3 service builds it: path style
+/// (`{endpoint}/{bucket}`) or virtual-hosted style (`{scheme}://{bucket}.{host}`).
+fn bucket_url(endpoint: Option<&str>, region: &str, bucket: &str, virtual_host: bool) -> String {
+    let base = endpoint
+        .map(|e| e.trim_end_matches('/').to_string())
+        .unwrap_or_else(|| format!("https://s3.{region}.amazonaws.com"));
+    if !virtual_host {
+        return format!("{base}/{bucket}");
+    }
+    match base.split_once("://") {
+        Some((scheme, host)) => format!("{scheme}://{bucket}.{host}"),
+        None => format!("https://{bucket}.{base}"),
     }
 }
 

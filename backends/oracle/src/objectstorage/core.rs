@@ -530,6 +530,30 @@ impl ObjectStorageCore {
             .await
     }
 
+    /// One page of ListMultipartUploads (`page` continues from `opc-next-page`). OCI lists a
+    /// bucket's uploads without a prefix filter.
+    pub async fn list_multipart_uploads(
+        &self,
+        ctx: &OperationContext,
+        page: Option<&str>,
+    ) -> Result<Response<HttpBody>> {
+        let ns = self.namespace(ctx).await?;
+        let limit = MAX_LIST_LIMIT.to_string();
+        let mut query = vec![("limit", limit.as_str())];
+        if let Some(p) = page {
+            query.push(("page", p));
+        }
+        let url = format!(
+            "{}/n/{}/b/{}/u?{}",
+            self.endpoint,
+            encode_path_segment(ns),
+            encode_path_segment(&self.bucket),
+            encode_query(query)
+        );
+        self.send(ctx, self.request(Method::GET, url), Signed::Headers, ns)
+            .await
+    }
+
     /// The namespace for error messages once it is known (it is before any object request).
     pub fn known_namespace(&self) -> &str {
         self.namespace.get().map(String::as_str).unwrap_or_default()
@@ -586,6 +610,15 @@ struct CreateMultipartUploadDetails<'a> {
 #[serde(rename_all = "camelCase")]
 pub struct MultipartUpload {
     pub upload_id: String,
+}
+
+/// One entry of ListMultipartUploads.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListedUpload {
+    pub object: String,
+    pub upload_id: String,
+    pub time_created: Option<String>,
 }
 
 #[derive(Serialize)]

@@ -3,8 +3,9 @@
 //!
 //! One responsibility per file, as in OpenDAL's own services: `config` (options, declared once),
 //! `backend` (OpenDAL builder and service wiring), `core` (requests and wire types), `reader`,
-//! `writer`, `lister`, `deleter` (one operation each), `error` (responses → errors) and
-//! `remote` (the ocisync backend). The prose documentation is `docs.md`.
+//! `writer`, `lister`, `deleter` (one operation each), `error` (responses → errors),
+//! `uploads` (pending multipart uploads, for `ocisync cleanup`) and `remote` (the ocisync
+//! backend). The prose documentation is `docs.md`.
 #![doc = include_str!("docs.md")]
 
 mod backend;
@@ -15,6 +16,7 @@ mod error;
 mod lister;
 mod reader;
 mod remote;
+mod uploads;
 mod writer;
 
 pub use backend::{ObjectStorageBackend, ObjectStorageBuilder, SCHEME};

@@ -10,10 +10,14 @@ use ocisync_backend::{
     OptionError, Remote, Result, SetModtime,
 };
 
+use std::sync::Arc;
+
 use super::backend::ObjectStorageBuilder;
 use super::config::{ObjectStorageConfig, OracleOptions, warn_ignored_once};
+use super::core::{CoreSettings, ObjectStorageCore};
 use super::core::{META_ARCHIVAL_STATE, META_STORAGE_TIER};
 use super::error::ocisync_kind;
+use super::uploads::OciUploads;
 use crate::auth::{AuthOptions, OciAuth, build_auth};
 use crate::endpoints::{check_endpoint_url, object_storage_endpoint};
 
@@ -100,6 +104,25 @@ impl Backend for OracleBackend {
             no_check_bucket: o.no_check_bucket,
             sse_kms_key_id: o.sse_kms_key_id.as_ref().map(|k| k.to_string()),
         };
+        // Pending multipart uploads (`ocisync cleanup`) through a core of their own: OpenDAL
+        // has no call for them.
+        let uploads_core = ObjectStorageCore::new(
+            &config.endpoint,
+            config.namespace.clone(),
+            config.bucket.clone(),
+            opendal::raw::normalize_root(&prefix),
+            auth.clone(),
+            CoreSettings {
+                storage_tier: None,
+                sse_customer: None,
+                sse_kms_key_id: None,
+                no_check_bucket: true,
+                leave_parts_on_error: false,
+                chunk_size: part_bytes(o.chunk_size.bytes()),
+                upload_concurrency: 1,
+                max_upload_parts: o.max_upload_parts,
+            },
+        );
         let mut builder = ObjectStorageBuilder::from_config(config).auth(auth);
         if let Some(key) = sse_customer {
             builder = builder.sse_customer_key(key);
@@ -109,6 +132,7 @@ impl Backend for OracleBackend {
         let mut features = features(&o);
         features.keys = KEY_RULES.with_prefix(&prefix);
         features.location = Some(location(&endpoint_for_location, &o, &bucket_name, &prefix));
+        features.uploads = Some(Arc::new(OciUploads::new(Arc::new(uploads_core), remote)));
         Ok(Remote {
             name: remote.to_string(),
             root: ctx.path.to_string(),
