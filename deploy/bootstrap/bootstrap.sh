@@ -43,6 +43,15 @@ INSTALLED_MARKER=$STATE_DIR/installed-artifact.sha256
 FIRST_SYNC_MARKER=$STATE_DIR/first-sync.done
 DEFAULT_METRICS_FILE=/var/lib/node_exporter/textfile_collector/ocisync.prom
 
+# ocisync reads OCISYNC_<FLAG> and OCISYNC_<BACKEND>_<KEY> variables (rclone's RCLONE_ forms too):
+# the bootstrap's own OCISYNC_ settings must not reach it (OCISYNC_S3_ENDPOINT would set the
+# endpoint of every s3 remote). `env "${OCISYNC_CLEAN_ENV[@]}" ocisync …` runs it without them.
+OCISYNC_CLEAN_ENV=()
+for _var in $(compgen -e); do
+    [[ $_var == OCISYNC_* || $_var == RCLONE_* ]] && OCISYNC_CLEAN_ENV+=(-u "$_var")
+done
+unset _var
+
 CHANGES=0
 STEP=start
 SKIP_USER=0
@@ -70,7 +79,7 @@ changed() { CHANGES=$((CHANGES + 1)); log "changed: $*"; }
 alert() {
     local title=$1 body=$2
     if [[ -x $BIN && -f $CONF ]]; then
-        if "$BIN" --config "$CONF" alert send --title "$title" --body "$body"; then
+        if env "${OCISYNC_CLEAN_ENV[@]}" "$BIN" --config "$CONF" alert send --title "$title" --body "$body"; then
             log "alert published: $title"
         else
             log "could not publish the alert (ocisync alert send failed)"
@@ -348,7 +357,7 @@ else
 fi
 
 STEP=validate
-if ! out=$("$BIN" --config "$CONF" config validate 2>&1); then
+if ! out=$(env "${OCISYNC_CLEAN_ENV[@]}" "$BIN" --config "$CONF" config validate 2>&1); then
     fail "ocisync config validate: $out"
 fi
 log "config valid: $CONF"
@@ -411,7 +420,7 @@ else
     delay=${OCISYNC_WAIT_DELAY:-60}
     for ((i = 1; ; i++)); do
         rc=0
-        out=$(as_service_user "$BIN" --config "$CONF" --no-alerts lsf "$SRC" 2>&1) || rc=$?
+        out=$(as_service_user env "${OCISYNC_CLEAN_ENV[@]}" "$BIN" --config "$CONF" --no-alerts lsf "$SRC" 2>&1) || rc=$?
         if ((rc == 0)); then
             log "cost reports reachable: $SRC"
             break
@@ -431,7 +440,7 @@ else
         rc=0
         # Same flags as the unit; the service's own alert is left to the bootstrap's here.
         # shellcheck disable=SC2086 # OCISYNC_EXTRA_ARGS is a list of flags
-        as_service_user "$BIN" --config "$CONF" sync "$SRC" "$DST" --checksum \
+        as_service_user env "${OCISYNC_CLEAN_ENV[@]}" "$BIN" --config "$CONF" sync "$SRC" "$DST" --checksum \
             --lock-file "$STATE_DIR/ocisync.lock" --lock-stale 12h \
             --metrics-file "$ROOT$METRICS_FILE" --report-json "$STATE_DIR/last-run.json" \
             --job-name ocisync --log-file "$LOG_DIR/ocisync.log" -v --no-alerts \

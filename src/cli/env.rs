@@ -35,6 +35,8 @@ pub(super) fn with_env_flags(
     let ours: Vec<&(String, String)> = vars
         .iter()
         .filter(|(k, _)| k.starts_with("RCLONE_") || k.starts_with("OCISYNC_"))
+        // An empty variable is an unset one (a blank line in an environment file).
+        .filter(|(_, v)| !v.is_empty())
         .collect();
     if ours.is_empty() {
         return Ok(argv);

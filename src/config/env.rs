@@ -47,6 +47,9 @@ pub(super) fn apply(config: &mut Config, vars: &[(String, String)]) -> Result<()
             .iter()
             .filter_map(|(k, v)| Some((k.as_str(), k.strip_prefix(prefix)?, v.as_str())))
             .filter(|(k, _, _)| !NOT_CONFIG.contains(k))
+            // An empty variable is an unset one: `OCISYNC_S3_ENDPOINT=` left in a unit's
+            // environment must not give every s3 remote an empty (invalid) endpoint.
+            .filter(|(_, _, v)| !v.is_empty())
             .collect();
         these.sort();
         ours.extend(these);
@@ -228,6 +231,21 @@ mod tests {
             c.remotes["aws"].values["chunk_size"],
             RawValue::String("16Mi".into())
         );
+    }
+
+    #[test]
+    fn an_empty_variable_is_an_unset_one() {
+        let mut c = file();
+        apply(
+            &mut c,
+            &vars(&[
+                ("OCISYNC_S3_ENDPOINT", ""),
+                ("RCLONE_CONFIG_AWS_REGION", ""),
+            ]),
+        )
+        .unwrap();
+        assert!(!c.remotes["aws_s3"].values.contains_key("endpoint"));
+        assert!(!c.remotes["aws"].values.contains_key("region"));
     }
 
     #[test]
