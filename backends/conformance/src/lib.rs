@@ -6,7 +6,9 @@
 //! written once, and a backend passes it or says, through its features, what it cannot do.
 //!
 //! A backend provides a [`Fixture`] that opens a fresh, empty remote per case; [`run`] runs
-//! every case and panics with the backend, the case and what differed.
+//! every case and panics with the backend, the case and what differed. Keys that OpenDAL
+//! would rewrite or the service cannot address ([`keys`]) are stored past OpenDAL through
+//! [`Fixture::put_raw`].
 
 use std::collections::BTreeMap;
 
@@ -16,6 +18,8 @@ use jiff::Timestamp;
 use md5::Digest;
 use ocisync_backend::{ErrorKind, HashSource, Md5, ModtimeSource, ObjectInfo, Remote, SetModtime};
 
+mod keys;
+
 /// Opens remotes for the suite.
 #[async_trait]
 pub trait Fixture: Send + Sync {
@@ -23,6 +27,14 @@ pub trait Fixture: Send + Sync {
     fn name(&self) -> &str;
     /// A fresh, empty remote (its own directory, bucket or prefix) for the case `case`.
     async fn remote(&self, case: &str) -> Remote;
+
+    /// Stores `data` under exactly `key` (relative to the root of `remote(case)`), past
+    /// OpenDAL and its normalisation — straight into the server or the file system — as
+    /// another tool would have written it. `false` when this backend cannot hold such a key
+    /// (the case then skips it).
+    async fn put_raw(&self, _case: &str, _key: &str, _data: &[u8]) -> bool {
+        false
+    }
 }
 
 /// Names that trip encoders, shells and path normalisers, as real cost-report and operator
@@ -52,6 +64,9 @@ pub async fn run(f: &dyn Fixture) {
     modification_time_round_trip(f).await;
     non_recursive_listing_shows_directories(f).await;
     multipart_write_reads_back(f).await;
+    keys::hostile_keys_round_trip_or_are_refused(f).await;
+    keys::unicode_and_case_variants_stay_apart(f).await;
+    keys::longest_keys_and_one_byte_more(f).await;
 }
 
 /// Deterministic content of `len` bytes.

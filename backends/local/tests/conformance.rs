@@ -30,6 +30,20 @@ impl Fixture for Local {
             .await
             .expect("open local")
     }
+
+    /// What a file system can hold: no empty, `.` or `..` segments, no trailing `/`.
+    async fn put_raw(&self, case: &str, key: &str, data: &[u8]) -> bool {
+        if key.starts_with('/')
+            || key.ends_with('/')
+            || key.split('/').any(|s| s.is_empty() || s == "." || s == "..")
+        {
+            return false;
+        }
+        let path = self.base.join(case).join(key);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, data).unwrap();
+        true
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use ocisync_backend::{Backend, ConfigValues, GlobalOptions, OpenContext, RawValue, Remote};
 use ocisync_conformance::Fixture;
 use ocisync_fakes::keys::TestKeyPair;
-use ocisync_fakes::objectstorage::{Config, FakeObjectStorage};
+use ocisync_fakes::objectstorage::{Config, FakeObjectStorage, SeedObject};
 
 const TENANCY: &str = "ocid1.tenancy.oc1..aaaaaaaaconformance";
 const USER: &str = "ocid1.user.oc1..aaaaaaaaconformance";
@@ -47,6 +47,16 @@ impl Fixture for Oci {
             })
             .await
             .expect("open oci")
+    }
+
+    /// Straight into the fake's store: any name OCI itself would accept (not LF, CR or NUL).
+    async fn put_raw(&self, case: &str, key: &str, data: &[u8]) -> bool {
+        if key.contains(['\n', '\r', '\0']) {
+            return false;
+        }
+        self.fake
+            .seed("ns", case, SeedObject::new(key, data.to_vec()));
+        true
     }
 }
 

@@ -51,6 +51,34 @@ impl Fixture for S3 {
             .await
             .expect("open s3")
     }
+
+    /// A PUT written by hand on a raw connection: HTTP clients built on a URL parser resolve
+    /// `.`/`..` segments before sending, as ocisync's would. moto stores the key as sent.
+    async fn put_raw(&self, case: &str, key: &str, data: &[u8]) -> bool {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let bucket = format!("conformance-{case}-{}", std::process::id());
+        let host = self.endpoint.trim_start_matches("http://");
+        let encoded: String = key
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        let mut conn = tokio::net::TcpStream::connect(host).await.expect("connect");
+        let head = format!(
+            "PUT /{bucket}/{encoded} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            data.len()
+        );
+        conn.write_all(head.as_bytes()).await.unwrap();
+        conn.write_all(data).await.unwrap();
+        let mut answer = Vec::new();
+        conn.read_to_end(&mut answer).await.unwrap();
+        let status = String::from_utf8_lossy(&answer);
+        status.starts_with("HTTP/1.1 200") || status.starts_with("HTTP/1.0 200")
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
