@@ -8,6 +8,12 @@ static BACKENDS: &[&dyn Backend] = &[
     &ocisync_s3::BACKEND,
     &ocisync_oracle::objectstorage::BACKEND,
     &ocisync_opendal::BACKEND,
+    #[cfg(feature = "azureblob")]
+    &ocisync_azureblob::BACKEND,
+    #[cfg(feature = "gcs")]
+    &ocisync_gcs::BACKEND,
+    #[cfg(feature = "webdav")]
+    &ocisync_webdav::BACKEND,
 ];
 
 static CREDENTIAL_TYPES: &[&dyn CredentialType] = &[
@@ -27,11 +33,13 @@ pub fn backends() -> &'static [&'static dyn Backend] {
     BACKENDS
 }
 
+/// The backend of a `type = ...` (or `:type,...:` connection string): its name or, as rclone's
+/// lookup does, its flag prefix (`gcs` for `google cloud storage`).
 pub fn backend(type_name: &str) -> Option<&'static dyn Backend> {
-    BACKENDS
-        .iter()
-        .copied()
+    let all = || BACKENDS.iter().copied();
+    all()
         .find(|b| b.spec().name == type_name)
+        .or_else(|| all().find(|b| b.spec().prefix == type_name))
 }
 
 pub fn backend_names() -> Vec<&'static str> {

@@ -42,6 +42,17 @@ pub enum ModtimeSource {
     Metadata,
 }
 
+/// How the `mtime` user metadata is written: rclone's S3 and OCI backends write decimal Unix
+/// seconds, its Azure Blob and Google Cloud Storage backends RFC 3339 (both are read either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MtimeFormat {
+    /// `1772345228.123456789`
+    #[default]
+    UnixSeconds,
+    /// `2026-03-01T06:07:08.123456789Z`
+    Rfc3339,
+}
+
 /// Whether the modification time of an existing object can be changed without re-uploading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SetModtime {
@@ -62,6 +73,8 @@ pub struct Features {
     pub set_modtime: SetModtime,
     /// Writes carry rclone's `mtime` / `md5chksum` user metadata.
     pub writes_metadata: bool,
+    /// How `mtime` is written, as rclone's backend for the service writes it.
+    pub mtime_format: MtimeFormat,
     /// The smallest difference in modification time the backend keeps.
     pub modtime_precision: std::time::Duration,
     /// Multipart part size and parts in flight for writes (`None`: the service decides).
@@ -104,6 +117,7 @@ impl Default for Features {
             modtime: ModtimeSource::Metadata,
             set_modtime: SetModtime::No,
             writes_metadata: true,
+            mtime_format: MtimeFormat::UnixSeconds,
             modtime_precision: std::time::Duration::from_nanos(1),
             write_chunk: None,
             write_concurrency: 1,
@@ -362,7 +376,16 @@ impl Remote {
         }
         let mut m = HashMap::new();
         if let Some(t) = mtime {
-            m.insert(META_MTIME.to_string(), format_mtime(t));
+            let text = match self.features.mtime_format {
+                MtimeFormat::UnixSeconds => format_mtime(t),
+                // Nanoseconds always, as rclone's "2006-01-02T15:04:05.000000000Z07:00".
+                MtimeFormat::Rfc3339 => format!(
+                    "{}.{:09}Z",
+                    t.strftime("%Y-%m-%dT%H:%M:%S"),
+                    t.subsec_nanosecond().rem_euclid(1_000_000_000)
+                ),
+            };
+            m.insert(META_MTIME.to_string(), text);
         }
         if let (Some(md5), true, true) = (md5, multipart, self.features.md5_in_metadata) {
             m.insert(META_MD5.to_string(), md5.to_base64());
