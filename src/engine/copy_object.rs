@@ -197,12 +197,19 @@ async fn copy_once(
     // rclone stores the MD5 of multipart uploads in metadata; for a local source that means
     // reading the file before sending it, as rclone does.
     let mut precomputed = None;
+    let stopped = || Failure::Stopped(stopped_error(dst, path));
     if multipart && obj.md5.is_none() && src.features.md5_by_reading && dst.features.md5_in_metadata
     {
-        precomputed = Some(src.read_md5(path).await?);
+        let md5 = unless_stopped(stats, src.read_md5(path)).await;
+        precomputed = Some(md5.ok_or_else(stopped)??);
     }
-    let (mut stream, facts) = open_source(src, obj, precomputed).await?;
-    let mut writer = open_writer(dst, obj, &facts, multipart).await?;
+    // Nothing is written yet: a stop while the GET is answered just ends the copy.
+    let (mut stream, facts) = unless_stopped(stats, open_source(src, obj, precomputed))
+        .await
+        .ok_or_else(stopped)??;
+    let mut writer = unless_stopped(stats, open_writer(dst, obj, &facts, multipart))
+        .await
+        .ok_or_else(stopped)??;
 
     let mut whole = md5::Md5::new();
     // Part MD5s are a second full pass of MD5 over the data, needed only to check an S3

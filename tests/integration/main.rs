@@ -10,6 +10,7 @@ mod local;
 mod oci;
 mod operator;
 mod rclone_compat;
+mod reliability;
 mod s3_sync;
 mod security;
 mod shard;

@@ -1,0 +1,460 @@
+//! moto, reached two ways: straight (the test's own view of the bucket: what is really
+//! stored, pending uploads, raw keys) and through [`Hooked`], a proxy on the fakes' server
+//! scaffolding (request log, fault rules) that can also change what happens to chosen
+//! requests: replace an object just before its GET is answered, answer a GET with a body of
+//! another length, page listings by N keys, serve a listing page twice or a key twice.
+//!
+//! moto does not verify SigV4 signatures but reads the access key from `Authorization`, so the
+//! test's own requests carry a placeholder signature for the `test` account.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode};
+use ocisync_fakes::http::{Body, RequestBody, Server, Service};
+use ocisync_fakes::moto;
+use ocisync_fakes::s3_operation::s3_operation;
+use ocisync_fakes::s3_proxy::S3Proxy;
+
+const AUTH: &str = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, \
+                    SignedHeaders=host, Signature=00";
+
+/// The bucket as moto stores it.
+pub struct Moto {
+    pub endpoint: String,
+    pub bucket: String,
+    client: reqwest::Client,
+}
+
+/// Percent-encodes a key for a URL path (`/` kept).
+pub fn encode(key: &str) -> String {
+    key.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The text of each `<tag>…</tag>`, entities `&amp; &lt; &gt; &quot;` decoded.
+pub fn elements(xml: &str, tag: &str) -> Vec<String> {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    let mut out = Vec::new();
+    let mut rest = xml;
+    while let Some(i) = rest.find(&open) {
+        let from = i + open.len();
+        let Some(len) = rest[from..].find(&close) else {
+            break;
+        };
+        out.push(
+            rest[from..from + len]
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&amp;", "&"),
+        );
+        rest = &rest[from + len + close.len()..];
+    }
+    out
+}
+
+impl Moto {
+    /// A fresh bucket.
+    pub async fn bucket(label: &str) -> Moto {
+        let endpoint = moto::endpoint().to_string();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let bucket =
+            format!("{label}-{}-{}", std::process::id(), nanos % 1_000_000_000).to_lowercase();
+        let m = Moto {
+            endpoint,
+            bucket,
+            client: reqwest::Client::new(),
+        };
+        let r = m.request(Method::PUT, "", Vec::new()).await;
+        assert!(r.0.is_success(), "create bucket: {}", r.0);
+        m
+    }
+
+    async fn request(&self, method: Method, path: &str, body: Vec<u8>) -> (StatusCode, Vec<u8>) {
+        let url = format!("{}/{}{path}", self.endpoint, self.bucket);
+        let resp = self
+            .client
+            .request(method, url)
+            .header("authorization", AUTH)
+            .body(body)
+            .send()
+            .await
+            .expect("moto request");
+        let status = resp.status();
+        (status, resp.bytes().await.unwrap_or_default().to_vec())
+    }
+
+    pub async fn put(&self, key: &str, data: &[u8]) {
+        let (s, b) = self
+            .request(Method::PUT, &format!("/{}", encode(key)), data.to_vec())
+            .await;
+        assert!(
+            s.is_success(),
+            "PUT {key:?}: {s} {}",
+            String::from_utf8_lossy(&b)
+        );
+    }
+
+    pub async fn get(&self, key: &str) -> Option<Vec<u8>> {
+        let (s, b) = self
+            .request(Method::GET, &format!("/{}", encode(key)), Vec::new())
+            .await;
+        s.is_success().then_some(b)
+    }
+
+    pub async fn delete(&self, key: &str) {
+        let (s, _) = self
+            .request(Method::DELETE, &format!("/{}", encode(key)), Vec::new())
+            .await;
+        assert!(s.is_success(), "DELETE {key:?}: {s}");
+    }
+
+    /// Every object: key → content.
+    pub async fn objects(&self) -> BTreeMap<String, Vec<u8>> {
+        let mut out = BTreeMap::new();
+        for key in self.keys().await {
+            let data = self
+                .get(&key)
+                .await
+                .unwrap_or_else(|| panic!("GET {key:?}"));
+            out.insert(key, data);
+        }
+        out
+    }
+
+    /// Every key (one page of up to 1000 is enough for these tests).
+    pub async fn keys(&self) -> Vec<String> {
+        let (s, b) = self
+            .request(Method::GET, "?list-type=2&max-keys=1000", Vec::new())
+            .await;
+        assert!(s.is_success(), "list: {s}");
+        elements(&String::from_utf8_lossy(&b), "Key")
+    }
+
+    /// Multipart uploads created and neither completed nor aborted: `(key, upload id)`.
+    pub async fn pending_uploads(&self) -> Vec<(String, String)> {
+        let (s, b) = self.request(Method::GET, "?uploads", Vec::new()).await;
+        assert!(s.is_success(), "list uploads: {s}");
+        let text = String::from_utf8_lossy(&b);
+        elements(&text, "Upload")
+            .iter()
+            .map(|u| {
+                (
+                    elements(u, "Key").remove(0),
+                    elements(u, "UploadId").remove(0),
+                )
+            })
+            .collect()
+    }
+
+    /// Starts a multipart upload (as a killed run leaves one) and uploads one part.
+    pub async fn start_upload(&self, key: &str) -> String {
+        let (s, b) = self
+            .request(
+                Method::POST,
+                &format!("/{}?uploads", encode(key)),
+                Vec::new(),
+            )
+            .await;
+        assert!(s.is_success(), "create upload: {s}");
+        let id = elements(&String::from_utf8_lossy(&b), "UploadId").remove(0);
+        let (s, _) = self
+            .request(
+                Method::PUT,
+                &format!("/{}?partNumber=1&uploadId={}", encode(key), encode(&id)),
+                vec![7u8; 1024],
+            )
+            .await;
+        assert!(s.is_success(), "upload part: {s}");
+        id
+    }
+}
+
+/// What [`Hooked`] does to a GET of one object.
+#[derive(Clone)]
+pub enum OnGet {
+    /// Before the GET is answered, the object is replaced: by the first content the first
+    /// time the rule fires, the second the next time, and so on round.
+    Replace(Vec<Vec<u8>>),
+    /// The GET is answered with this body (status 200, a matching Content-Length): a body
+    /// that ends early or runs long without any transport error.
+    Body(Vec<u8>),
+}
+
+struct GetRule {
+    key: String,
+    /// GETs of the key let through before the rule fires, and how many it fires on.
+    after: u32,
+    times: u32,
+    seen: u32,
+    action: OnGet,
+}
+
+/// What [`Hooked`] does to listings.
+#[derive(Default)]
+struct Listing {
+    /// `max-keys` added to every ListObjects request: listings of a few keys paginate.
+    page_size: Option<u32>,
+    /// Serve page N (0-based) in place of page N+1: a pagination token that repeats.
+    repeat_page: Option<u32>,
+    /// Repeat the last key of page N at the start of page N+1: a key listed twice.
+    duplicate_after_page: Option<u32>,
+    pages: Vec<Bytes>,
+}
+
+#[derive(Default)]
+struct Rules {
+    gets: Vec<GetRule>,
+    listing: Listing,
+}
+
+/// A proxy in front of moto with [`OnGet`] rules and listing changes.
+pub struct HookService {
+    inner: S3Proxy,
+    upstream: String,
+    client: reqwest::Client,
+    rules: Mutex<Rules>,
+}
+
+/// The running proxy and its bucket.
+pub struct Hooked {
+    pub server: Server,
+    pub moto: Moto,
+    service: Arc<HookService>,
+}
+
+impl Hooked {
+    pub async fn start(label: &str) -> Hooked {
+        let moto = Moto::bucket(label).await;
+        let client = reqwest::Client::new();
+        let service = Arc::new(HookService {
+            inner: S3Proxy::new(&moto.endpoint, client.clone()),
+            upstream: moto.endpoint.clone(),
+            client,
+            rules: Mutex::default(),
+        });
+        let server = Server::start(service.clone(), 0).await.expect("proxy");
+        Hooked {
+            server,
+            moto,
+            service,
+        }
+    }
+
+    /// `[remotes.NAME]` for this proxy.
+    pub fn remote_toml(&self, name: &str) -> String {
+        format!(
+            "[remotes.{name}]\ntype = \"s3\"\nprovider = \"Other\"\nendpoint = \"{}\"\nregion = \"us-east-1\"\naccess_key_id = \"test\"\nsecret_access_key = \"testsecret\"\n",
+            self.server.base_url()
+        )
+    }
+
+    /// `NAME:bucket/path`.
+    pub fn at(&self, name: &str, path: &str) -> String {
+        if path.is_empty() {
+            format!("{name}:{}", self.moto.bucket)
+        } else {
+            format!("{name}:{}/{path}", self.moto.bucket)
+        }
+    }
+
+    fn rules(&self) -> std::sync::MutexGuard<'_, Rules> {
+        self.service.rules.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// On GETs of `key` after the first `after`, `times` of them: `action`.
+    pub fn on_get(&self, key: &str, after: u32, times: u32, action: OnGet) {
+        self.rules().gets.push(GetRule {
+            key: key.to_string(),
+            after,
+            times,
+            seen: 0,
+            action,
+        });
+    }
+
+    pub fn page_size(&self, n: u32) {
+        self.rules().listing.page_size = Some(n);
+    }
+
+    pub fn repeat_page(&self, n: u32) {
+        self.rules().listing.repeat_page = Some(n);
+    }
+
+    pub fn duplicate_after_page(&self, n: u32) {
+        self.rules().listing.duplicate_after_page = Some(n);
+    }
+
+    /// `(method, operation, target)` of every request so far.
+    pub fn log(&self) -> Vec<(String, &'static str, String)> {
+        self.server
+            .monitor()
+            .log()
+            .into_iter()
+            .map(|e| (e.method, e.operation, e.target))
+            .collect()
+    }
+
+    pub fn count(&self, operation: &str) -> u64 {
+        self.server.monitor().count(operation)
+    }
+}
+
+impl HookService {
+    fn rules(&self) -> std::sync::MutexGuard<'_, Rules> {
+        self.rules.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The rule's action for a GET of `path` (`/bucket/key`), if one fires.
+    fn get_action(&self, path: &str) -> Option<OnGet> {
+        let mut rules = self.rules();
+        let rule = rules.gets.iter_mut().find(|r| {
+            path.split_once('/')
+                .and_then(|(_, rest)| rest.split_once('/'))
+                .is_some_and(|(_, key)| percent_decode(key) == r.key)
+                && r.seen < r.after + r.times
+        })?;
+        rule.seen += 1;
+        if rule.seen <= rule.after {
+            return None;
+        }
+        let n = (rule.seen - rule.after - 1) as usize;
+        Some(match &rule.action {
+            OnGet::Replace(versions) => OnGet::Replace(vec![versions[n % versions.len()].clone()]),
+            other => other.clone(),
+        })
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn respond(status: StatusCode, body: Vec<u8>) -> Response<Body> {
+    let mut r = Response::new(Body::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r
+}
+
+impl Service for HookService {
+    fn operation(&self, method: &Method, target: &str) -> &'static str {
+        s3_operation(method, target)
+    }
+
+    async fn call(&self, request: Request<RequestBody>) -> Response<Body> {
+        let method = request.method().clone();
+        let target = request
+            .uri()
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_string();
+        let operation = s3_operation(&method, &target);
+        let path = target.split('?').next().unwrap_or("/").to_string();
+        if operation == "GetObject"
+            && let Some(action) = self.get_action(&path)
+        {
+            match action {
+                OnGet::Replace(mut versions) => {
+                    let data = versions.remove(0);
+                    let r = self
+                        .client
+                        .put(format!("{}{path}", self.upstream))
+                        .header("authorization", AUTH)
+                        .body(data)
+                        .send()
+                        .await
+                        .expect("replace upstream");
+                    assert!(r.status().is_success(), "replace: {}", r.status());
+                }
+                OnGet::Body(data) => return respond(StatusCode::OK, data),
+            }
+        }
+        if operation != "ListObjects" {
+            return self.inner.call(request).await;
+        }
+        // Listings: paged, and perhaps served wrong.
+        let (page_size, repeat, duplicate, index) = {
+            let rules = self.rules();
+            let l = &rules.listing;
+            (
+                l.page_size,
+                l.repeat_page,
+                l.duplicate_after_page,
+                l.pages.len() as u32,
+            )
+        };
+        // Forwarded here rather than by the inner proxy: the page is read and maybe changed.
+        let target = match page_size {
+            Some(n) if !target.contains("max-keys") => format!("{target}&max-keys={n}"),
+            _ => target,
+        };
+        let mut forward = self.client.get(format!("{}{target}", self.upstream));
+        for (name, value) in request.headers() {
+            if name != http::header::HOST && name != http::header::CONTENT_LENGTH {
+                forward = forward.header(name, value);
+            }
+        }
+        let resp = match forward.send().await {
+            Ok(r) => r,
+            Err(e) => return respond(StatusCode::BAD_GATEWAY, e.to_string().into_bytes()),
+        };
+        let status = resp.status();
+        let content_type = resp.headers().get(http::header::CONTENT_TYPE).cloned();
+        let mut page = resp.bytes().await.unwrap_or_default();
+        if status.is_success() && !target.contains("uploads") {
+            let mut rules = self.rules();
+            if let Some(r) = repeat
+                && index == r + 1
+            {
+                page = rules.listing.pages[r as usize].clone();
+            }
+            if let Some(d) = duplicate
+                && index == d + 1
+            {
+                let previous =
+                    String::from_utf8_lossy(&rules.listing.pages[d as usize]).into_owned();
+                let text = String::from_utf8_lossy(&page).into_owned();
+                let last = previous
+                    .rfind("<Contents>")
+                    .zip(previous.rfind("</Contents>"));
+                if let (Some((s, e)), Some(at)) = (last, text.find("<Contents>")) {
+                    // The previous page's last key again, first on this page.
+                    let repeated = &previous[s..e + "</Contents>".len()];
+                    page = Bytes::from(format!("{}{repeated}{}", &text[..at], &text[at..]));
+                }
+            }
+            rules.listing.pages.push(page.clone());
+        }
+        let mut out = respond(status, page.to_vec());
+        if let Some(ct) = content_type {
+            out.headers_mut().insert(http::header::CONTENT_TYPE, ct);
+        }
+        out
+    }
+}
