@@ -871,3 +871,191 @@ fn overlapping_remotes_are_refused_before_anything_is_listed() {
     assert_code(&out, 0);
     assert_eq!(std::fs::read(sub.join("a.csv")).unwrap(), b"a");
 }
+
+// ---------------------------------------------------------------------------------------------
+// 8. Integrity where the destination can check
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn checksum_algorithm_crc32c_sends_the_right_checksum_with_every_put_and_part() {
+    let rt = runtime();
+    let s3 = rt.block_on(Hooked::start("crc"));
+    let src = TempDir::new("crc-src");
+    let (small, big) = (bytes(1, 1000), bytes(2, 12 << 20));
+    write_files(src.path(), &[("small.csv", &small), ("big.bin", &big)]);
+    let dir = TempDir::new("crc");
+    let cfg = config(
+        &dir,
+        &format!("{}checksum_algorithm = \"crc32c\"\n", s3.remote_toml("s3")),
+    );
+    let out = run(&cfg, &["sync", src.str(), &s3.at("s3", "")]);
+    assert_code(&out, 0);
+    let sums = s3.checksums();
+    assert_eq!(
+        sums.iter().filter(|c| c.operation == "UploadPart").count(),
+        3,
+        "12 MiB in 5 MiB parts: {sums:?}"
+    );
+    assert_eq!(
+        sums.iter().filter(|c| c.operation == "PutObject").count(),
+        1
+    );
+    for c in &sums {
+        assert_eq!(
+            c.sent.as_deref(),
+            Some(c.actual.as_str()),
+            "{} carries the CRC32C of its own body",
+            c.operation
+        );
+    }
+    // ocisync's own end-to-end check is unchanged: the objects are the source's.
+    assert_eq!(rt.block_on(s3.moto.get("small.csv")).unwrap(), small);
+    assert_eq!(rt.block_on(s3.moto.get("big.bin")).unwrap(), big);
+
+    // Not AWS and not asked for: no checksum header (none of these servers checks one).
+    let plain = rt.block_on(Hooked::start("nocrc"));
+    let cfg = config(&dir, &plain.remote_toml("s3"));
+    assert_code(&run(&cfg, &["sync", src.str(), &plain.at("s3", "")]), 0);
+    assert!(plain.checksums().iter().all(|c| c.sent.is_none()));
+    // An unknown algorithm is a configuration error.
+    let cfg = config(
+        &dir,
+        &format!("{}checksum_algorithm = \"sha7\"\n", plain.remote_toml("s3")),
+    );
+    let out = run(&cfg, &["config", "validate"]);
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("checksum_algorithm")
+            || crate::support::stdout(&out).contains("checksum_algorithm")
+    );
+    assert_eq!(
+        moto::crc32c(b"123456789"),
+        0xE306_9283,
+        "the check value of CRC32C"
+    );
+}
+
+/// rclone's `serve s3` over a temporary directory (anonymous), as the benchmark runs it.
+struct ServeS3 {
+    child: Child,
+    url: String,
+    _dir: TempDir,
+}
+
+impl ServeS3 {
+    fn start(bucket: &str) -> ServeS3 {
+        use std::io::{BufRead, BufReader};
+        let dir = TempDir::new("serve-s3");
+        std::fs::create_dir_all(dir.join(bucket)).unwrap();
+        let mut child = Command::new("rclone")
+            .args([
+                "serve",
+                "s3",
+                dir.str(),
+                "--addr",
+                "127.0.0.1:0",
+                "--config",
+                "/dev/null",
+            ])
+            .args(["--log-level", "NOTICE"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("rclone from the test venv");
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let marker = "Starting s3 server on [http://";
+        let url = loop {
+            let line = lines
+                .next()
+                .expect("rclone serve s3 said where it listens")
+                .unwrap();
+            if let Some(rest) = line.split(marker).nth(1) {
+                break format!(
+                    "http://{}",
+                    rest.split("/]").next().unwrap().trim_end_matches('/')
+                );
+            }
+        };
+        // Keep draining its stderr so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        ServeS3 {
+            child,
+            url,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for ServeS3 {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn what_moto_and_rclone_serve_s3_verify_is_what_the_docs_say() {
+    // docs/reliability.md's table, measured: moto (the pinned version) stores a PUT whose
+    // Content-MD5 or x-amz-checksum-crc32c does not match its body; rclone serve s3 refuses a
+    // wrong Content-MD5 (400 BadDigest) but stores a wrong CRC32C. (AWS refuses both.) That is
+    // why ocisync checks each whole object's MD5 itself, whatever the server.
+    let rt = runtime();
+    let moto = rt.block_on(Hooked::start("digest"));
+    let serve = ServeS3::start("digest");
+    let client = reqwest::Client::new();
+    let good_md5 = ("content-md5", "XUFAKrxLKna5cZ2REBfFkg=="); // MD5("hello")
+    let wrong_md5 = ("content-md5", "AAAAAAAAAAAAAAAAAAAAAA==");
+    let wrong_crc = ("x-amz-checksum-crc32c", "AAAAAA==");
+    let put = |url: String, (header, value): (&str, &str)| {
+        let sent = client
+            .put(url)
+            .header(
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00",
+            )
+            .header(header, value)
+            .body("hello")
+            .send();
+        rt.block_on(sent).expect("PUT").status().as_u16()
+    };
+    let moto_bucket = format!("{}/{}", moto.moto.endpoint, moto.moto.bucket);
+    let serve_bucket = format!("{}/digest", serve.url);
+    let measured = [
+        (
+            "moto",
+            "good Content-MD5",
+            put(format!("{moto_bucket}/a"), good_md5),
+        ),
+        (
+            "moto",
+            "wrong Content-MD5",
+            put(format!("{moto_bucket}/b"), wrong_md5),
+        ),
+        (
+            "moto",
+            "wrong CRC32C",
+            put(format!("{moto_bucket}/c"), wrong_crc),
+        ),
+        (
+            "rclone serve s3",
+            "good Content-MD5",
+            put(format!("{serve_bucket}/a"), good_md5),
+        ),
+        (
+            "rclone serve s3",
+            "wrong Content-MD5",
+            put(format!("{serve_bucket}/b"), wrong_md5),
+        ),
+        (
+            "rclone serve s3",
+            "wrong CRC32C",
+            put(format!("{serve_bucket}/c"), wrong_crc),
+        ),
+    ];
+    let expected = [200, 200, 200, 200, 400, 200];
+    let got: Vec<u16> = measured.iter().map(|m| m.2).collect();
+    assert_eq!(
+        got, expected,
+        "{measured:?}: the servers changed; update docs/reliability.md"
+    );
+}

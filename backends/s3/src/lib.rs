@@ -70,6 +70,10 @@ ocisync_backend::declare_options! {
         /// Don't store the MD5 of multipart uploads in the `md5chksum` metadata (saves reading
         /// local files twice, but rclone and ocisync can then compare them by size only).
         disable_checksum: bool = "false", advanced;
+        /// Checksum sent with every PUT and part for the server to verify: crc32c, md5 or none.
+        /// Blank: crc32c on AWS (provider AWS, no endpoint), none elsewhere (moto and rclone
+        /// serve s3 verify none). ocisync's own MD5 check of the whole object stays.
+        checksum_algorithm: Option<String>, advanced;
         /// Shared credentials profile for env_auth.
         profile: Option<String>, advanced;
         /// Free text shown by `listremotes --long`.
@@ -129,6 +133,9 @@ impl Backend for S3Backend {
             && let Err(m) = check_endpoint_url(&with_scheme(e))
         {
             problems.push(OptionError::invalid("endpoint", m));
+        }
+        if let Err(m) = checksum_algorithm(&o, false) {
+            problems.push(OptionError::invalid("checksum_algorithm", m));
         }
         problems
     }
@@ -220,6 +227,13 @@ impl Backend for S3Backend {
         } else {
             b = b.skip_signature();
         }
+        // Per-part checksums the server verifies (AWS rejects a corrupted part or PUT).
+        let on_aws = aws && endpoint_url.is_none();
+        if let Some(algorithm) = checksum_algorithm(&o, on_aws)
+            .map_err(|m| Error::config(format!("checksum_algorithm: {m}")).with_remote(ctx.name))?
+        {
+            b = b.checksum_algorithm(algorithm);
+        }
         if let Some(c) = &o.storage_class {
             b = b.default_storage_class(c);
         }
@@ -296,6 +310,21 @@ fn endpoint(o: &S3Options, honour_env: bool, remote: &str) -> Result<Option<Stri
         Err(m) => {
             Err(Error::config(format!("S3 endpoint from the environment: {m}")).with_remote(remote))
         }
+    }
+}
+
+/// The checksum OpenDAL sends with every PUT and part: the option's, or crc32c on AWS when it
+/// is blank. `None`: no checksum header.
+fn checksum_algorithm(
+    o: &S3Options,
+    on_aws: bool,
+) -> std::result::Result<Option<&'static str>, String> {
+    match o.checksum_algorithm.as_deref().map(str::trim) {
+        None | Some("") => Ok(on_aws.then_some("crc32c")),
+        Some(v) if v.eq_ignore_ascii_case("crc32c") => Ok(Some("crc32c")),
+        Some(v) if v.eq_ignore_ascii_case("md5") => Ok(Some("md5")),
+        Some(v) if v.eq_ignore_ascii_case("none") => Ok(None),
+        Some(v) => Err(format!("{v:?} is not one of crc32c, md5, none")),
     }
 }
 

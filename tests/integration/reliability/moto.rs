@@ -217,6 +217,34 @@ struct Listing {
 struct Rules {
     gets: Vec<GetRule>,
     listing: Listing,
+    /// The checksum headers of every PutObject and UploadPart, with the body's own CRC32C.
+    checksums: Vec<Checksummed>,
+}
+
+/// What one PUT or part said about its body, and what the body is.
+#[derive(Debug, Clone)]
+pub struct Checksummed {
+    pub operation: &'static str,
+    /// `x-amz-checksum-crc32c` as sent.
+    pub sent: Option<String>,
+    /// base64 of the big-endian CRC32C of the body as received.
+    pub actual: String,
+}
+
+/// CRC32C (Castagnoli), bit by bit: small, and independent of the client's implementation.
+pub fn crc32c(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0x82F6_3B78
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
 }
 
 /// A proxy in front of moto with [`OnGet`] rules and listing changes.
@@ -309,6 +337,11 @@ impl Hooked {
     pub fn count(&self, operation: &str) -> u64 {
         self.server.monitor().count(operation)
     }
+
+    /// Checksums of every PutObject and UploadPart so far.
+    pub fn checksums(&self) -> Vec<Checksummed> {
+        self.rules().checksums.clone()
+    }
 }
 
 impl HookService {
@@ -362,6 +395,58 @@ fn respond(status: StatusCode, body: Vec<u8>) -> Response<Body> {
     r
 }
 
+impl HookService {
+    /// Forwards a PUT, recording its checksum header against its body's CRC32C.
+    async fn put(
+        &self,
+        operation: &'static str,
+        target: &str,
+        request: Request<RequestBody>,
+    ) -> Response<Body> {
+        use base64::Engine;
+        let (parts, body) = request.into_parts();
+        let Ok(body) = body.bytes().await else {
+            return respond(StatusCode::BAD_REQUEST, b"body".to_vec());
+        };
+        let sent = parts
+            .headers
+            .get("x-amz-checksum-crc32c")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let actual = base64::engine::general_purpose::STANDARD.encode(crc32c(&body).to_be_bytes());
+        self.rules().checksums.push(Checksummed {
+            operation,
+            sent,
+            actual,
+        });
+        let mut forward = self
+            .client
+            .put(format!("{}{target}", self.upstream))
+            .body(body);
+        for (name, value) in &parts.headers {
+            if !matches!(
+                name.as_str(),
+                "host" | "content-length" | "transfer-encoding" | "connection" | "expect"
+            ) {
+                forward = forward.header(name, value);
+            }
+        }
+        let resp = match forward.send().await {
+            Ok(r) => r,
+            Err(e) => return respond(StatusCode::BAD_GATEWAY, e.to_string().into_bytes()),
+        };
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let mut out = respond(status, resp.bytes().await.unwrap_or_default().to_vec());
+        for (name, value) in &headers {
+            if name != http::header::CONTENT_LENGTH && name != http::header::TRANSFER_ENCODING {
+                out.headers_mut().insert(name, value.clone());
+            }
+        }
+        out
+    }
+}
+
 impl Service for HookService {
     fn operation(&self, method: &Method, target: &str) -> &'static str {
         s3_operation(method, target)
@@ -394,6 +479,9 @@ impl Service for HookService {
                 }
                 OnGet::Body(data) => return respond(StatusCode::OK, data),
             }
+        }
+        if matches!(operation, "PutObject" | "UploadPart") {
+            return self.put(operation, &target, request).await;
         }
         if operation != "ListObjects" {
             return self.inner.call(request).await;
