@@ -391,6 +391,10 @@ async fn open_writer(
     let mut w = dst.op.writer_with(path);
     if let Some(chunk) = dst.features.write_chunk {
         w = w.chunk(chunk).concurrent(dst.features.write_concurrency);
+    } else if !dst.op.info().capability().write_can_multi {
+        // A service that takes a file in one request only (WebDAV): the streamed pieces are
+        // gathered into that one request (memory: the file's size).
+        w = w.chunk((obj.size as usize).max(1));
     }
     if let Some(m) = dst.write_metadata(facts.mtime, facts.expected, multipart) {
         w = w.user_metadata(m);

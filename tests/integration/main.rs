@@ -5,6 +5,7 @@ mod support;
 
 mod cli_config;
 mod doctor;
+mod extra_backends;
 mod keyless;
 mod local;
 mod oci;

@@ -237,7 +237,7 @@ impl Backend for GcsBackend {
             .endpoint
             .as_deref()
             .filter(|e| !e.trim().is_empty())
-            .map(|e| with_scheme(e).trim_end_matches('/').to_string());
+            .map(|e| api_base(&with_scheme(e)));
         if let Some(e) = &endpoint {
             check_endpoint_url(e)
                 .map_err(|m| Error::config(format!("endpoint: {m}")).with_remote(ctx.name))?;
@@ -316,6 +316,14 @@ impl Backend for GcsBackend {
     }
 }
 
+/// The endpoint as OpenDAL wants it (the server's base URL). rclone's `endpoint` names the JSON
+/// API root (`http://127.0.0.1:4443/storage/v1/` for an emulator, as rclone's docs write it):
+/// that suffix is dropped, so one rclone.conf serves both tools.
+fn api_base(endpoint: &str) -> String {
+    let e = endpoint.trim_end_matches('/');
+    e.strip_suffix("/storage/v1").unwrap_or(e).to_string()
+}
+
 /// `~/x` as rclone expands it.
 fn expand_home(path: &str) -> String {
     match (path.strip_prefix("~/"), std::env::var("HOME")) {
@@ -367,6 +375,18 @@ mod tests {
             BACKEND
                 .validate(&values(&[("anonymous", "true")]))
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn rclones_endpoint_form_is_understood() {
+        assert_eq!(
+            api_base("http://127.0.0.1:4443/storage/v1/"),
+            "http://127.0.0.1:4443"
+        );
+        assert_eq!(
+            api_base("https://storage.googleapis.com"),
+            "https://storage.googleapis.com"
         );
     }
 
