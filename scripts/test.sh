@@ -34,6 +34,17 @@ command -v openssl >/dev/null || apt_install openssl
 rclone version | head -1
 took
 
+echo "== installing npm test servers (tests/package.json: Azurite) into target/npm-test"
+command -v npm >/dev/null || apt_install nodejs npm
+mkdir -p target/npm-test
+if ! cmp -s tests/package.json target/npm-test/package.json ||
+    [[ ! -x target/npm-test/node_modules/.bin/azurite-blob ]]; then
+    cp tests/package.json target/npm-test/package.json
+    npm install --prefix target/npm-test --no-audit --no-fund --loglevel=error >/dev/null
+fi
+target/npm-test/node_modules/.bin/azurite-blob --version
+took
+
 echo "== starting moto (S3) on 127.0.0.1"
 moto_log=$(mktemp)
 python3 tests/moto_server.py >"$moto_log" 2>&1 &

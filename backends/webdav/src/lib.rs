@@ -40,11 +40,11 @@ ocisync_backend::declare_options! {
         pass: Option<Secret>;
         /// Bearer token instead of user/pass (e.g. a Macaroon).
         bearer_token: Option<Secret>;
-        /// Command to run to get a bearer token. Not supported by ocisync: use a `command`
-        /// credentials provider that prints bearer_token.
+        /// Command to run to get a bearer token. Not supported by ocisync: set bearer_token (or
+        /// have a credentials provider supply it).
         bearer_token_command: Option<String>, advanced;
         /// Extra HTTP headers for all requests. Not supported by ocisync.
-        headers: Vec<String> = "", advanced;
+        headers: Option<Vec<String>>, advanced;
         /// Nextcloud chunked-upload size (accepted for rclone; ocisync uploads in one request).
         nextcloud_chunk_size: Option<ocisync_backend::Size>, advanced;
         /// Free text shown by `listremotes --long`.
@@ -92,12 +92,12 @@ fn refused(o: &WebdavOptions) -> Option<(&'static str, String)> {
     {
         return Some((
             "bearer_token_command",
-            "not supported by ocisync: a [credentials.NAME] section of type \"command\" that \
-             prints bearer_token=... does the same, with credentials = \"NAME\" here"
+            "not supported by ocisync: set bearer_token (or credentials = \"NAME\" for a \
+             provider that supplies it)"
                 .into(),
         ));
     }
-    if !o.headers.is_empty() {
+    if o.headers.as_ref().is_some_and(|h| !h.is_empty()) {
         return Some((
             "headers",
             "extra headers are not supported by ocisync's webdav backend".into(),
