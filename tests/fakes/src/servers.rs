@@ -58,7 +58,9 @@ pub fn start(label: &str, program: &Path, args: &[String], port: u16, cwd: &Path
     let child = Command::new("sh")
         .arg("-c")
         // The server gets no stdin; the wrapper waits for its own to close, then kills it.
-        .arg(r#""$@" </dev/null & pid=$!; cat >/dev/null; kill $pid 2>/dev/null; wait $pid"#)
+        // SIGKILL: a server shutting down gracefully waits for idle keep-alive connections
+        // (Azurite: for minutes), and these servers keep nothing worth a clean stop.
+        .arg(r#""$@" </dev/null & pid=$!; cat >/dev/null; kill -9 $pid 2>/dev/null; wait $pid"#)
         .arg("sh")
         .arg(program)
         .args(args)
