@@ -135,11 +135,17 @@ pack_target() {   # pack_target TRIPLE
     name=$(tarball_of "$target")
     stage=$DIST/.stage/${name%.tar.gz}
     rm -rf "$stage"
-    mkdir -p "$stage/deploy/systemd"
     install -m 755 "target/$target/release/ocisync" "$stage/ocisync"
     install -m 644 LICENSE README.md config.example.toml "$stage/"
-    cp -p deploy/systemd/* "$stage/deploy/systemd/"
-    chmod 644 "$stage"/deploy/systemd/*
+    # The units, and what a manual install without the OpenTofu stack needs beside them: the
+    # cron fallback, logrotate and the bootstrap (docs/deploy.md).
+    local dir
+    for dir in systemd cron logrotate bootstrap; do
+        mkdir -p "$stage/deploy/$dir"
+        cp -p deploy/$dir/* "$stage/deploy/$dir/"
+    done
+    chmod 644 "$stage"/deploy/*/*
+    chmod 755 "$stage/deploy/bootstrap/bootstrap.sh"
     # Reproducible archive: sorted names, root-owned, every mtime = the last commit's time, and
     # gzip without a name or time stamp.
     local epoch

@@ -84,6 +84,10 @@ cargo build --quiet -p ocisync --bin ocisync -p ocisync-fakes --bin fake-oci
 python3 tests/deploy/bootstrap_e2e.py
 took
 
+echo "== static release build, quick (scripts/release.sh --quick: x86_64 musl tarball + smoke test, aarch64 type-check)"
+scripts/release.sh --quick
+took
+
 echo "== container image (deploy/container/build.sh: buildah, then what the image holds)"
 deploy/container/build.sh
 took
