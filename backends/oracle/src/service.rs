@@ -104,10 +104,6 @@ impl ServiceClient {
         })
     }
 
-    pub fn what(&self) -> &'static str {
-        self.what
-    }
-
     /// The identity, built on first use.
     pub async fn auth(&self) -> Result<&Arc<dyn OciAuth>> {
         self.auth
