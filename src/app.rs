@@ -176,6 +176,7 @@ async fn run_command(p: &Parsed) -> Result<u8, UsageError> {
         Cmd::Backends { name, markdown } => return Ok(info::backends(name.as_deref(), *markdown)),
         Cmd::Completion { shell } => return Ok(info::completion(*shell)),
         Cmd::Man => return Ok(info::man()),
+        Cmd::Compat { markdown } => return Ok(crate::commands::compat::run(*markdown)),
         _ => {}
     }
     let config = match load_config(f) {

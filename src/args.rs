@@ -17,6 +17,8 @@ use crate::engine::sync::{Mode, RunOptions};
 use crate::filter::Filter;
 use crate::log::LogLevel;
 
+pub mod rclone;
+
 /// A mistake in the command line found after parsing (bad duration, bad pattern): exit 2.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -104,6 +106,7 @@ pub fn build_filter(p: &Parsed) -> Result<Filter, UsageError> {
         .as_deref()
         .map(|v| size("max-size", v))
         .transpose()?;
+    rclone::extend_filter(f, &mut filter)?;
     Ok(filter)
 }
 

@@ -9,7 +9,12 @@ use clap::{
 
 use crate::registry;
 
+pub mod compat;
 mod env;
+pub mod groups;
+pub mod ops;
+
+pub use ops::*;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -135,6 +140,49 @@ pub enum Cmd {
     },
     /// Print the manual page (roff) on stdout.
     Man,
+    /// Copy one object to a new name (or a directory, as copy).
+    Copyto(Pair),
+    /// Move objects from SRC to DST: copy, then delete each source object once its copy is
+    /// proven (sync's safety: dry-run, no deletion after a failed copy).
+    Move(MoveArgs),
+    /// Move one object to a new name (or a directory, as move).
+    Moveto(Pair),
+    /// Delete the objects under the path that pass the filters.
+    Delete(DeleteArgs),
+    /// Delete one object.
+    Deletefile(Target),
+    /// Delete the path and everything under it (filters are not applied).
+    Purge(Target),
+    /// Make the directory (or bucket prefix) if it does not exist.
+    Mkdir(Target),
+    /// Remove the directory if it is empty.
+    Rmdir(Target),
+    /// Remove the empty directories under the path.
+    Rmdirs(RmdirsArgs),
+    /// Print the objects under the path to stdout.
+    Cat(CatArgs),
+    /// Copy standard input to an object.
+    Rcat(RcatArgs),
+    /// Print the MD5 of each object (md5sum format).
+    Md5sum(HashArgs),
+    /// Print the SHA-1 of each object (sha1sum format; --download for object stores).
+    Sha1sum(HashArgs),
+    /// Print a hash of each object: hashsum MD5|SHA-1|SHA-256 PATH.
+    Hashsum(HashsumArgs),
+    /// List the directories (or buckets' top-level prefixes) under the path.
+    Lsd(LsdArgs),
+    /// List the path as a tree.
+    Tree(TreeArgs),
+    /// Set an object's modification time, or create it empty.
+    Touch(TouchArgs),
+    /// Change the storage tier of the objects under the path.
+    Settier(SettierArgs),
+    /// Show how ocisync treats each rclone flag and command (docs/rclone-compat.md).
+    Compat {
+        /// Print the table as Markdown.
+        #[arg(long)]
+        markdown: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -361,6 +409,12 @@ pub struct Flags {
         help_heading = "Unattended runs"
     )]
     pub shard: Option<crate::engine::shard::Shard>,
+    #[command(flatten)]
+    pub copy: groups::CopyFlags,
+    #[command(flatten)]
+    pub filters: groups::FilterFlags,
+    #[command(flatten)]
+    pub io: groups::IoFlags,
 }
 
 /// `--<prefix>-<key>` flags for every non-secret backend option, e.g. `--s3-chunk-size`. Their
@@ -400,10 +454,14 @@ pub struct Parsed {
     pub backend_values: std::collections::BTreeMap<String, ocisync_backend::ConfigValues>,
     /// `--include`/`--exclude` in the order given.
     pub filter_rules: Vec<(crate::filter::Action, String)>,
+    /// rclone flags given that ocisync accepts and ignores ([`compat`]).
+    pub ignored: Vec<&'static compat::Flag>,
 }
 
 pub fn command() -> Command {
-    Cli::command().args(backend_flags())
+    Cli::command()
+        .args(backend_flags())
+        .args(compat::extra_args())
 }
 
 /// Parses the command line, with the flags `RCLONE_<FLAG>`/`OCISYNC_<FLAG>` variables set
@@ -421,9 +479,12 @@ where
 }
 
 fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Parsed, clap::Error> {
-    let matches = command().try_get_matches_from(args)?;
+    let matches = command()
+        .try_get_matches_from(args)
+        .map_err(refused_command)?;
     let cli = Cli::from_arg_matches(&matches)?;
     let sub = deepest(&matches);
+    let ignored = compat::check(sub)?;
     let mut backend_values = std::collections::BTreeMap::new();
     for b in registry::backends() {
         let spec = b.spec();
@@ -455,7 +516,23 @@ fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Parsed, clap::Error> {
         cli,
         backend_values,
         filter_rules: rules.into_iter().map(|(_, a, p)| (a, p)).collect(),
+        ignored,
     })
+}
+
+/// An rclone command ocisync does not have is named with the reason, not as a typo.
+fn refused_command(e: clap::Error) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue};
+    if e.kind() != clap::error::ErrorKind::InvalidSubcommand {
+        return e;
+    }
+    match e.get(ContextKind::InvalidSubcommand) {
+        Some(ContextValue::String(name)) => match compat::refused_command(name) {
+            Some(msg) => clap::Error::raw(clap::error::ErrorKind::InvalidSubcommand, msg),
+            None => e,
+        },
+        _ => e,
+    }
 }
 
 /// Global flags' values end up in the innermost subcommand's matches.

@@ -258,13 +258,13 @@ mod tests {
     fn unknown_rclone_variables_are_refused() {
         let e = with_env_flags(
             argv(&["ocisync", "ls", "x"]),
-            &vars(&[("RCLONE_BWLIMIT", "1M")]),
+            &vars(&[("RCLONE_DRYRUN", "true")]),
         )
         .err()
         .unwrap();
         assert!(
             e.to_string()
-                .contains("RCLONE_BWLIMIT: ocisync has no --bwlimit flag"),
+                .contains("RCLONE_DRYRUN: ocisync has no --dryrun flag"),
             "{e}"
         );
         assert_eq!(e.exit_code(), 2);

@@ -2,6 +2,7 @@
 
 pub mod alert;
 pub mod cleanup;
+pub mod compat;
 pub mod info;
 pub mod list;
 pub mod run;

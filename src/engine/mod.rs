@@ -10,6 +10,7 @@ pub mod index;
 pub mod overlap;
 pub mod pairing;
 pub mod report;
+pub mod rules;
 pub mod shard;
 pub mod stats;
 pub mod sync;

@@ -71,11 +71,29 @@ pub struct Glob {
     insts: Vec<Inst>,
     /// Matches only from the start of the path (the pattern began with `/`).
     anchored: bool,
+    /// `--ignore-case`: characters and classes match either case (Go's `(?i)`).
+    fold: bool,
+    /// A pattern with `{{regexp}}` sections, as rclone's whole regular expression
+    /// ([`super::regexp`]); `insts` is then unused.
+    regex: Option<regex::Regex>,
 }
 
 impl Glob {
     /// Compiles `pattern` (without its leading `/`; `anchored` says whether it had one).
     pub fn compile(pattern: &str, anchored: bool) -> Result<Glob, String> {
+        Glob::compile_with(pattern, anchored, false)
+    }
+
+    /// [`compile`](Self::compile), case-insensitively when `ignore_case` (`--ignore-case`).
+    pub fn compile_with(pattern: &str, anchored: bool, ignore_case: bool) -> Result<Glob, String> {
+        if pattern.contains("{{") {
+            return Ok(Glob {
+                insts: Vec::new(),
+                anchored,
+                fold: ignore_case,
+                regex: Some(super::regexp::compile(pattern, anchored, ignore_case)?),
+            });
+        }
         let chars: Vec<char> = pattern.chars().collect();
         let mut pos = 0;
         let nodes = parse_seq(&chars, &mut pos, 0)?;
@@ -85,11 +103,19 @@ impl Glob {
         let mut insts = Vec::new();
         emit_seq(&nodes, &mut insts);
         insts.push(Inst::Match);
-        Ok(Glob { insts, anchored })
+        Ok(Glob {
+            insts,
+            anchored,
+            fold: ignore_case,
+            regex: None,
+        })
     }
 
     /// Whether the glob matches `path`.
     pub fn matches(&self, path: &str) -> bool {
+        if let Some(re) = &self.regex {
+            return re.is_match(path);
+        }
         self.run(path, &Cell::new(0))
     }
 
@@ -125,10 +151,12 @@ impl Glob {
             for &pc in &current {
                 steps.set(steps.get() + 1);
                 let consumed = match &self.insts[pc] {
-                    Inst::Char(want) => *want == c,
+                    Inst::Char(want) => *want == c || (self.fold && same_folded(*want, c)),
                     Inst::NotSlash => c != '/',
                     Inst::Any => true,
-                    Inst::Class(class) => class.matches(c),
+                    Inst::Class(class) => {
+                        class.matches(c) || (self.fold && other_cases(c).any(|o| class.matches(o)))
+                    }
                     _ => false,
                 };
                 if consumed {
@@ -174,6 +202,25 @@ impl Glob {
     }
 }
 
+/// Whether `a` and `b` are the same letter in another case (simple case folding).
+fn same_folded(a: char, b: char) -> bool {
+    a.to_lowercase().eq(b.to_lowercase()) || a.to_uppercase().eq(b.to_uppercase())
+}
+
+/// `c` in its other cases, where each is a single character.
+fn other_cases(c: char) -> impl Iterator<Item = char> {
+    let single = |mut it: std::iter::Peekable<std::vec::IntoIter<char>>| {
+        let first = it.next();
+        if it.peek().is_some() { None } else { first }
+    };
+    let lower = single(c.to_lowercase().collect::<Vec<_>>().into_iter().peekable());
+    let upper = single(c.to_uppercase().collect::<Vec<_>>().into_iter().peekable());
+    [lower, upper]
+        .into_iter()
+        .flatten()
+        .filter(move |o| *o != c)
+}
+
 fn parse_seq(p: &[char], pos: &mut usize, depth: usize) -> Result<Vec<Node>, String> {
     let mut out = Vec::new();
     while *pos < p.len() {
@@ -212,12 +259,6 @@ fn parse_seq(p: &[char], pos: &mut usize, depth: usize) -> Result<Vec<Node>, Str
             }
             ']' => return Err("mismatched ']'".into()),
             '{' => {
-                if p.get(*pos + 1) == Some(&'{') {
-                    return Err(
-                        "regular expressions ({{...}}) are not supported by ocisync; use globs"
-                            .into(),
-                    );
-                }
                 *pos += 1;
                 let mut alternatives = Vec::new();
                 loop {
@@ -438,12 +479,24 @@ mod tests {
             ("a]", "mismatched ']'"),
             ("{a,b", "mismatched '{'"),
             ("a}", "mismatched '{'"),
-            ("{{.*}}", "not supported"),
             ("x\\", "ends with"),
         ] {
             let e = Glob::compile(bad, false).unwrap_err();
             assert!(e.contains(why), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn ignore_case_and_regexps() {
+        let g = Glob::compile_with("*.CSV", false, true).unwrap();
+        assert!(g.matches("a/b.csv") && g.matches("B.Csv") && !g.matches("b.csv.gz"));
+        let g = Glob::compile_with("[a-c]x", false, true).unwrap();
+        assert!(g.matches("Bx") && g.matches("bX") && !g.matches("dx"));
+        assert!(!Glob::compile("*.CSV", false).unwrap().matches("b.csv"));
+        let g = Glob::compile("{{[0-9]{4}}}-*.csv", false).unwrap();
+        assert!(g.matches("r/2026-x.csv") && !g.matches("r/26-x.csv"));
+        let g = Glob::compile_with("{{COST}}/**", true, true).unwrap();
+        assert!(g.matches("cost/a") && !g.matches("x/cost/a"));
     }
 
     #[test]

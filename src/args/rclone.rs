@@ -1,0 +1,165 @@
+//! rclone's Copy, Sync, Filter, Logging and Networking flags ([`crate::cli::groups`]) turned
+//! into options, with the mistakes clap cannot see reported as usage errors (exit 2): bad
+//! values, and the combinations rclone refuses (`--no-check-dest` with sync...) — refused
+//! here before anything runs rather than when the run starts.
+
+use std::time::Duration;
+
+use super::{UsageError, duration, size, usage};
+use crate::cli::Flags;
+use crate::engine::rules::{Cutoff, OrderBy, Rules};
+use crate::engine::sync::Mode;
+use crate::filter::files::{Lines, read_lines};
+use crate::filter::{Action, Filter};
+
+/// Adds the Filter group's flags to the filter built from `--include`/`--exclude`/`--filter`
+/// and the age and size limits, in rclone's order.
+pub fn extend_filter(f: &Flags, filter: &mut Filter) -> Result<(), UsageError> {
+    let g = &f.filters;
+    for (flag, files, action) in [
+        ("include-from", &g.include_from, Action::Include),
+        ("exclude-from", &g.exclude_from, Action::Exclude),
+        ("filter-from", &g.filter_from, Action::Filter),
+    ] {
+        for path in files {
+            let lines = read_lines(flag, path, Lines::Cooked).map_err(usage)?;
+            filter
+                .add_from_file(action, lines)
+                .map_err(|e| usage(format!("--{flag} {}: {e}", path.display())))?;
+        }
+    }
+    if g.ignore_case {
+        filter
+            .set_ignore_case(true)
+            .map_err(|e| usage(e.to_string()))?;
+    }
+    if let Some(spec) = &g.hash_filter {
+        filter.set_hash_filter(spec).map_err(usage)?;
+    }
+    if !g.exclude_if_present.is_empty() {
+        filter.set_exclude_if_present(g.exclude_if_present.clone());
+    }
+    if g.max_depth >= 0 {
+        filter.max_depth = Some(g.max_depth as usize);
+    }
+    let mut lists = Vec::new();
+    for (flag, files, how) in [
+        ("files-from", &g.files_from, Lines::Cooked),
+        ("files-from-raw", &g.files_from_raw, Lines::Raw),
+        ("files-from0", &g.files_from0, Lines::Nul),
+    ] {
+        for path in files {
+            lists.push(read_lines(flag, path, how).map_err(usage)?);
+        }
+    }
+    if !lists.is_empty() {
+        filter
+            .set_files(lists.into_iter().flatten())
+            .map_err(usage)?;
+    }
+    Ok(())
+}
+
+/// `--cutoff-mode`.
+pub fn cutoff(f: &Flags) -> Result<Cutoff, UsageError> {
+    match f.copy.cutoff_mode.to_ascii_uppercase().as_str() {
+        "HARD" => Ok(Cutoff::Hard),
+        "SOFT" => Ok(Cutoff::Soft),
+        "CAUTIOUS" => Ok(Cutoff::Cautious),
+        other => Err(usage(format!(
+            "--cutoff-mode {other:?}: use HARD, SOFT or CAUTIOUS"
+        ))),
+    }
+}
+
+/// `--order-by size|name|modtime[,ascending|descending]`.
+pub fn order_by(v: &str) -> Result<OrderBy, UsageError> {
+    let bad = |why: &str| usage(format!("--order-by {v:?}: {why}"));
+    let mut parts = v.split(',').map(str::trim);
+    let key = parts.next().unwrap_or_default().to_ascii_lowercase();
+    let descending = match parts.next().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("ascending") | Some("asc") => false,
+        Some("descending") | Some("desc") => true,
+        Some("mixed") => {
+            return Err(bad(
+                "mixed ordering is not supported; order by one key, ascending or descending",
+            ));
+        }
+        Some(other) => return Err(bad(&format!("unknown direction {other:?}"))),
+    };
+    if parts.next().is_some() {
+        return Err(bad("expected KEY[,ascending|descending]"));
+    }
+    let by = match key.as_str() {
+        "size" => OrderBy::Size,
+        "name" => OrderBy::Name,
+        "modtime" => OrderBy::Modtime,
+        _ => return Err(bad("order by size, name or modtime")),
+    };
+    Ok(if descending { by.descending() } else { by })
+}
+
+/// The Copy and Sync groups' rules for a sync, copy or move. Remotes named by flags
+/// (`--backup-dir`, `--compare-dest`, `--copy-dest`) are opened by the caller.
+pub fn rules(f: &Flags, mode: Mode) -> Result<Rules, UsageError> {
+    let c = &f.copy;
+    if c.no_check_dest {
+        if mode == Mode::Sync {
+            return Err(usage(
+                "can't use --no-check-dest with sync: use copy instead",
+            ));
+        }
+        if c.immutable {
+            return Err(usage("can't use --no-check-dest with --immutable"));
+        }
+        if c.backup_dir.is_some() {
+            return Err(usage("can't use --no-check-dest with --backup-dir"));
+        }
+    }
+    let deletes = [c.delete_before, c.delete_during, c.delete_after]
+        .iter()
+        .filter(|b| **b)
+        .count();
+    if deletes > 1 {
+        return Err(usage(
+            "only one of --delete-before, --delete-during and --delete-after may be given",
+        ));
+    }
+    if !c.compare_dest.is_empty() && !c.copy_dest.is_empty() {
+        return Err(usage("can't use --compare-dest with --copy-dest"));
+    }
+    if c.delete_during {
+        tracing::info!(
+            "--delete-during: deletions run after the transfers, as with --delete-after \
+             (docs/rclone-compat.md)"
+        );
+    }
+    Ok(Rules {
+        ignore_existing: c.ignore_existing,
+        ignore_times: c.ignore_times,
+        ignore_size: c.ignore_size,
+        immutable: c.immutable,
+        check_first: c.check_first || c.delete_before,
+        order_by: c.order_by.as_deref().map(order_by).transpose()?,
+        delete_before: c.delete_before && mode == Mode::Sync,
+        delete_excluded: f.filters.delete_excluded,
+        max_delete_size: c
+            .max_delete_size
+            .as_deref()
+            .map(|v| size("max-delete-size", v))
+            .transpose()?,
+        cutoff: cutoff(f)?,
+        no_check_dest: c.no_check_dest,
+        suffix: c.suffix.clone().filter(|s| !s.is_empty()),
+        suffix_keep_extension: c.suffix_keep_extension,
+        ..Rules::default()
+    })
+}
+
+/// `--max-duration`, if given.
+pub fn max_duration(f: &Flags) -> Result<Option<Duration>, UsageError> {
+    f.max_duration
+        .as_deref()
+        .map(|v| duration("max-duration", v))
+        .transpose()
+}
