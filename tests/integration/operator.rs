@@ -922,13 +922,13 @@ mod environment {
         assert_eq!(listed, "a.csv\n");
         // A variable ocisync would ignore is refused, naming it.
         let out = with_env(
-            &[("RCLONE_BWLIMIT", "10M")],
+            &[("RCLONE_DRYRUN", "true")],
             &["--config", cfg_path, "lsf", &target],
         );
         assert_code(&out, 2);
         assert!(
             stderr(&out)
-                .contains("environment variable RCLONE_BWLIMIT: ocisync has no --bwlimit flag"),
+                .contains("environment variable RCLONE_DRYRUN: ocisync has no --dryrun flag"),
             "{}",
             stderr(&out)
         );
