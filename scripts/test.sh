@@ -61,6 +61,8 @@ echo "   $OCISYNC_TEST_S3_ENDPOINT"
 took
 
 echo "== dependencies: licenses, sources, no second TLS/XML stack (deny.toml)"
+# The check reads cargo metadata offline: every target's crates must be downloaded first.
+cargo fetch --locked --quiet
 python3 scripts/check-deps.py
 if cargo deny --version >/dev/null 2>&1; then
     cargo deny --offline check bans licenses sources
