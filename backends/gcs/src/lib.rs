@@ -8,8 +8,10 @@
 //! environment. rclone's OAuth login (`token`, made by `rclone config`) needs rclone's own client
 //! and is refused with a clear error.
 //!
-//! What the engine may rely on: listings carry `md5Hash` for every object written in one or
-//! many requests (composite objects have none), so `--checksum` is listing-only; the real
+//! What the engine may rely on: listings carry `md5Hash` for every object written in one
+//! request (multipart and composite objects have none: ocisync stores the MD5 of its multipart
+//! uploads in `md5chksum`, read by a HEAD), so `--checksum` is listing-only for files under
+//! `chunk_size`; the real
 //! modification time is rclone's `mtime` metadata (RFC 3339, as rclone writes it on GCS; a HEAD
 //! reads it, as the listing leaves metadata out).
 
@@ -66,8 +68,12 @@ ocisync_backend::declare_options! {
         /// Endpoint for the service (https://storage.googleapis.com when blank). Plain http only
         /// for loopback addresses.
         endpoint: Option<String>, advanced;
-        /// Part size of multipart (resumable) uploads; a multiple of 256Ki.
+        /// Files of at least this size are uploaded multipart (the XML API's multipart
+        /// upload), in parts of this size (at least 5Mi); parts are buffered in memory.
         chunk_size: Size = "16Mi", advanced;
+        /// Don't store the MD5 of multipart uploads in the `md5chksum` metadata (GCS gives
+        /// multipart objects no md5Hash; without it they compare by size only).
+        disable_checksum: bool = "false", advanced;
         /// Free text shown by `listremotes --long`.
         description: Option<String>, advanced;
     }
@@ -167,11 +173,10 @@ impl Backend for GcsBackend {
         {
             problems.push(OptionError::invalid("endpoint", m));
         }
-        let chunk = o.chunk_size.bytes();
-        if chunk == 0 || !chunk.is_multiple_of(256 << 10) {
+        if o.chunk_size.bytes() < 5 << 20 {
             problems.push(OptionError::invalid(
                 "chunk_size",
-                "GCS resumable upload parts are multiples of 256Ki",
+                "GCS multipart upload parts are at least 5Mi",
             ));
         }
         problems
@@ -281,15 +286,15 @@ impl Backend for GcsBackend {
         let op = opendal::Operator::new(b).map_err(|e| Error::from(e).with_remote(ctx.name))?;
         let features = Features {
             listing_md5: HashSource::ContentMd5,
-            md5_in_metadata: false,
+            // Multipart (XML API) uploads get no md5Hash: their MD5 goes in `md5chksum`.
+            md5_in_metadata: !o.disable_checksum,
             md5_by_reading: false,
             modtime: ModtimeSource::Metadata,
             set_modtime: SetModtime::No,
             writes_metadata: true,
             mtime_format: MtimeFormat::Rfc3339,
             write_chunk: Some(o.chunk_size.bytes() as usize),
-            // Resumable uploads take their parts in order.
-            write_concurrency: 1,
+            write_concurrency: 4,
             upload_cutoff: o.chunk_size.bytes(),
             etag_is_md5_for_single_part: false,
             sorted_listing: true,
@@ -391,8 +396,8 @@ mod tests {
     }
 
     #[test]
-    fn parts_are_multiples_of_256k() {
-        let p = BACKEND.validate(&values(&[("anonymous", "true"), ("chunk_size", "300Ki")]));
+    fn parts_are_at_least_5mi() {
+        let p = BACKEND.validate(&values(&[("anonymous", "true"), ("chunk_size", "1Mi")]));
         assert_eq!(p[0].key(), "chunk_size");
     }
 }

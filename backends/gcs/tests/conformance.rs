@@ -38,12 +38,11 @@ impl Fixture for Gcs {
             ("endpoint", self.server.endpoint.as_str()),
             // A bearer token: fake-gcs-server accepts any, and the signing path is exercised.
             ("access_token", "test-token"),
-            ("chunk_size", "256Ki"),
         ] {
             values.insert(k.into(), RawValue::String(v.into()));
         }
         let global = GlobalOptions::default();
-        ocisync_gcs::BACKEND
+        let mut remote = ocisync_gcs::BACKEND
             .open(OpenContext {
                 name: "gcs",
                 path: &format!("{bucket}/prefix"),
@@ -52,7 +51,12 @@ impl Fixture for Gcs {
                 global: &global,
             })
             .await
-            .expect("open gcs")
+            .expect("open gcs");
+        // fake-gcs-server has no XML API multipart upload (`POST ...?uploads` answers
+        // "invalid uploadType"), which OpenDAL's gcs service uses for multipart writes: the
+        // multipart case cannot run against it and is skipped here, not passed (docs/remotes.md).
+        remote.features.write_chunk = None;
+        remote
     }
 }
 
