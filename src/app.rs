@@ -8,7 +8,8 @@ use ocisync_backend::{Error, Remote};
 
 use crate::args::{self, Unattended, UsageError};
 use crate::cli::{Cmd, ConfigCmd, ListFlags, Pair, Parsed};
-use crate::commands::{alert, info, list, run};
+use crate::commands::hashsum::Hash;
+use crate::commands::{alert, cat, delete, dirs, hashsum, info, list, run, touch};
 use crate::config::{self, Config};
 use crate::engine::report::RunReport;
 use crate::engine::stats::Stats;
@@ -55,7 +56,7 @@ fn secrets_in_args(p: &Parsed) -> Vec<String> {
         }
         Cmd::Lsf { target, .. } | Cmd::Lsjson { target, .. } => vec![target.remote.as_str()],
         Cmd::Doctor { targets, .. } => targets.iter().map(String::as_str).collect(),
-        _ => Vec::new(),
+        other => other.targets(),
     };
     let sensitive = |key: &str| {
         crate::credentials::looks_secret(key)
@@ -160,6 +161,17 @@ pub async fn run(p: Parsed) -> u8 {
         tracing::debug!("process hardening: {problem}");
     }
     warn_about_secrets_in_args(&p);
+    for flag in &p.ignored {
+        tracing::info!(
+            "--{}: accepted and ignored: {}",
+            flag.name,
+            flag.status.note()
+        );
+    }
+    if let Err(e) = args::rclone::configure_io(f) {
+        tracing::error!("{e}");
+        return exitcode::USAGE;
+    }
     match run_command(&p).await {
         Ok(code) => code,
         Err(e) => {
@@ -228,8 +240,50 @@ async fn run_command(p: &Parsed) -> Result<u8, UsageError> {
             };
             Ok(crate::commands::cleanup::run(&resolver, &t.remote, max_age, f.dry_run).await)
         }
+        Cmd::Mkdir(t) => Ok(dirs::mkdir(&resolver, &t.remote, f.dry_run).await),
+        Cmd::Rmdir(t) => Ok(dirs::rmdir(&resolver, &t.remote, f.dry_run).await),
+        Cmd::Rmdirs(a) => Ok(dirs::rmdirs(&resolver, a, &filter, f.dry_run).await),
+        Cmd::Lsd(a) => Ok(dirs::lsd(&resolver, a, &filter).await),
+        Cmd::Tree(a) => Ok(dirs::tree(&resolver, a, &filter).await),
+        Cmd::Delete(a) => {
+            Ok(delete::delete(&resolver, a, &filter, &args::rclone::deletes(f)).await)
+        }
+        Cmd::Deletefile(t) => Ok(delete::deletefile(&resolver, &t.remote, f.dry_run).await),
+        Cmd::Purge(t) => Ok(delete::purge(&resolver, &t.remote, &args::rclone::deletes(f)).await),
+        Cmd::Cat(a) => Ok(cat::cat(&resolver, a, &filter).await),
+        Cmd::Rcat(a) => Ok(cat::rcat(&resolver, a, f.dry_run).await),
+        Cmd::Md5sum(a) => Ok(hashsum::run(
+            &resolver,
+            &a.target.remote,
+            Hash::Md5,
+            &a.flags,
+            &filter,
+            checkers,
+        )
+        .await),
+        Cmd::Sha1sum(a) => Ok(hashsum::run(
+            &resolver,
+            &a.target.remote,
+            Hash::Sha1,
+            &a.flags,
+            &filter,
+            checkers,
+        )
+        .await),
+        Cmd::Hashsum(a) => Ok(hashsum::hashsum(&resolver, a, &filter, checkers).await),
+        Cmd::Touch(a) => Ok(touch::touch(&resolver, a, &filter, f.dry_run).await),
+        Cmd::Copyto(_) | Cmd::Move(_) | Cmd::Moveto(_) | Cmd::Settier(_) => Ok(not_yet(p)),
         _ => Ok(list_command(p, &resolver, &filter, checkers).await),
     }
+}
+
+/// Commands whose work is still being written.
+fn not_yet(p: &Parsed) -> u8 {
+    tracing::error!(
+        "{:?}: this command is not available in this build yet",
+        p.cli.command
+    );
+    exitcode::USAGE
 }
 
 /// `ls`, `lsl`, `lsf`, `lsjson` and `size`.

@@ -22,4 +22,5 @@ pub mod registry;
 pub mod remote_path;
 pub mod requests;
 pub mod resolve;
+pub mod throttle;
 pub mod unattended;

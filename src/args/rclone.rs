@@ -163,3 +163,37 @@ pub fn max_duration(f: &Flags) -> Result<Option<Duration>, UsageError> {
         .map(|v| duration("max-duration", v))
         .transpose()
 }
+
+/// `delete` and `purge` options.
+pub fn deletes(f: &Flags) -> crate::commands::delete::DeleteOptions {
+    crate::commands::delete::DeleteOptions {
+        dry_run: f.dry_run,
+        max_delete: u64::try_from(f.max_delete).ok(),
+        checkers: f.checkers.max(1),
+    }
+}
+
+/// The Logging and Networking flags that set process-wide state: the bandwidth and request
+/// limits. Called once, after logging starts.
+pub fn configure_io(f: &Flags) -> Result<(), UsageError> {
+    let io = &f.io;
+    let table = |flag: &str, v: &Option<String>| {
+        v.as_deref()
+            .map(|v| {
+                crate::throttle::Timetable::parse(v)
+                    .map_err(|e| usage(format!("--{flag} {v:?}: {e}")))
+            })
+            .transpose()
+    };
+    let bw = table("bwlimit", &io.bwlimit)?;
+    let per_file = table("bwlimit-file", &io.bwlimit_file)?;
+    if io.tpslimit < 0.0 || !io.tpslimit.is_finite() {
+        return Err(usage(format!(
+            "--tpslimit {}: expected a rate >= 0",
+            io.tpslimit
+        )));
+    }
+    let tps = (io.tpslimit > 0.0).then_some((io.tpslimit, io.tpslimit_burst));
+    crate::throttle::configure(bw, per_file, tps);
+    Ok(())
+}

@@ -49,10 +49,10 @@ pub struct CatArgs {
     #[command(flatten)]
     pub target: Target,
     /// Only print the first N bytes.
-    #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 0)]
     pub head: i64,
     /// Only print the last N bytes.
-    #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 0)]
     pub tail: i64,
     /// Start printing at byte N (from the end when negative).
     #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
@@ -177,8 +177,29 @@ pub struct SettierArgs {
     pub remote: String,
 }
 
-impl Pair {
-    pub fn specs(&self) -> [&str; 2] {
-        [self.src.as_str(), self.dst.as_str()]
+impl super::Cmd {
+    /// The remote paths the command names (for the secrets-on-the-command-line warning).
+    pub fn targets(&self) -> Vec<&str> {
+        use super::Cmd::*;
+        match self {
+            Copyto(p) | Moveto(p) => vec![p.src.as_str(), p.dst.as_str()],
+            Move(a) => vec![a.pair.src.as_str(), a.pair.dst.as_str()],
+            Delete(DeleteArgs { target, .. })
+            | Rmdirs(RmdirsArgs { target, .. })
+            | Lsd(LsdArgs { target, .. })
+            | Cat(CatArgs { target, .. })
+            | Rcat(RcatArgs { target, .. })
+            | Md5sum(HashArgs { target, .. })
+            | Sha1sum(HashArgs { target, .. })
+            | Tree(TreeArgs { target, .. })
+            | Touch(TouchArgs { target, .. })
+            | Deletefile(target)
+            | Purge(target)
+            | Mkdir(target)
+            | Rmdir(target) => vec![target.remote.as_str()],
+            Hashsum(a) => a.remote.iter().map(String::as_str).collect(),
+            Settier(a) => vec![a.remote.as_str()],
+            _ => Vec::new(),
+        }
     }
 }

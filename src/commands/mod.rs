@@ -1,8 +1,14 @@
 //! One module per group of commands; [`crate::app`] dispatches to them.
 
 pub mod alert;
+pub mod cat;
 pub mod cleanup;
 pub mod compat;
+pub mod delete;
+pub mod dirs;
+pub mod hashsum;
 pub mod info;
 pub mod list;
+pub mod objects;
 pub mod run;
+pub mod touch;
