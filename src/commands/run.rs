@@ -143,7 +143,7 @@ fn count_stop(stats: &Stats, stop: &Stop) {
         Stop::TransferLimit(_) => {}
         // Retrying cannot make a missing root appear.
         Stop::DirNotFound(e) => stats.error(e.to_string(), false),
-        Stop::Failed(e) => stats.error(e.to_string(), e.is_temporary()),
+        Stop::Failed(e) => stats.error_of(e),
     }
 }
 

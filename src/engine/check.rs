@@ -145,7 +145,7 @@ async fn compare_pairs(
                 Err(e) => {
                     tally.differences.fetch_add(1, Relaxed);
                     tracing::error!("{e}");
-                    stats.error(e.to_string(), e.is_temporary());
+                    stats.error_of(&e);
                 }
             }
         })

@@ -41,6 +41,10 @@ enum Failure {
     /// What was read may not be the listed object (a refused `If-Match`, a size or MD5 that
     /// does not match, a local file that changed): the source is looked at again.
     Suspect(Error),
+    /// The run is stopping and a write in flight did not end in time: the writer cannot abort
+    /// (OpenDAL's retry layer refuses once a call was dropped), so the upload is aborted by its
+    /// id, from the service's list of pending uploads.
+    Abandoned(Error),
     Other(Error),
 }
 
@@ -63,7 +67,7 @@ pub async fn copy(src: &Remote, dst: &Remote, obj: &ObjectInfo, stats: &Stats) -
         };
         stats.bytes.fetch_sub(moved.load(Relaxed), Relaxed);
         let e = match failure {
-            Failure::Stopped(e) => return Err(e),
+            Failure::Stopped(e) | Failure::Abandoned(e) => return Err(e),
             Failure::Other(e) => e,
             Failure::Suspect(e) => match source_now(src, &current, e).await {
                 Ok(now) if attempt < ATTEMPTS => {
@@ -175,6 +179,63 @@ async fn unless_stopped<T>(stats: &Stats, fut: impl Future<Output = T>) -> Optio
     }
 }
 
+/// How long a stopping run lets a write or commit in flight end before giving up on it.
+const WRITE_GRACE: Duration = Duration::from_secs(10);
+
+/// Writes one buffer; when the run stops meanwhile, the write in flight is let end (dropping it
+/// would leave OpenDAL's writer unable to abort) for up to [`WRITE_GRACE`].
+async fn write_unless_stopped(
+    stats: &Stats,
+    dst: &Remote,
+    path: &str,
+    writer: &mut opendal::Writer,
+    buf: opendal::Buffer,
+) -> std::result::Result<(), Failure> {
+    let mut write = Box::pin(writer.write(buf));
+    let done = tokio::select! {
+        biased;
+        r = &mut write => Some(r),
+        _ = stats.stopped() => None,
+    };
+    match done {
+        Some(r) => r.map_err(|e| Failure::Other(dst.error(e, "write", path))),
+        None => match tokio::time::timeout(WRITE_GRACE, &mut write).await {
+            Ok(_) => Err(Failure::Stopped(stopped_error(dst, path))),
+            Err(_) => Err(Failure::Abandoned(stopped_error(dst, path))),
+        },
+    }
+}
+
+/// Aborts, by its id, the pending multipart upload of `path` a dropped writer left behind
+/// (S3 and OCI list them; elsewhere there is nothing to abort: a local partial file goes with
+/// its writer).
+async fn abort_out_of_band(dst: &Remote, path: &str) {
+    let Some(uploads) = &dst.features.uploads else {
+        return;
+    };
+    let full = dst.features.keys.prefix_bytes + path.len();
+    match uploads.list().await {
+        Ok(pending) => {
+            for u in pending
+                .iter()
+                .filter(|u| u.key.len() == full && u.key.ends_with(path))
+            {
+                match uploads.abort(u).await {
+                    Ok(()) => tracing::debug!(object = %path, "aborted multipart upload {}", u.id),
+                    Err(e) => tracing::warn!(
+                        object = %path,
+                        "the upload in flight could not be aborted ({e}); `ocisync cleanup` will"
+                    ),
+                }
+            }
+        }
+        Err(e) => tracing::warn!(
+            object = %path,
+            "the upload in flight could not be aborted ({e}); `ocisync cleanup` will"
+        ),
+    }
+}
+
 fn stopped_error(dst: &Remote, path: &str) -> Error {
     Error::new(
         ErrorKind::Other,
@@ -244,16 +305,19 @@ async fn copy_once(
             }
             moved.fetch_add(n, Relaxed);
             stats.bytes.fetch_add(n, Relaxed);
-            unless_stopped(stats, writer.write(buf))
-                .await
-                .ok_or_else(|| Failure::Stopped(stopped_error(dst, path)))?
-                .map_err(|e| dst.error(e, "write", path))?;
+            write_unless_stopped(stats, dst, path, &mut writer, buf).await?;
         }
         Ok(())
     }
     .await;
     if let Err(f) = piped {
-        return Err(abort(&mut writer, f).await);
+        return Err(match f {
+            Failure::Abandoned(e) => {
+                abort_out_of_band(dst, path).await;
+                Failure::Stopped(e)
+            }
+            f => abort(&mut writer, f).await,
+        });
     }
     let sent = Md5(whole.finalize().into());
     if let Err(f) = check_read(src, obj, total, sent, facts.expected) {
@@ -262,11 +326,44 @@ async fn copy_once(
     if let Err(f) = check_local_source(src, obj).await {
         return Err(abort(&mut writer, f).await);
     }
-    let written = match unless_stopped(stats, writer.close()).await {
-        None => return Err(abort(&mut writer, Failure::Stopped(stopped_error(dst, path))).await),
-        Some(w) => w.map_err(|e| dst.error(e, "write", path))?,
+    let written = {
+        let mut close = Box::pin(writer.close());
+        let done = tokio::select! {
+            biased;
+            r = &mut close => Some(r),
+            _ = stats.stopped() => None,
+        };
+        match done {
+            Some(r) => r.map_err(|e| dst.error(e, "write", path))?,
+            // The commit is under way: a complete, checked copy if it ends in time.
+            None => match tokio::time::timeout(WRITE_GRACE, &mut close).await {
+                Ok(r) => r.map_err(|e| dst.error(e, "write", path))?,
+                Err(_) => {
+                    drop(close);
+                    abort_out_of_band(dst, path).await;
+                    return Err(Failure::Stopped(stopped_error(dst, path)));
+                }
+            },
+        }
     };
     check_etag(dst, path, &written, sent, parts).await?;
+    // A file system says what it stored: it must be what was sent (a full disk must never
+    // leave a short file in place of a copy).
+    if dst.features.modtime == ModtimeSource::Native && written.content_length() != total {
+        let _ = dst.op.delete(path).await;
+        return Err(Failure::Other(
+            Error::new(
+                ErrorKind::Corrupted,
+                format!(
+                    "the file system stored {} bytes, {total} were written; file removed",
+                    written.content_length()
+                ),
+            )
+            .with_remote(dst.name.clone())
+            .with_operation("write")
+            .with_path(path),
+        ));
+    }
     if let (SetModtime::Yes, false, Some(t)) = (
         dst.features.set_modtime,
         dst.features.writes_metadata,
@@ -324,8 +421,14 @@ async fn open_source(
         .into_stream(..)
         .await
         .map_err(|e| read_failure(src, obj, e))?;
-    // The GET's own headers: user metadata (mtime, md5chksum) without a HEAD.
-    let meta = stream.metadata().await.ok();
+    // The GET's own headers: user metadata (mtime, md5chksum) without a HEAD. Asking opens the
+    // GET: its failure is the read's (swallowed, an empty object would be written as empty
+    // whatever the server said — a refused `If-Match` included).
+    let meta = match stream.metadata().await {
+        Ok(m) => Some(m),
+        Err(e) if e.kind() == opendal::ErrorKind::Unsupported => None,
+        Err(e) => return Err(read_failure(src, obj, e)),
+    };
     let user = meta.as_ref().and_then(|m| m.user_metadata());
     let meta_mtime = user
         .as_ref()

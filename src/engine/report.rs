@@ -103,6 +103,8 @@ pub struct RunReport {
     pub last_error: Option<String>,
     /// Whether a retry could help (rclone exit 5 rather than 1).
     pub retryable: bool,
+    /// An error was a refusal retrying cannot fix: credentials, permissions (rclone exit 6).
+    pub refused: bool,
     /// Transfers decided on (including failed ones), for "nothing to transfer".
     pub transfers_decided: u64,
     /// `check` only: what differed.
@@ -123,6 +125,7 @@ impl RunReport {
             warnings: Vec::new(),
             last_error: None,
             retryable: false,
+            refused: false,
             transfers_decided: 0,
             check: None,
         }
@@ -135,6 +138,7 @@ impl RunReport {
         self.warnings = stats.warnings();
         self.last_error = stats.last_error();
         self.retryable = stats.is_retryable();
+        self.refused = stats.is_refused();
         self.transfers_decided = stats.transfers_total.load(Relaxed);
         self.finished = Timestamp::now();
     }
@@ -185,6 +189,8 @@ impl RunReport {
         if self.counts.errors > 0 {
             return if self.retryable {
                 exitcode::RETRY
+            } else if self.refused {
+                exitcode::NO_RETRY
             } else {
                 exitcode::UNCATEGORIZED
             };

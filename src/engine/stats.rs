@@ -38,6 +38,8 @@ pub struct Stats {
     warnings: Mutex<Vec<String>>,
     fatal: Mutex<bool>,
     retryable: Mutex<bool>,
+    /// An error was a refusal retrying cannot fix (credentials, permissions): rclone's exit 6.
+    refused: AtomicBool,
     /// A signal or `--max-duration` asked the run to stop: start nothing new, abort uploads in
     /// flight.
     stopping: AtomicBool,
@@ -67,6 +69,7 @@ impl Default for Stats {
             warnings: Mutex::new(Vec::new()),
             fatal: Mutex::new(false),
             retryable: Mutex::new(false),
+            refused: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
             stop: tokio::sync::Notify::new(),
         }
@@ -114,6 +117,21 @@ impl Stats {
         if retryable {
             *self.retryable.lock().unwrap_or_else(|p| p.into_inner()) = true;
         }
+    }
+
+    /// Records a failed operation's error (already logged by the caller): retryable when it is
+    /// temporary; a refusal (credentials, permissions) is remembered for the exit code.
+    pub fn error_of(&self, e: &ocisync_backend::Error) {
+        use ocisync_backend::ErrorKind as K;
+        if matches!(e.kind, K::Auth | K::PermissionDenied) {
+            self.refused.store(true, Relaxed);
+        }
+        self.error(e.to_string(), e.is_temporary());
+    }
+
+    /// Some error of the attempt was a refusal retrying cannot fix (rclone's exit 6).
+    pub fn is_refused(&self) -> bool {
+        self.refused.load(Relaxed)
     }
 
     /// Records a warning (already logged by the caller) for the run report.
@@ -167,6 +185,7 @@ impl Stats {
         *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.fatal.lock().unwrap_or_else(|p| p.into_inner()) = false;
         *self.retryable.lock().unwrap_or_else(|p| p.into_inner()) = false;
+        self.refused.store(false, Relaxed);
     }
 
     /// Objects listed on both sides.

@@ -204,7 +204,7 @@ impl<'a> SyncRun<'a> {
             }
             Err(e) => {
                 tracing::error!("{e}");
-                stats.error(e.to_string(), e.is_temporary());
+                stats.error_of(&e);
                 self.source_failed.store(true, Relaxed);
                 return None;
             }
@@ -266,7 +266,7 @@ impl<'a> SyncRun<'a> {
             Ok((obj, verdict)) => self.act(obj, verdict).await,
             Err(e) => {
                 tracing::error!("{e}");
-                self.stats.error(e.to_string(), e.is_temporary());
+                self.stats.error_of(&e);
             }
         }
     }
@@ -339,10 +339,12 @@ impl<'a> SyncRun<'a> {
             }
             Err(e) => {
                 tracing::error!(object = %obj.path, "Failed to copy: {e}");
-                stats.error(
-                    e.to_string(),
-                    matches!(e.kind, ErrorKind::Temporary | ErrorKind::Corrupted),
-                );
+                if e.kind == ErrorKind::Corrupted {
+                    // A corrupted transfer may go right next time.
+                    stats.error(e.to_string(), true);
+                } else {
+                    stats.error_of(&e);
+                }
             }
         }
     }
@@ -364,7 +366,7 @@ impl<'a> SyncRun<'a> {
             }
             Err(e) => {
                 tracing::error!(object = %obj.path, "Failed to set modification time: {e}");
-                self.stats.error(e.to_string(), e.is_temporary());
+                self.stats.error_of(&e);
             }
         }
     }
@@ -477,7 +479,7 @@ impl<'a> SyncRun<'a> {
                     Err(e) => {
                         let e = dst.error(e, "delete", &obj.path);
                         tracing::error!(object = %obj.path, "Couldn't delete: {e}");
-                        stats.error(e.to_string(), e.is_temporary());
+                        stats.error_of(&e);
                     }
                 }
             })

@@ -8,6 +8,7 @@ mod doctor;
 mod extra_backends;
 mod keyless;
 mod local;
+mod model;
 mod oci;
 mod operator;
 mod rclone_compat;

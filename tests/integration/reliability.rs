@@ -5,7 +5,8 @@
 //! proxy that can change what chosen requests see), the OCI fake and local directories.
 //! docs/reliability.md lists each hazard with the test here that covers it.
 
-mod moto;
+mod errors;
+pub mod moto;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -586,10 +587,11 @@ fn a_body_that_ends_early_or_runs_long_is_never_committed() {
 // 4. Stops, kills and abandoned uploads
 // ---------------------------------------------------------------------------------------------
 
-/// A 30 MiB source file and an S3 destination whose UploadParts after the first are held
-/// for a while: a run is in the middle of a multipart upload for as long as the test needs.
+/// A 30 MiB source file and an S3 destination whose UploadParts after the first are held for
+/// `millis`: a run is in the middle of a multipart upload for as long as the test needs.
 fn slow_upload(
     label: &str,
+    millis: u64,
 ) -> (
     tokio::runtime::Runtime,
     Hooked,
@@ -600,7 +602,7 @@ fn slow_upload(
     let rt = runtime();
     let s3 = rt.block_on(Hooked::start(label));
     s3.server.faults().add(
-        FaultRule::new(FaultAction::Delay { millis: 20_000 })
+        FaultRule::new(FaultAction::Delay { millis })
             .operation("UploadPart")
             .after(1)
             .times(1000),
@@ -614,36 +616,46 @@ fn slow_upload(
 
 #[test]
 fn sigterm_aborts_the_multipart_upload_in_flight_and_writes_the_report() {
-    let (rt, s3, src, dir, cfg) = slow_upload("term");
-    let report = dir.join("r.json");
-    let child = spawn(
-        &cfg,
-        &[
-            "sync",
-            src.str(),
-            &s3.at("s3", "p"),
-            "--report-json",
-            report.to_str().unwrap(),
-        ],
-    );
-    wait_for("a first part uploaded", || s3.count("UploadPart") >= 1);
-    signal(&child, "-TERM");
-    let out = child.wait_with_output().unwrap();
-    assert_code(&out, 143);
-    assert!(
-        stderr(&out).contains("uploads in flight were aborted"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(s3.count("AbortMultipartUpload") >= 1, "{:?}", s3.log());
-    assert!(
-        rt.block_on(s3.moto.pending_uploads()).is_empty(),
-        "nothing left uploading"
-    );
-    assert!(rt.block_on(s3.moto.keys()).is_empty(), "nothing committed");
-    let r: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    assert_eq!(r["exit_code"], 143);
+    // Parts held 2 s: the stopping run lets the part in flight end, then aborts the upload.
+    // Parts held 60 s: it gives up waiting and aborts the upload by its id.
+    for millis in [2_000, 60_000] {
+        let (rt, s3, src, dir, cfg) = slow_upload("term", millis);
+        let report = dir.join("r.json");
+        let child = spawn(
+            &cfg,
+            &[
+                "sync",
+                src.str(),
+                &s3.at("s3", "p"),
+                "--report-json",
+                report.to_str().unwrap(),
+                "-vv",
+            ],
+        );
+        wait_for("a first part uploaded", || s3.count("UploadPart") >= 1);
+        signal(&child, "-TERM");
+        let out = child.wait_with_output().unwrap();
+        assert_code(&out, 143);
+        assert!(
+            stderr(&out).contains("uploads in flight were aborted"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(
+            s3.count("AbortMultipartUpload") >= 1,
+            "parts held {millis} ms: {:?}\n{}",
+            s3.log(),
+            stderr(&out)
+        );
+        assert!(
+            rt.block_on(s3.moto.pending_uploads()).is_empty(),
+            "nothing left uploading"
+        );
+        assert!(rt.block_on(s3.moto.keys()).is_empty(), "nothing committed");
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        assert_eq!(r["exit_code"], 143);
+    }
 }
 
 #[test]
@@ -677,7 +689,7 @@ fn sigint_and_sigterm_leave_no_partial_file_in_a_local_destination() {
 
 #[test]
 fn after_kill_9_nothing_partial_is_visible_cleanup_aborts_the_upload_and_the_next_run_converges() {
-    let (rt, s3, src, _dir, cfg) = slow_upload("kill");
+    let (rt, s3, src, _dir, cfg) = slow_upload("kill", 20_000);
     let child = spawn(&cfg, &["sync", src.str(), &s3.at("s3", "p")]);
     wait_for("a first part uploaded", || s3.count("UploadPart") >= 1);
     let mut child = child;
@@ -1057,5 +1069,56 @@ fn what_moto_and_rclone_serve_s3_verify_is_what_the_docs_say() {
     assert_eq!(
         got, expected,
         "{measured:?}: the servers changed; update docs/reliability.md"
+    );
+}
+
+#[test]
+fn an_empty_object_whose_read_fails_is_not_stored() {
+    // A listed size of 0 is no licence to skip the read: the object may have been replaced
+    // (the read would say so) or the read may fail; either way nothing is written.
+    let rt = runtime();
+    let oci = rt.block_on(Oci::start(false));
+    oci.fake
+        .seed("bling", TENANCY, SeedObject::new("empty.csv", Vec::new()));
+    oci.fake.faults().add(
+        FaultRule::new(FaultAction::Status {
+            status: 500,
+            retry_after: None,
+        })
+        .operation("GetObject")
+        .times(1000),
+    );
+    let dir = TempDir::new("empty-read");
+    let dst = TempDir::new("empty-read-dst");
+    let cfg = config(&dir, &oci.unsigned_remote_toml("oci"));
+    let out = run(
+        &cfg,
+        &[
+            "copy",
+            &format!("oci:{TENANCY}"),
+            dst.str(),
+            "--low-level-retries",
+            "2",
+            "-vv",
+        ],
+    );
+    assert!(!dst.join("empty.csv").exists(), "{}", stderr(&out));
+    assert_code(&out, 5);
+
+    // Listed empty, replaced before its GET: the new version is copied, not an empty file.
+    let src = rt.block_on(Hooked::start("emptyrepl"));
+    rt.block_on(src.moto.put("e.csv", b""));
+    src.on_get(
+        "e.csv",
+        0,
+        1,
+        OnGet::Replace(vec![b"not empty any more".to_vec()]),
+    );
+    let cfg = config(&dir, &src.remote_toml("s3"));
+    let out = run(&cfg, &["copy", &src.at("s3", ""), dst.str()]);
+    assert_code(&out, 0);
+    assert_eq!(
+        std::fs::read(dst.join("e.csv")).unwrap(),
+        b"not empty any more"
     );
 }

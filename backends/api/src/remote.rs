@@ -205,6 +205,9 @@ impl Remote {
 
     /// An OpenDAL error from this remote, classified by the backend and located.
     pub fn error(&self, e: opendal::Error, op: &'static str, path: &str) -> Error {
+        if let Some(err) = connect_failure(&e) {
+            return self.err(err, op, path);
+        }
         let base = match self.features.classify_error.and_then(|c| c(&e)) {
             Some((kind, message)) => {
                 let mut err = Error::new(kind, message);
@@ -438,6 +441,75 @@ impl Order {
         *last = Some(path.to_string());
         Ok(())
     }
+}
+
+/// A connection that could not be made, said as what it is: a host name that does not
+/// resolve or a failed TLS handshake (retrying will not fix either), a refused connection or a
+/// connect timeout (temporary: the run's retries try again; the request's were not spent on
+/// it, see the transport).
+fn connect_failure(e: &opendal::Error) -> Option<Error> {
+    let mut cause = std::error::Error::source(e);
+    let request = cause.and_then(|c| c.downcast_ref::<reqwest::Error>())?;
+    if !request.is_connect() {
+        return None;
+    }
+    // The chain's texts, and the deepest one (the actual reason).
+    let mut texts = Vec::new();
+    let mut io_kind = None;
+    while let Some(c) = cause {
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            io_kind = Some(io.kind());
+        }
+        texts.push(c.to_string());
+        cause = c.source();
+    }
+    let all = texts.join(": ").to_ascii_lowercase();
+    let reason = texts.last().cloned().unwrap_or_default();
+    // OpenDAL keeps the request's URL in the error's context (its text); the host is enough.
+    let shown = e.to_string();
+    let host = shown
+        .split_once("url: ")
+        .and_then(|(_, rest)| url::Url::parse(rest.split([',', ' ']).next()?).ok())
+        .and_then(|u| u.host_str().map(str::to_string));
+    let (kind, message) = if all.contains("dns error") || all.contains("lookup address") {
+        (
+            ErrorKind::Other,
+            match host {
+                Some(h) => format!("cannot resolve the endpoint's host name {h}: {reason}"),
+                None => format!("cannot resolve the endpoint's host name: {reason}"),
+            },
+        )
+    } else if io_kind == Some(std::io::ErrorKind::ConnectionRefused) {
+        (
+            ErrorKind::Temporary,
+            format!(
+                "the endpoint refused the connection (is the service up, the port right?): {reason}"
+            ),
+        )
+    } else if request.is_timeout() || io_kind == Some(std::io::ErrorKind::TimedOut) {
+        (
+            ErrorKind::Temporary,
+            format!("the endpoint did not accept a connection in time: {reason}"),
+        )
+    } else if all.contains("certificate")
+        || all.contains("tls")
+        || all.contains("handshake")
+        || all.contains("corrupt message")
+    {
+        (
+            ErrorKind::Other,
+            format!("the TLS handshake with the endpoint failed: {reason}"),
+        )
+    } else {
+        (
+            ErrorKind::Temporary,
+            format!("could not connect to the endpoint: {reason}"),
+        )
+    };
+    let mut err = Error::new(kind, message);
+    // Not worth another try of the same object at once (the run's retries try again).
+    err.retries_exhausted = true;
+    Some(err)
 }
 
 /// A panic's message, when it has one.

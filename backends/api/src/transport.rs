@@ -83,7 +83,11 @@ struct Transport {
 impl HttpTransport for Transport {
     async fn fetch(&self, req: http::Request<Buffer>) -> opendal::Result<http::Response<HttpBody>> {
         let (method, uri) = (req.method().clone(), req.uri().clone());
-        let resp = self.inner.fetch(req).await?;
+        let resp = self
+            .inner
+            .fetch(req)
+            .await
+            .map_err(not_retried_if_connect)?;
         if matches!(resp.status().as_u16(), 429 | 503)
             && let Some(wait) = retry_after(resp.headers())
         {
@@ -123,6 +127,17 @@ impl Transport {
         let body = HttpBody::new(futures::stream::iter([Ok(page)]), Some(len));
         Ok(http::Response::from_parts(parts, body))
     }
+}
+
+/// A connection that could not be made — a name that does not resolve, a refused port, a TLS
+/// handshake that fails, a connect timeout — is not retried request by request: it says the
+/// same thing ten times over half a minute. The run's own retries (`--retries`) still try
+/// again; [`crate::Remote::error`] says which of these it was.
+fn not_retried_if_connect(e: opendal::Error) -> opendal::Error {
+    let connect = std::error::Error::source(&e)
+        .and_then(|s| s.downcast_ref::<reqwest::Error>())
+        .is_some_and(reqwest::Error::is_connect);
+    if connect { e.set_permanent() } else { e }
 }
 
 /// `Retry-After` as seconds or an HTTP date.

@@ -113,6 +113,7 @@ impl Backend for LocalBackend {
             }
             .with_prefix(&root_str),
             location: Some(location(&root)),
+            classify_error: Some(classify),
             ..Features::default()
         };
         Ok(Remote {
@@ -145,6 +146,26 @@ fn absolute_root(path: &str) -> Result<PathBuf> {
             .join(p)
     };
     Ok(abs)
+}
+
+/// File system errors that retrying cannot fix, said plainly: a full disk or quota, a
+/// read-only file system, no permission. (Everything else keeps OpenDAL's reading.)
+fn classify(e: &opendal::Error) -> Option<(ErrorKind, String)> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(c) = cause {
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            let (kind, what) = match io.raw_os_error()? {
+                libc::ENOSPC => (ErrorKind::Other, "no space left on the device"),
+                libc::EDQUOT => (ErrorKind::Other, "the disk quota is exceeded"),
+                libc::EROFS => (ErrorKind::PermissionDenied, "the file system is read-only"),
+                libc::EACCES | libc::EPERM => (ErrorKind::PermissionDenied, "permission denied"),
+                _ => return None,
+            };
+            return Some((kind, format!("{what}: {}", e.message())));
+        }
+        cause = c.source();
+    }
+    None
 }
 
 /// The directory with every link resolved (as far as it exists), for the overlap check: two

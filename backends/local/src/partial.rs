@@ -77,10 +77,13 @@ pub fn confined(root: &Path, path: &str) -> Result<PathBuf> {
 pub struct PartialWriter {
     root: Arc<PathBuf>,
     path: String,
-    open: Option<(tokio::fs::File, PathBuf)>,
+    open: Option<tokio::fs::File>,
     /// The partial file, until it is renamed into place or removed.
     temp: Option<PathBuf>,
-    written: u64,
+    /// Once a call failed, every later one fails the same way: a write that failed half-way
+    /// must not be retried on top of its own half (OpenDAL's retry layer retries writes and
+    /// closes), and a close must never start a fresh, empty file.
+    failed: Option<String>,
 }
 
 impl PartialWriter {
@@ -90,36 +93,63 @@ impl PartialWriter {
             path: path.to_string(),
             open: None,
             temp: None,
-            written: 0,
+            failed: None,
         }
     }
 
+    /// An I/O failure, said once and kept: not temporary, so no layer retries it.
+    fn fail(&mut self, what: &str, e: std::io::Error) -> Error {
+        let message = format!("{what} {}: {e}", self.path);
+        self.failed = Some(message.clone());
+        self.open = None;
+        Error::new(ErrorKind::Unexpected, message).set_source(e)
+    }
+
+    fn poisoned(&self) -> Result<()> {
+        match &self.failed {
+            Some(m) => Err(Error::new(
+                ErrorKind::Unexpected,
+                format!("{m} (the write had already failed)"),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The partial file, created on first use — once: a writer never makes a second one.
     async fn file(&mut self) -> Result<&mut tokio::fs::File> {
-        if self.open.is_none() {
+        self.poisoned()?;
+        if self.temp.is_none() {
             // Checked before any byte is written: a bad path fails the write at once.
             confined(&self.root, &self.path)?;
             let dir = self.root.join(PARTIAL_DIR);
-            tokio::fs::create_dir_all(&dir)
-                .await
-                .map_err(new_std_io_error)?;
+            if let Err(e) = tokio::fs::create_dir_all(&dir).await {
+                return Err(self.fail("creating the partial file for", e));
+            }
             let temp = dir.join(format!(
                 "{}.{}.{}.partial",
                 host(),
                 std::process::id(),
                 COUNTER.fetch_add(1, Ordering::Relaxed)
             ));
-            let file = tokio::fs::OpenOptions::new()
+            let opened = tokio::fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
                 .open(&temp)
-                .await
-                .map_err(new_std_io_error)?;
-            self.temp = Some(temp.clone());
-            self.open = Some((file, temp));
+                .await;
+            match opened {
+                Ok(f) => {
+                    self.temp = Some(temp);
+                    self.open = Some(f);
+                }
+                Err(e) => return Err(self.fail("creating the partial file for", e)),
+            }
         }
         match self.open.as_mut() {
-            Some((f, _)) => Ok(f),
-            None => Err(Error::new(ErrorKind::Unexpected, "partial file not open")),
+            Some(f) => Ok(f),
+            None => Err(Error::new(
+                ErrorKind::Unexpected,
+                format!("writing {}: the partial file is closed", self.path),
+            )),
         }
     }
 }
@@ -127,31 +157,44 @@ impl PartialWriter {
 impl oio::Write for PartialWriter {
     async fn write(&mut self, bs: Buffer) -> Result<()> {
         let file = self.file().await?;
-        for chunk in bs.clone() {
-            file.write_all(&chunk).await.map_err(new_std_io_error)?;
+        let mut result = Ok(());
+        for chunk in bs {
+            if let Err(e) = file.write_all(&chunk).await {
+                result = Err(e);
+                break;
+            }
         }
-        self.written += bs.len() as u64;
-        Ok(())
+        result.map_err(|e| self.fail("writing", e))
     }
 
     async fn close(&mut self) -> Result<Metadata> {
         self.file().await?;
-        let Some((mut file, temp)) = self.open.take() else {
+        let Some(mut file) = self.open.take() else {
             return Err(Error::new(ErrorKind::Unexpected, "partial file not open"));
         };
-        file.flush().await.map_err(new_std_io_error)?;
-        file.sync_all().await.map_err(new_std_io_error)?;
+        // tokio reports a failed background write on the next call: flush and sync say it.
+        if let Err(e) = file.flush().await {
+            return Err(self.fail("writing", e));
+        }
+        if let Err(e) = file.sync_all().await {
+            return Err(self.fail("writing", e));
+        }
         drop(file);
         let target = confined(&self.root, &self.path)?;
-        if let Some(parent) = target.parent() {
-            tokio::fs::create_dir_all(parent)
-                .await
-                .map_err(new_std_io_error)?;
+        if let Some(parent) = target.parent()
+            && let Err(e) = tokio::fs::create_dir_all(parent).await
+        {
+            return Err(self.fail("creating the directory of", e));
         }
-        tokio::fs::rename(&temp, &target)
-            .await
-            .map_err(new_std_io_error)?;
+        let Some(temp) = self.temp.clone() else {
+            return Err(Error::new(ErrorKind::Unexpected, "no partial file"));
+        };
+        if let Err(e) = tokio::fs::rename(&temp, &target).await {
+            return Err(self.fail("moving into place", e));
+        }
         self.temp = None;
+        // Nothing more may happen to this writer.
+        self.failed = Some(format!("{} was already written", self.path));
         let meta = tokio::fs::metadata(&target)
             .await
             .map_err(new_std_io_error)?;
@@ -168,6 +211,8 @@ impl oio::Write for PartialWriter {
 
     async fn abort(&mut self) -> Result<()> {
         self.open = None;
+        self.failed
+            .get_or_insert_with(|| "the write was aborted".into());
         if let Some(temp) = self.temp.take() {
             match tokio::fs::remove_file(&temp).await {
                 Ok(()) => {}
@@ -271,6 +316,7 @@ mod tests {
         );
         w.close().await.unwrap();
         assert_eq!(std::fs::read(root.join("d").join(&long)).unwrap(), b"hello");
+        assert!(w.close().await.is_err(), "closed once");
 
         let mut w = PartialWriter::new(root.clone(), "aborted");
         w.write(Buffer::from(b"x".to_vec())).await.unwrap();
@@ -284,6 +330,16 @@ mod tests {
         );
         assert!(!root.join("aborted").exists() && !root.join("dropped").exists());
         assert!(confined(&root, "../x").is_err() && confined(&root, "a/../../x").is_err());
+
+        // After a failure nothing more happens: no retried write, no new empty file on close.
+        let mut w = PartialWriter::new(root.clone(), "failed");
+        w.write(Buffer::from(b"x".to_vec())).await.unwrap();
+        w.failed = Some("writing failed: No space left on device".into());
+        assert!(w.write(Buffer::from(b"y".to_vec())).await.is_err());
+        assert!(w.close().await.is_err());
+        assert!(w.close().await.is_err(), "a retried close fails too");
+        assert!(!root.join("failed").exists());
+        drop(w);
         let _ = std::fs::remove_dir_all(&*root);
     }
 

@@ -66,7 +66,22 @@ pub(crate) fn classify(e: &opendal::Error) -> Option<(ErrorKind, String)> {
     if let Some(id) = field(msg, "request_id").filter(|i| !i.is_empty()) {
         out.push_str(&format!(" [request id {id}]"));
     }
+    let full = e.to_string();
     let kind = match code {
+        "RequestTimeTooSkewed" => {
+            out.push_str(&clock_hint(response_header(&full, "date").as_deref()));
+            ErrorKind::Auth
+        }
+        "PermanentRedirect"
+        | "AuthorizationHeaderMalformed"
+        | "IllegalLocationConstraintException" => {
+            if let Some(region) = response_header(&full, "x-amz-bucket-region") {
+                out.push_str(&format!(
+                    " — the bucket is in region {region}: set region = \"{region}\" on the remote"
+                ));
+            }
+            ErrorKind::Config
+        }
         "NoSuchBucket" => ErrorKind::DirNotFound,
         "NoSuchKey" => ErrorKind::NotFound,
         "AccessDenied" | "AllAccessDisabled" => ErrorKind::PermissionDenied,
@@ -76,6 +91,40 @@ pub(crate) fn classify(e: &opendal::Error) -> Option<(ErrorKind, String)> {
         _ => ocisync_backend::error::kind_of(e),
     };
     Some((kind, out))
+}
+
+/// A response header as OpenDAL's error context shows it (`"name": "value"` in the response
+/// parts it attaches).
+fn response_header(text: &str, name: &str) -> Option<String> {
+    let start = text.find(&format!("\"{name}\": \""))? + name.len() + 5;
+    let len = text[start..].find('"')?;
+    Some(text[start..start + len].to_string())
+}
+
+/// "This machine's clock is 20m 3s behind S3's", from the server's `Date`.
+fn clock_hint(server_date: Option<&str>) -> String {
+    let server = server_date
+        .and_then(|d| jiff::fmt::rfc2822::parse(d).ok())
+        .map(|z| z.timestamp());
+    let Some(server) = server else {
+        return " — this machine's clock is off by more than 15 minutes: synchronise it \
+                (NTP/chrony)"
+            .into();
+    };
+    let offset = jiff::Timestamp::now().duration_since(server);
+    let secs = offset.as_secs().unsigned_abs();
+    let way = if offset.is_negative() {
+        "behind"
+    } else {
+        "ahead of"
+    };
+    format!(
+        " — this machine's clock is {}m {}s {way} S3's (server Date {}); S3 refuses requests \
+         more than 15 minutes off: synchronise it (NTP/chrony)",
+        secs / 60,
+        secs % 60,
+        server_date.unwrap_or_default()
+    )
 }
 
 #[cfg(test)]
@@ -106,6 +155,31 @@ mod tests {
             ))
             .is_none()
         );
+    }
+
+    #[test]
+    fn skewed_clocks_and_other_regions_are_said_plainly() {
+        let ahead = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(20 * 60 + 5);
+        let date = ahead.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string();
+        let e = opendal::Error::new(
+            opendal::ErrorKind::PermissionDenied,
+            "S3Error { code: \"RequestTimeTooSkewed\", message: \"too large\", resource: \"\", request_id: \"\" }",
+        )
+        .with_context("response", format!("Parts {{ headers: {{\"date\": \"{date}\"}} }}"));
+        let (kind, msg) = classify(&e).unwrap();
+        assert_eq!(kind, ErrorKind::Auth);
+        assert!(
+            msg.contains("this machine's clock is 20m") && msg.contains("behind"),
+            "{msg}"
+        );
+        let e = opendal::Error::new(
+            opendal::ErrorKind::Unexpected,
+            "S3Error { code: \"PermanentRedirect\", message: \"m\", resource: \"\", request_id: \"\" }",
+        )
+        .with_context("response", "Parts { headers: {\"x-amz-bucket-region\": \"eu-west-1\"} }");
+        let (kind, msg) = classify(&e).unwrap();
+        assert_eq!(kind, ErrorKind::Config);
+        assert!(msg.contains("set region = \"eu-west-1\""), "{msg}");
     }
 
     #[test]

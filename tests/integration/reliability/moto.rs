@@ -157,28 +157,6 @@ impl Moto {
             })
             .collect()
     }
-
-    /// Starts a multipart upload (as a killed run leaves one) and uploads one part.
-    pub async fn start_upload(&self, key: &str) -> String {
-        let (s, b) = self
-            .request(
-                Method::POST,
-                &format!("/{}?uploads", encode(key)),
-                Vec::new(),
-            )
-            .await;
-        assert!(s.is_success(), "create upload: {s}");
-        let id = elements(&String::from_utf8_lossy(&b), "UploadId").remove(0);
-        let (s, _) = self
-            .request(
-                Method::PUT,
-                &format!("/{}?partNumber=1&uploadId={}", encode(key), encode(&id)),
-                vec![7u8; 1024],
-            )
-            .await;
-        assert!(s.is_success(), "upload part: {s}");
-        id
-    }
 }
 
 /// What [`Hooked`] does to a GET of one object.
@@ -213,8 +191,17 @@ struct Listing {
     pages: Vec<Bytes>,
 }
 
+/// A canned answer to requests of one operation (an S3 error, a redirect).
+struct Canned {
+    operation: &'static str,
+    status: StatusCode,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
 #[derive(Default)]
 struct Rules {
+    canned: Vec<Canned>,
     gets: Vec<GetRule>,
     listing: Listing,
     /// The checksum headers of every PutObject and UploadPart, with the body's own CRC32C.
@@ -309,6 +296,25 @@ impl Hooked {
             times,
             seen: 0,
             action,
+        });
+    }
+
+    /// Every request of `operation` is answered with this status, headers and body.
+    pub fn answer(
+        &self,
+        operation: &'static str,
+        status: u16,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) {
+        self.rules().canned.push(Canned {
+            operation,
+            status: StatusCode::from_u16(status).expect("status"),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body: body.to_string(),
         });
     }
 
@@ -461,6 +467,21 @@ impl Service for HookService {
             .to_string();
         let operation = s3_operation(&method, &target);
         let path = target.split('?').next().unwrap_or("/").to_string();
+        if let Some(c) = self
+            .rules()
+            .canned
+            .iter()
+            .find(|c| c.operation == operation)
+        {
+            let mut r = respond(c.status, c.body.clone().into_bytes());
+            for (k, v) in &c.headers {
+                r.headers_mut().insert(
+                    http::HeaderName::from_bytes(k.as_bytes()).expect("header name"),
+                    v.parse().expect("header value"),
+                );
+            }
+            return r;
+        }
         if operation == "GetObject"
             && let Some(action) = self.get_action(&path)
         {

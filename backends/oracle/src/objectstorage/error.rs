@@ -107,10 +107,21 @@ fn hints(
     let skew_in_message =
         server_message.is_some_and(|m| m.to_ascii_lowercase().contains("clock skew"));
     if matches!(status.as_u16(), 400 | 401) && (skew_in_message || clock_is_off(headers)) {
-        hints.push(
-            "the system clock is off by more than 5 minutes: synchronise it (NTP/chrony)"
+        hints.push(match clock_offset(headers) {
+            // The offset from the service's own Date: what to look for on the machine.
+            Some(off) => {
+                let secs = off.unsigned_abs();
+                let way = if off < 0 { "behind" } else { "ahead of" };
+                format!(
+                    "the system clock is off: this machine's clock is {}m {}s {way} OCI's                      (server Date {}); OCI refuses requests more than 5 minutes off:                      synchronise it (NTP/chrony)",
+                    secs / 60,
+                    secs % 60,
+                    header(headers, http::header::DATE.as_str()).unwrap_or_default()
+                )
+            }
+            None => "the system clock is off by more than 5 minutes: synchronise it (NTP/chrony)"
                 .to_string(),
-        );
+        });
     }
     match status.as_u16() {
         401 => hints.push(format!(
@@ -152,13 +163,14 @@ fn usage_report_policy(auth_provider: &str) -> String {
 
 /// HEAD responses have no body to say "clock skew", but they carry the server's `date`.
 fn clock_is_off(headers: &HeaderMap) -> bool {
-    let Some(server) =
-        header(headers, http::header::DATE.as_str()).and_then(|d| Timestamp::parse_rfc2822(d).ok())
-    else {
-        return false;
-    };
-    let skew = Timestamp::now().into_inner().as_second() - server.into_inner().as_second();
-    skew.abs() > MAX_CLOCK_SKEW_SECONDS
+    clock_offset(headers).is_some_and(|skew| skew.abs() > MAX_CLOCK_SKEW_SECONDS)
+}
+
+/// Seconds this machine's clock is ahead of the server's `date` (negative: behind).
+fn clock_offset(headers: &HeaderMap) -> Option<i64> {
+    let server = header(headers, http::header::DATE.as_str())
+        .and_then(|d| Timestamp::parse_rfc2822(d).ok())?;
+    Some(Timestamp::now().into_inner().as_second() - server.into_inner().as_second())
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
