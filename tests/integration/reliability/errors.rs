@@ -154,7 +154,7 @@ fn an_unknown_or_malformed_oci_key_fails_at_once() {
     .unwrap();
     oci.fake.monitor().reset();
     let out = run(&cfg, &["sync", &format!("oci:{TENANCY}"), dst.str()]);
-    assert_ne!(crate::support::code(&out), 0);
+    assert_code(&out, 6);
     not_retried(&out);
     assert!(
         stderr(&out).contains(&pem.display().to_string()),
@@ -232,7 +232,7 @@ fn a_bucket_in_another_region_names_the_region() {
     let dst = TempDir::new("region-dst");
     let cfg = config(&dir, &s3.remote_toml("s3"));
     let out = run(&cfg, &["sync", &s3.at("s3", ""), dst.str()]);
-    assert_ne!(crate::support::code(&out), 0);
+    assert_code(&out, 1);
     not_retried(&out);
     assert_eq!(s3.count("ListObjects"), 1);
     let err = stderr(&out);
