@@ -249,7 +249,9 @@ async fn run_command(p: &Parsed) -> Result<u8, UsageError> {
             Ok(delete::delete(&resolver, a, &filter, &args::rclone::deletes(f)).await)
         }
         Cmd::Deletefile(t) => Ok(delete::deletefile(&resolver, &t.remote, f.dry_run).await),
-        Cmd::Purge(t) => Ok(delete::purge(&resolver, &t.remote, &args::rclone::deletes(f)).await),
+        Cmd::Purge(t) => {
+            Ok(delete::purge(&resolver, &t.remote, &filter, &args::rclone::deletes(f)).await)
+        }
         Cmd::Cat(a) => Ok(cat::cat(&resolver, a, &filter).await),
         Cmd::Rcat(a) => Ok(cat::rcat(&resolver, a, f.dry_run).await),
         Cmd::Md5sum(a) => Ok(hashsum::run(

@@ -357,6 +357,15 @@ impl Filter {
             && first_match(&self.file_rules, path)
     }
 
+    /// rclone's `IncludeRemote`: `--files-from`, `--hash-filter` and the file rules only (no
+    /// directory rules, sizes or times) — how `rmdirs` decides about `dir/`.
+    pub fn remote_included(&self, remote: &str) -> bool {
+        if let Some(files) = &self.files {
+            return files.contains(remote);
+        }
+        self.in_hash_partition(remote) && first_match(&self.file_rules, remote)
+    }
+
     /// Whether the directory `dir` (no trailing `/`) is listed: it and each directory above it
     /// pass the directory rules.
     pub fn dir_included(&self, dir: &str) -> bool {

@@ -936,10 +936,16 @@ pub const DIFFERENCES: &[Difference] = &[
         why: "a cut upload is aborted anyway; starting it only wastes the bytes",
     },
     Difference {
-        id: "missing-file-exit",
-        rclone: "some single-object commands exit 1 (or 3) for a missing object depending on the backend",
-        ocisync: "a missing object is exit 4 (file not found) everywhere",
+        id: "missing-path-exit",
+        rclone: "some commands (purge, rmdir, cat...) exit 1 for a path that does not exist, depending on the backend",
+        ocisync: "a missing directory is exit 3 and a missing object exit 4, for every command and backend",
         why: "one exit code per cause, whatever the backend",
+    },
+    Difference {
+        id: "usage-exit-2",
+        rclone: "some invalid combinations (filters with purge, --no-check-dest with sync) are reported when the command runs, after its retries, exit 1",
+        ocisync: "refused before anything runs, exit 2 (usage error), with rclone's message",
+        why: "a mistake in the command line is not a failed transfer",
     },
 ];
 

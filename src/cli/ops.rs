@@ -64,7 +64,7 @@ pub struct CatArgs {
     #[arg(long)]
     pub discard: bool,
     /// Separator printed between objects.
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", allow_hyphen_values = true)]
     pub separator: String,
 }
 

@@ -58,7 +58,7 @@ async fn delete_inner(
         let left: Vec<ObjectInfo> = if o.dry_run {
             entries.iter().filter(|e| e.is_dir).cloned().collect()
         } else {
-            walk(&remote, &Filter::default()).await?
+            walk(&remote, filter).await?
         };
         let (errors, _) = super::dirs::remove_empty_dirs(&remote, &left, filter, o.dry_run).await;
         if errors > 0 {
@@ -180,13 +180,25 @@ async fn deletefile_inner(resolver: &Resolver, spec: &str, dry_run: bool) -> Res
     }
 }
 
-/// `purge PATH`: everything under the path, whatever the filters (as rclone), then the
-/// directory itself on file systems. A bucket is emptied, never deleted.
-pub async fn purge(resolver: &Resolver, spec: &str, o: &DeleteOptions) -> u8 {
-    objects::finish(purge_inner(resolver, spec, o).await)
+/// `purge PATH`: everything under the path, then the directory itself on file systems; refused
+/// with filters (as rclone: it would delete everything anyway). A bucket is emptied, never
+/// deleted.
+pub async fn purge(resolver: &Resolver, spec: &str, filter: &Filter, o: &DeleteOptions) -> u8 {
+    objects::finish(purge_inner(resolver, spec, filter, o).await)
 }
 
-async fn purge_inner(resolver: &Resolver, spec: &str, o: &DeleteOptions) -> Result<u8, Failure> {
+async fn purge_inner(
+    resolver: &Resolver,
+    spec: &str,
+    filter: &Filter,
+    o: &DeleteOptions,
+) -> Result<u8, Failure> {
+    if !filter.is_empty() {
+        return Err(Failure::new(
+            exitcode::USAGE,
+            "filters are not supported with purge (purge will delete everything unconditionally)",
+        ));
+    }
     let remote = objects::open(resolver, spec).await?;
     let entries = walk(&remote, &Filter::default()).await?;
     let files: Vec<ObjectInfo> = entries.iter().filter(|e| !e.is_dir).cloned().collect();

@@ -136,10 +136,16 @@ async fn rmdirs_inner(
         drop(remote.list(false).await?);
         return Ok(exitcode::SUCCESS);
     }
-    let entries = walk(&remote, &Filter::default()).await?;
+    // As rclone's Rmdirs: the listing obeys the filters (an excluded object does not keep its
+    // directory), and a directory goes when `dir/` passes the file rules.
+    let entries = walk(&remote, filter).await?;
     let (errors, _) = remove_empty_dirs(&remote, &entries, filter, dry_run).await;
     if !a.leave_root && entries.iter().all(|e| e.is_dir) {
-        let all_gone = errors == 0 && entries.iter().all(|e| filter.dir_included(&e.path));
+        let all_gone = errors == 0
+            && entries
+                .iter()
+                .all(|e| filter.remote_included(&format!("{}/", e.path)))
+            && filter.remote_included("/");
         if all_gone {
             if dry_run {
                 tracing::warn!(object = %remote.display(), "Skipped remove directory as --dry-run is set");
@@ -172,7 +178,11 @@ pub async fn remove_empty_dirs(
     }
     let mut empty: Vec<&ObjectInfo> = entries
         .iter()
-        .filter(|e| e.is_dir && !holds_files.contains(&*e.path) && filter.dir_included(&e.path))
+        .filter(|e| {
+            e.is_dir
+                && !holds_files.contains(&*e.path)
+                && filter.remote_included(&format!("{}/", e.path))
+        })
         .collect();
     // Deepest first: a directory is empty once its empty children are gone.
     empty.sort_by(|a, b| b.path.cmp(&a.path));

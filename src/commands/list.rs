@@ -64,7 +64,12 @@ impl Listing<'_> {
                 // or not.
                 let mut end = o.path.len();
                 while let Some(i) = o.path[..end].rfind('/') {
-                    if !dirs.insert(o.path[..i].to_string()) {
+                    // With --max-depth rclone walks no deeper: no directory below it is seen.
+                    let too_deep = self
+                        .filter
+                        .max_depth
+                        .is_some_and(|d| o.path[..i].matches('/').count() >= d);
+                    if !too_deep && !dirs.insert(o.path[..i].to_string()) {
                         break;
                     }
                     end = i;
