@@ -111,8 +111,16 @@ pub(crate) async fn hostile_keys_round_trip_or_are_refused(f: &dyn Fixture) {
                     .stat(key)
                     .await
                     .unwrap_or_else(|e| panic!("{at} stat {key:?}: {e}"));
-                assert_eq!(st.size, want.len() as u64, "{at} {key:?}: stat reached another object");
-                assert_eq!(&get(&r, key).await, want, "{at} {key:?}: read reached another object");
+                assert_eq!(
+                    st.size,
+                    want.len() as u64,
+                    "{at} {key:?}: stat reached another object"
+                );
+                assert_eq!(
+                    &get(&r, key).await,
+                    want,
+                    "{at} {key:?}: read reached another object"
+                );
                 // A listing that reported an error may have given a key twice (OpenDAL's S3
                 // lister drops the leading '/' of keys at a bucket's root: `/abs` comes out
                 // as `abs`); the run then deletes nothing and reads only by ETag.
@@ -141,7 +149,12 @@ pub(crate) async fn unicode_and_case_variants_stay_apart(f: &dyn Fixture) {
     let at = case(f, "unicode and case");
     let r = f.remote("variants").await;
     // NFC and NFD of one name, and names that differ only by case: four objects.
-    let names = ["caf\u{e9}.csv", "cafe\u{301}.csv", "Report.csv", "report.csv"];
+    let names = [
+        "caf\u{e9}.csv",
+        "cafe\u{301}.csv",
+        "Report.csv",
+        "report.csv",
+    ];
     for (i, n) in names.iter().enumerate() {
         put(&r, n, &content(300 + i as u64, 30 + i)).await;
     }
@@ -156,7 +169,11 @@ pub(crate) async fn unicode_and_case_variants_stay_apart(f: &dyn Fixture) {
     );
     for (i, n) in names.iter().enumerate() {
         assert!(r.check_key(n).is_ok(), "{at} {n:?} is addressable");
-        assert_eq!(get(&r, n).await, content(300 + i as u64, 30 + i), "{at} {n:?}");
+        assert_eq!(
+            get(&r, n).await,
+            content(300 + i as u64, 30 + i),
+            "{at} {n:?}"
+        );
     }
 }
 
@@ -178,13 +195,23 @@ pub(crate) async fn longest_keys_and_one_byte_more(f: &dyn Fixture) {
         }
         (None, None) => return,
     };
-    assert!(r.check_key(&longest).is_ok(), "{at} the longest key is allowed");
+    assert!(
+        r.check_key(&longest).is_ok(),
+        "{at} the longest key is allowed"
+    );
     let data = content(400, 64);
     put(&r, &longest, &data).await;
     let (listed, errors) = listing_and_errors(&r).await;
     assert!(errors.is_empty(), "{at} {errors:?}");
-    assert!(listed.contains_key(&longest), "{at} the longest key is listed as written");
-    assert_eq!(get(&r, &longest).await, data, "{at} the longest key reads back");
+    assert!(
+        listed.contains_key(&longest),
+        "{at} the longest key is listed as written"
+    );
+    assert_eq!(
+        get(&r, &longest).await,
+        data,
+        "{at} the longest key reads back"
+    );
     let e = r
         .check_key(&over)
         .expect_err("one byte over the limit is refused before any request");

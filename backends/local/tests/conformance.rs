@@ -35,7 +35,9 @@ impl Fixture for Local {
     async fn put_raw(&self, case: &str, key: &str, data: &[u8]) -> bool {
         if key.starts_with('/')
             || key.ends_with('/')
-            || key.split('/').any(|s| s.is_empty() || s == "." || s == "..")
+            || key
+                .split('/')
+                .any(|s| s.is_empty() || s == "." || s == "..")
         {
             return false;
         }
