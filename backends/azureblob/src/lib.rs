@@ -13,6 +13,7 @@
 //! it on Azure) and needs a HEAD; multipart uploads (Put Block List) have no Content-MD5, so their
 //! MD5 goes in `md5chksum` as on S3.
 
+mod errors;
 mod sas;
 
 use async_trait::async_trait;
@@ -164,6 +165,12 @@ impl Backend for AzureBlobBackend {
         {
             problems.push(OptionError::invalid("sas_url", m));
         }
+        if o.key.is_some() && o.account.as_deref().is_none_or(str::is_empty) && !o.use_emulator {
+            problems.push(OptionError::invalid(
+                "key",
+                "a shared key needs the account it belongs to: set account",
+            ));
+        }
         if o.key.is_some() && o.sas_url.is_some() {
             problems.push(OptionError::invalid(
                 "sas_url",
@@ -287,6 +294,7 @@ impl Backend for AzureBlobBackend {
             // Azure ETags are opaque.
             etag_is_md5_for_single_part: false,
             sorted_listing: true,
+            classify_error: Some(errors::classify),
             keys: KeyRules {
                 max_key_bytes: Some(1024),
                 max_segment_bytes: None,
@@ -349,6 +357,19 @@ mod tests {
             assert!(p.iter().any(|e| e.key() == k), "{k}: {p:?}");
         }
         assert!(BACKEND.validate(&values(&[("account", "a")])).is_empty());
+    }
+
+    #[test]
+    fn a_key_needs_its_account_and_is_never_shown() {
+        let p = BACKEND.validate(&values(&[("key", "S3CRETKEY==")]));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].key(), "key");
+        assert!(!p[0].to_string().contains("S3CRETKEY"), "{}", p[0]);
+        assert!(
+            BACKEND
+                .validate(&values(&[("key", "S3CRETKEY=="), ("account", "a")]))
+                .is_empty()
+        );
     }
 
     #[test]
