@@ -15,6 +15,8 @@
 //! modification time is rclone's `mtime` metadata (RFC 3339, as rclone writes it on GCS; a HEAD
 //! reads it, as the listing leaves metadata out).
 
+mod errors;
+
 use async_trait::async_trait;
 use base64::Engine;
 use ocisync_backend::backend::{split_bucket, with_standard_layers};
@@ -298,6 +300,7 @@ impl Backend for GcsBackend {
             upload_cutoff: o.chunk_size.bytes(),
             etag_is_md5_for_single_part: false,
             sorted_listing: true,
+            classify_error: Some(errors::classify),
             keys: KeyRules {
                 max_key_bytes: Some(1024),
                 max_segment_bytes: None,
