@@ -335,15 +335,14 @@ async fn copy_once(
         };
         match done {
             Some(r) => r.map_err(|e| dst.error(e, "write", path))?,
-            // The commit is under way: a complete, checked copy if it ends in time.
-            None => match tokio::time::timeout(WRITE_GRACE, &mut close).await {
-                Ok(r) => r.map_err(|e| dst.error(e, "write", path))?,
-                Err(_) => {
-                    drop(close);
-                    abort_out_of_band(dst, path).await;
-                    return Err(Failure::Stopped(stopped_error(dst, path)));
-                }
-            },
+            // Stopping while the last parts go up or the commit is under way: dropped, and the
+            // upload aborted by its id (an abort after the commit finds nothing: the object is
+            // then whole and checked).
+            None => {
+                drop(close);
+                abort_out_of_band(dst, path).await;
+                return Err(Failure::Stopped(stopped_error(dst, path)));
+            }
         }
     };
     check_etag(dst, path, &written, sent, parts).await?;
