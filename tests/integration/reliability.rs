@@ -399,8 +399,12 @@ fn a_source_replaced_after_listing_is_copied_as_its_new_version_never_a_mix() {
     let new = bytes(2, 6000);
     rt.block_on(src.moto.put("report.csv", &old));
     rt.block_on(src.moto.put("other.csv", &bytes(3, 100)));
-    // Replaced after the listing saw it, just before its GET is answered.
+    // Replaced after the listing saw it, just before its GET is answered: with another size,
+    // and with the same size (only the ETag tells).
     src.on_get("report.csv", 0, 1, OnGet::Replace(vec![new.clone()]));
+    let same_size = bytes(9, 4000);
+    rt.block_on(src.moto.put("same.csv", &old));
+    src.on_get("same.csv", 0, 1, OnGet::Replace(vec![same_size.clone()]));
     let dir = TempDir::new("changed");
     let dst = TempDir::new("changed-dst");
     let cfg = config(&dir, &src.remote_toml("s3"));
@@ -413,6 +417,14 @@ fn a_source_replaced_after_listing_is_copied_as_its_new_version_never_a_mix() {
     );
     let tree = read_tree(dst.path());
     assert_eq!(tree["report.csv"], new, "the new version, whole");
+    assert_eq!(
+        tree["same.csv"], same_size,
+        "the new version of the same size"
+    );
+    assert!(
+        err.contains("same.csv: source changed during copy (ETag"),
+        "{err}"
+    );
     // The listed version was asked for by ETag: the replaced object was refused (412).
     let gets: Vec<_> = src
         .server
