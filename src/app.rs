@@ -229,6 +229,12 @@ async fn run_command(p: &Parsed) -> Result<u8, UsageError> {
     match &p.cli.command {
         Cmd::Sync(pair) => transfer(p, &resolver, &unattended, pair, Job::Sync, filter).await,
         Cmd::Copy(pair) => transfer(p, &resolver, &unattended, pair, Job::Copy, filter).await,
+        Cmd::Move(a) => {
+            let job = Job::Move {
+                delete_empty_src_dirs: a.delete_empty_src_dirs,
+            };
+            transfer(p, &resolver, &unattended, &a.pair, job, filter).await
+        }
         Cmd::Check { pair, one_way } => {
             let job = Job::Check { one_way: *one_way };
             transfer(p, &resolver, &unattended, pair, job, filter).await
@@ -274,7 +280,24 @@ async fn run_command(p: &Parsed) -> Result<u8, UsageError> {
         .await),
         Cmd::Hashsum(a) => Ok(hashsum::hashsum(&resolver, a, &filter, checkers).await),
         Cmd::Touch(a) => Ok(touch::touch(&resolver, a, &filter, f.dry_run).await),
-        Cmd::Copyto(_) | Cmd::Move(_) | Cmd::Moveto(_) | Cmd::Settier(_) => Ok(not_yet(p)),
+        Cmd::Copyto(pair) | Cmd::Moveto(pair) => {
+            use crate::commands::copyto::{self, Plan};
+            let moving = matches!(p.cli.command, Cmd::Moveto(_));
+            match copyto::plan(&resolver, pair, &filter).await {
+                Err(failure) => Ok(failure.report()),
+                Ok(Plan::Tree) => {
+                    let job = match moving {
+                        true => Job::Move {
+                            delete_empty_src_dirs: false,
+                        },
+                        false => Job::Copy,
+                    };
+                    transfer(p, &resolver, &unattended, pair, job, filter).await
+                }
+                Ok(plan) => Ok(copyto::run_file(plan, f, moving).await),
+            }
+        }
+        Cmd::Settier(_) => Ok(not_yet(p)),
         _ => Ok(list_command(p, &resolver, &filter, checkers).await),
     }
 }
@@ -301,6 +324,14 @@ async fn list_command(p: &Parsed, resolver: &Resolver, filter: &Filter, checkers
         Err((code, message)) => {
             tracing::error!("{message}");
             return code;
+        }
+    };
+    // --exclude-if-present: this remote's marked directories (one more listing, only then).
+    let filter = &match crate::engine::markers::for_remote(&r, filter).await {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::error!("{e}");
+            return exitcode::for_kind(e.kind);
         }
     };
     let whole = ListFlags {
@@ -359,6 +390,7 @@ async fn list_command(p: &Parsed, resolver: &Resolver, filter: &Filter, checkers
 enum Job {
     Sync,
     Copy,
+    Move { delete_empty_src_dirs: bool },
     Check { one_way: bool },
 }
 
@@ -367,6 +399,7 @@ impl Job {
         match self {
             Job::Sync => "sync",
             Job::Copy => "copy",
+            Job::Move { .. } => "move",
             Job::Check { .. } => "check",
         }
     }
@@ -413,6 +446,11 @@ async fn transfer(
     let options = match job {
         Job::Sync => Some(args::run_options(f, Mode::Sync, filter.clone())?),
         Job::Copy => Some(args::run_options(f, Mode::Copy, filter.clone())?),
+        Job::Move { .. } => Some(args::rclone::for_move(args::run_options(
+            f,
+            Mode::Copy,
+            filter.clone(),
+        )?)),
         Job::Check { .. } => None,
     };
     // The lock before anything else: a skipped run opens nothing.
@@ -441,6 +479,40 @@ async fn transfer(
             return Ok(code);
         }
     };
+    // The places other flags name (--backup-dir, --compare-dest, --copy-dest).
+    let mut options = options;
+    if let Some(o) = options.as_mut() {
+        let opened = crate::commands::places::open(
+            resolver,
+            f,
+            &pair.dst,
+            &src,
+            &dst,
+            &filter,
+            &mut o.rules,
+        )
+        .await;
+        if let Err(failure) = opened {
+            tracing::error!("{}", failure.message);
+            let doc = RunDocument::not_run(
+                &ctx,
+                RunResult::Failed,
+                failure.code,
+                started,
+                failure.message,
+            );
+            ops::finish(&doc, u, resolver.config()).await;
+            return Ok(failure.code);
+        }
+        // --max-duration with a soft or cautious cutoff: transfers stop starting, and those in
+        // flight finish.
+        if o.rules.cutoff != crate::engine::rules::Cutoff::Hard {
+            o.rules.deadline = deadline.map(|(at, _)| at);
+        }
+    }
+    let hard_deadline = options
+        .as_ref()
+        .is_none_or(|o| o.rules.cutoff == crate::engine::rules::Cutoff::Hard);
     let stats = Arc::new(Stats::default());
     let work = async {
         match (job, &options) {
@@ -465,7 +537,7 @@ async fn transfer(
     let ended = tokio::select! {
         report = &mut work => Ok(report),
         signal = stop_signal() => Err(Why::Signal(signal)),
-        d = out_of_time => Err(Why::Duration(d)),
+        d = out_of_time, if hard_deadline => Err(Why::Duration(d)),
     };
     let report = match ended {
         Ok(report) => report,
@@ -481,7 +553,26 @@ async fn transfer(
         }
     };
     run::log_failure(&report);
-    let code = report.exit_code(reporting.error_on_no_transfer);
+    let mut code = report.exit_code(reporting.error_on_no_transfer);
+    if let (
+        Job::Move {
+            delete_empty_src_dirs: true,
+        },
+        exitcode::SUCCESS,
+        Some(o),
+    ) = (job, code, &options)
+    {
+        crate::commands::moves::remove_emptied_dirs(&src, &o.filter, o.dry_run).await;
+    }
+    // A soft or cautious --max-duration let the run end on its own: past the deadline it
+    // still ends with rclone's exit 10.
+    if !hard_deadline
+        && deadline.is_some_and(|(at, _)| tokio::time::Instant::now() >= at)
+        && matches!(code, exitcode::SUCCESS | exitcode::NO_FILES_TRANSFERRED)
+    {
+        tracing::error!("max transfer duration reached as set by --max-duration");
+        code = exitcode::DURATION_EXCEEDED;
+    }
     let doc = RunDocument::from_report(&report, code, &ctx, resolver.request_counts());
     ops::finish(&doc, u, resolver.config()).await;
     Ok(code)
@@ -612,6 +703,7 @@ async fn stopped(
     let command = match ctx.command.as_str() {
         "sync" => crate::engine::report::Command::Sync,
         "copy" => crate::engine::report::Command::Copy,
+        "move" => crate::engine::report::Command::Move,
         _ => crate::engine::report::Command::Check,
     };
     let mut report = RunReport::new(command, started);

@@ -160,6 +160,7 @@ pub fn run_options(f: &Flags, mode: Mode, filter: Filter) -> Result<RunOptions, 
             .transpose()?,
         no_update_modtime: f.no_update_modtime,
         shard: f.shard,
+        rules: rclone::rules(f, mode)?,
     })
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::{UsageError, duration, size, usage};
 use crate::cli::Flags;
-use crate::engine::rules::{Cutoff, OrderBy, Rules};
+use crate::engine::rules::{CopyOptions, Cutoff, OrderBy, Rules, UploadHeaders};
 use crate::engine::sync::Mode;
 use crate::filter::files::{Lines, read_lines};
 use crate::filter::{Action, Filter};
@@ -152,6 +152,11 @@ pub fn rules(f: &Flags, mode: Mode) -> Result<Rules, UsageError> {
         no_check_dest: c.no_check_dest,
         suffix: c.suffix.clone().filter(|s| !s.is_empty()),
         suffix_keep_extension: c.suffix_keep_extension,
+        copy: CopyOptions {
+            metadata: c.metadata,
+            ignore_checksum: c.ignore_checksum,
+            headers: UploadHeaders::parse(&f.io.header_upload).map_err(usage)?,
+        },
         ..Rules::default()
     })
 }
@@ -196,4 +201,10 @@ pub fn configure_io(f: &Flags) -> Result<(), UsageError> {
     let tps = (io.tpslimit > 0.0).then_some((io.tpslimit, io.tpslimit_burst));
     crate::throttle::configure(bw, per_file, tps);
     Ok(())
+}
+
+/// `move`: a copy whose source objects go once their copies are proven.
+pub fn for_move(mut o: crate::engine::sync::RunOptions) -> crate::engine::sync::RunOptions {
+    o.rules.move_source = true;
+    o
 }

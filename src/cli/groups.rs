@@ -62,7 +62,7 @@ pub struct CopyFlags {
     #[arg(long, global = true, value_name = "SIZE")]
     pub max_delete_size: Option<String>,
     /// Suffix added to backups (with --backup-dir), or to replaced objects kept in place.
-    #[arg(long, global = true, value_name = "SUFFIX")]
+    #[arg(long, global = true, value_name = "SUFFIX", allow_hyphen_values = true)]
     pub suffix: Option<String>,
     /// Put the --suffix before the extension.
     #[arg(long, global = true)]

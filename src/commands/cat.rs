@@ -18,7 +18,7 @@ use crate::resolve::Resolver;
 fn range(a: &CatArgs) -> Result<(i64, i64), Failure> {
     let used_offset = a.offset != 0 || a.count >= 0;
     let (head, tail) = (a.head > 0, a.tail > 0);
-    if (head && tail) || (head && used_offset) || (tail && used_offset) {
+    if [head, tail, used_offset].iter().filter(|b| **b).count() > 1 {
         return Err(Failure::new(
             exitcode::USAGE,
             "Can only use one of  --head, --tail or --offset with --count",

@@ -320,7 +320,7 @@ fn draw(entries: &[ObjectInfo], a: &TreeArgs, out: &mut String) -> (usize, usize
             .collect();
         if !a.unsorted {
             if a.sort_modtime {
-                v.sort_by(|x, y| x.entry.mtime.cmp(&y.entry.mtime));
+                v.sort_by_key(|n| n.entry.mtime);
             } else if a.dirsfirst {
                 v.sort_by(|x, y| {
                     y.entry

@@ -60,16 +60,16 @@ impl Listing<'_> {
         while let Some(item) = stream.next().await {
             let o = item?;
             if self.recursive && !self.files_only {
-                // As rclone's dirMap: every object's directories, whether it passes the filters
-                // or not.
+                // As rclone's dirMap: every object's directories, whether the object passes the
+                // filters or not.
                 let mut end = o.path.len();
                 while let Some(i) = o.path[..end].rfind('/') {
                     // With --max-depth rclone walks no deeper: no directory below it is seen.
-                    let too_deep = self
-                        .filter
-                        .max_depth
-                        .is_some_and(|d| o.path[..i].matches('/').count() >= d);
-                    if !too_deep && !dirs.insert(o.path[..i].to_string()) {
+                    // A directory the filters' directory rules exclude (or below --max-depth)
+                    // is never walked into by rclone, so never listed; without directory rules
+                    // every directory passes, as rclone's dirMap has them.
+                    let walked = self.filter.dir_included(&o.path[..i]);
+                    if walked && !dirs.insert(o.path[..i].to_string()) {
                         break;
                     }
                     end = i;

@@ -141,6 +141,8 @@ pub fn has_directories(r: &Remote) -> bool {
 /// file systems (empty ones too), made up from object paths on object stores — that pass its
 /// directory rules. Sorted by path; directories have no trailing `/`.
 pub async fn walk(remote: &Remote, filter: &Filter) -> Result<Vec<ObjectInfo>, Error> {
+    // --exclude-if-present: this remote's marked directories (one more listing, only then).
+    let filter = &crate::engine::markers::for_remote(remote, filter).await?;
     let mut out = Vec::new();
     let mut dirs = std::collections::BTreeSet::new();
     if has_directories(remote) {

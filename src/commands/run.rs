@@ -74,6 +74,8 @@ pub async fn sync_or_copy(
 ) -> RunReport {
     let command = if o.mode == sync::Mode::Sync {
         Command::Sync
+    } else if o.rules.move_source {
+        Command::Move
     } else {
         Command::Copy
     };

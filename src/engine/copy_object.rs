@@ -27,6 +27,7 @@ use ocisync_backend::{
     Error, ErrorKind, Md5, ModtimeSource, ObjectInfo, Remote, Result, SetModtime,
 };
 
+use super::rules::CopyOptions;
 use super::stats::Stats;
 use crate::mime;
 
@@ -54,14 +55,33 @@ impl From<Error> for Failure {
     }
 }
 
+/// Where and how one object is written: its destination key when it differs from its source
+/// key (copyto, moveto, backups), and rclone's copy flags ([`CopyOptions`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CopyTo<'a> {
+    pub path: Option<&'a str>,
+    pub options: Option<&'a CopyOptions>,
+}
+
 /// Copies `obj` from `src` to `dst`, retrying temporary failures and following a source that
 /// changed since it was listed.
 pub async fn copy(src: &Remote, dst: &Remote, obj: &ObjectInfo, stats: &Stats) -> Result<()> {
+    copy_to(src, dst, obj, stats, CopyTo::default()).await
+}
+
+/// [`copy`], to another key and/or with rclone's copy flags.
+pub async fn copy_to(
+    src: &Remote,
+    dst: &Remote,
+    obj: &ObjectInfo,
+    stats: &Stats,
+    to: CopyTo<'_>,
+) -> Result<()> {
     let mut current = obj.clone();
     let mut attempt = 1;
     loop {
         let moved = AtomicU64::new(0);
-        let failure = match copy_once(src, dst, &current, stats, &moved).await {
+        let failure = match copy_once(src, dst, &current, stats, &moved, to).await {
             Ok(()) => return Ok(()),
             Err(f) => f,
         };
@@ -168,6 +188,11 @@ struct SourceFacts {
     /// The MD5 the bytes read must have, if anyone knows it.
     expected: Option<Md5>,
     content_type: Option<String>,
+    /// The GET's user metadata and content headers, for `-M`.
+    user: Option<std::collections::HashMap<String, String>>,
+    cache_control: Option<String>,
+    content_disposition: Option<String>,
+    content_encoding: Option<String>,
 }
 
 /// Runs `fut` unless the run is stopping.
@@ -252,8 +277,12 @@ async fn copy_once(
     obj: &ObjectInfo,
     stats: &Stats,
     moved: &AtomicU64,
+    to: CopyTo<'_>,
 ) -> std::result::Result<(), Failure> {
-    let path: &str = &obj.path;
+    // `path` is the destination's key; the source is always read as `obj.path`.
+    let path: &str = to.path.unwrap_or(&obj.path);
+    let default_options = CopyOptions::default();
+    let options = to.options.unwrap_or(&default_options);
     let multipart = dst.is_multipart(obj.size);
     // rclone stores the MD5 of multipart uploads in metadata; for a local source that means
     // reading the file before sending it, as rclone does.
@@ -261,16 +290,25 @@ async fn copy_once(
     let stopped = || Failure::Stopped(stopped_error(dst, path));
     if multipart && obj.md5.is_none() && src.features.md5_by_reading && dst.features.md5_in_metadata
     {
-        let md5 = unless_stopped(stats, src.read_md5(path)).await;
+        let md5 = unless_stopped(stats, src.read_md5(&obj.path)).await;
         precomputed = Some(md5.ok_or_else(stopped)??);
     }
     // Nothing is written yet: a stop while the GET is answered just ends the copy.
     let (mut stream, facts) = unless_stopped(stats, open_source(src, obj, precomputed))
         .await
         .ok_or_else(stopped)??;
-    let mut writer = unless_stopped(stats, open_writer(dst, obj, &facts, multipart))
-        .await
-        .ok_or_else(stopped)??;
+    let mut writer = unless_stopped(
+        stats,
+        open_writer(dst, obj, path, &facts, multipart, options),
+    )
+    .await
+    .ok_or_else(stopped)??;
+    // `--bwlimit-file`: this object's own bucket.
+    let file_bucket = crate::throttle::file_bucket();
+    let sides = crate::throttle::Sides {
+        download: !src.features.check_root_exists,
+        upload: !dst.features.check_root_exists,
+    };
 
     let mut whole = md5::Md5::new();
     // Part MD5s are a second full pass of MD5 over the data, needed only to check an S3
@@ -284,7 +322,7 @@ async fn copy_once(
                 .await
                 .ok_or_else(|| Failure::Stopped(stopped_error(dst, path)))?;
             let Some(buf) = next else { break };
-            let buf = buf.map_err(|e| src.error(e, "read", path))?;
+            let buf = buf.map_err(|e| src.error(e, "read", &obj.path))?;
             let n = buf.len() as u64;
             total += n;
             // A body that runs long is not the listed object: stop before sending more.
@@ -303,6 +341,7 @@ async fn copy_once(
                 whole.update(&bytes);
                 parts.update(&bytes);
             }
+            crate::throttle::transfer(n, sides, file_bucket.as_ref()).await;
             moved.fetch_add(n, Relaxed);
             stats.bytes.fetch_add(n, Relaxed);
             write_unless_stopped(stats, dst, path, &mut writer, buf).await?;
@@ -320,7 +359,9 @@ async fn copy_once(
         });
     }
     let sent = Md5(whole.finalize().into());
-    if let Err(f) = check_read(src, obj, total, sent, facts.expected) {
+    // --ignore-checksum: the size is still checked; the source's MD5 is not.
+    let expected = facts.expected.filter(|_| !options.ignore_checksum);
+    if let Err(f) = check_read(src, obj, total, sent, expected) {
         return Err(abort(&mut writer, f).await);
     }
     if let Err(f) = check_local_source(src, obj).await {
@@ -459,12 +500,22 @@ async fn open_source(
         .as_deref()
         .or_else(|| meta.as_ref().and_then(|m| m.content_type()))
         .map(str::to_string);
+    let header =
+        |f: fn(&opendal::Metadata) -> Option<&str>| meta.as_ref().and_then(f).map(str::to_string);
     Ok((
         stream,
         SourceFacts {
             mtime,
             expected,
             content_type,
+            cache_control: header(opendal::Metadata::cache_control),
+            content_disposition: header(opendal::Metadata::content_disposition),
+            content_encoding: header(opendal::Metadata::content_encoding),
+            user: user.map(|u| {
+                u.into_iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect()
+            }),
         },
     ))
 }
@@ -482,14 +533,16 @@ fn read_failure(src: &Remote, obj: &ObjectInfo, e: opendal::Error) -> Failure {
     Failure::Other(src.error(e, "read", &obj.path))
 }
 
-/// Opens the destination write, with the source's time and MD5 as metadata.
+/// Opens the destination write (of `path`), with the source's time and MD5 as metadata, and
+/// what `-M` and `--header-upload` add.
 async fn open_writer(
     dst: &Remote,
     obj: &ObjectInfo,
+    path: &str,
     facts: &SourceFacts,
     multipart: bool,
+    options: &CopyOptions,
 ) -> Result<opendal::Writer> {
-    let path: &str = &obj.path;
     let mut w = dst.op.writer_with(path);
     if let Some(chunk) = dst.features.write_chunk {
         w = w.chunk(chunk).concurrent(dst.features.write_concurrency);
@@ -498,17 +551,62 @@ async fn open_writer(
         // gathered into that one request (memory: the file's size).
         w = w.chunk((obj.size as usize).max(1));
     }
-    if let Some(m) = dst.write_metadata(facts.mtime, facts.expected, multipart) {
+    let mut user = dst.write_metadata(facts.mtime, facts.expected, multipart);
+    let mut content_type = facts.content_type.clone();
+    if dst.features.writes_metadata {
+        let h = &options.headers;
+        let mut extra: Vec<(String, String)> = Vec::new();
+        let (mut cache, mut disposition, mut encoding) = (None, None, None);
+        if options.metadata {
+            // -M: the source's user metadata (rclone's own keys stay ours) and content headers.
+            extra.extend(
+                facts
+                    .user
+                    .iter()
+                    .flatten()
+                    .map(|(k, v)| (k.clone(), v.clone())),
+            );
+            cache = facts.cache_control.clone();
+            disposition = facts.content_disposition.clone();
+            encoding = facts.content_encoding.clone();
+        }
+        extra.extend(h.metadata.iter().cloned());
+        cache = h.cache_control.clone().or(cache);
+        disposition = h.content_disposition.clone().or(disposition);
+        encoding = h.content_encoding.clone().or(encoding);
+        content_type = h.content_type.clone().or(content_type);
+        if !extra.is_empty() {
+            let m = user.get_or_insert_with(Default::default);
+            for (k, v) in extra {
+                m.entry(k).or_insert(v);
+            }
+        }
+        for (v, set) in [
+            (
+                cache,
+                opendal::operator_futures::FutureWriter::cache_control as fn(_, &str) -> _,
+            ),
+            (
+                disposition,
+                opendal::operator_futures::FutureWriter::content_disposition,
+            ),
+            (
+                encoding,
+                opendal::operator_futures::FutureWriter::content_encoding,
+            ),
+        ] {
+            if let Some(v) = v {
+                w = set(w, &v);
+            }
+        }
+    }
+    if let Some(m) = user {
         w = w.user_metadata(m);
     }
     if dst.features.writes_metadata {
-        w = w.content_type(
-            facts
-                .content_type
-                .as_deref()
-                .unwrap_or_else(|| mime::guess(path)),
-        );
+        w = w.content_type(content_type.as_deref().unwrap_or_else(|| mime::guess(path)));
     }
+    let _ = obj;
     w.await.map_err(|e| dst.error(e, "write", path))
 }
 

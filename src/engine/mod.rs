@@ -3,10 +3,12 @@
 //! compact [`index`], comparing a pair), [`decide`] holds rclone's equality rules,
 //! [`copy_object`] moves one object, [`stats`] counts and [`report`] is the typed outcome.
 
+pub mod backup;
 pub mod check;
 pub mod copy_object;
 pub mod decide;
 pub mod index;
+pub mod markers;
 pub mod overlap;
 pub mod pairing;
 pub mod report;

@@ -33,6 +33,8 @@ pub enum Stop {
 pub enum Command {
     Sync,
     Copy,
+    /// A copy that deletes each source object once its copy is proven.
+    Move,
     Check,
 }
 
@@ -41,6 +43,7 @@ impl Command {
         match self {
             Command::Sync => "sync",
             Command::Copy => "copy",
+            Command::Move => "move",
             Command::Check => "check",
         }
     }

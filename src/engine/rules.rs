@@ -227,7 +227,6 @@ pub struct UploadHeaders {
     pub cache_control: Option<String>,
     pub content_disposition: Option<String>,
     pub content_encoding: Option<String>,
-    pub content_language: Option<String>,
     pub content_type: Option<String>,
     /// `X-Amz-Meta-*` / `Opc-Meta-*`: user metadata, key lower-cased without the prefix.
     pub metadata: Vec<(String, String)>,
@@ -251,13 +250,12 @@ impl UploadHeaders {
                 ("cache-control", _) => h.cache_control = Some(value),
                 ("content-disposition", _) => h.content_disposition = Some(value),
                 ("content-encoding", _) => h.content_encoding = Some(value),
-                ("content-language", _) => h.content_language = Some(value),
                 ("content-type", _) => h.content_type = Some(value),
                 _ => {
                     return Err(format!(
                         "--header-upload {:?}: ocisync can set Cache-Control, Content-Disposition, \
-                         Content-Encoding, Content-Language, Content-Type and X-Amz-Meta-* / \
-                         Opc-Meta-* on uploads (it sends them signed); other headers are refused",
+                         Content-Encoding, Content-Type and X-Amz-Meta-* / Opc-Meta-* on uploads \
+                         (it sends them signed); other headers are refused",
                         name.trim()
                     ));
                 }

@@ -16,12 +16,15 @@ use futures::StreamExt;
 use ocisync_backend::{Error, ErrorKind, ObjectInfo, Remote, Result, SetModtime};
 use tokio::sync::Semaphore;
 
-use super::copy_object;
+use super::backup::{self, Found};
+use super::copy_object::{self, CopyTo};
 use super::decide::{CompareOptions, Verdict};
 use super::index::Index;
+use super::markers;
 use super::overlap;
 use super::pairing::{compare, list_destination, stop_for_listing};
 use super::report::Stop;
+use super::rules::{Before, Rules};
 use super::shard::{self, Shard};
 use super::stats::{Stats, size_suffix};
 use crate::filter::Filter;
@@ -51,6 +54,9 @@ pub struct RunOptions {
     /// `--shard K/N`: compare, copy and delete only this shard's objects (both listings stay
     /// whole: the guards below look at all of them).
     pub shard: Option<Shard>,
+    /// rclone's Copy and Sync flags beyond these ([`Rules`]: ignore-existing, backups, order,
+    /// cutoff mode, move...).
+    pub rules: Rules,
 }
 
 /// Source objects waiting for the destination listing to finish.
@@ -91,6 +97,12 @@ pub struct SyncRun<'a> {
     no_hash_logged: AtomicBool,
     /// The source bucket/directory does not exist (reported on the first listing page).
     missing_source: Mutex<Option<Error>>,
+    /// The filter as each side sees it (`--exclude-if-present` markers differ per side).
+    src_filter: Filter,
+    dst_filter: Filter,
+    /// Transfers held back until every comparison is done (`--check-first`, `--order-by`,
+    /// `--delete-before`): the object and whether it replaces one.
+    queue: Mutex<Vec<(ObjectInfo, Option<ObjectInfo>)>>,
 }
 
 impl<'a> SyncRun<'a> {
@@ -109,15 +121,31 @@ impl<'a> SyncRun<'a> {
             limit_hit: AtomicBool::new(false),
             no_hash_logged: AtomicBool::new(false),
             missing_source: Mutex::new(None),
+            src_filter: o.filter.clone(),
+            dst_filter: o.filter.clone(),
+            queue: Mutex::new(Vec::new()),
         }
     }
 
-    pub async fn execute(self) -> std::result::Result<(), Stop> {
+    pub async fn execute(mut self) -> std::result::Result<(), Stop> {
         // Before anything is listed: a destination inside its source (or around it) is refused.
         if let Err(msg) = overlap::check(self.src, self.dst, &self.o.filter) {
             tracing::error!("{msg}");
             return Err(Stop::Fatal(msg));
         }
+        if !self.o.filter.marker_names().is_empty() {
+            self.src_filter = markers::for_remote(self.src, &self.o.filter)
+                .await
+                .map_err(stop_for_listing)?;
+            self.dst_filter = markers::for_remote(self.dst, &self.o.filter)
+                .await
+                .map_err(stop_for_listing)?;
+        }
+        let this = self;
+        this.execute_listed().await
+    }
+
+    async fn execute_listed(self) -> std::result::Result<(), Stop> {
         // Start listing the source now, in its own task; it fills a bounded queue.
         let mut src_list = self.src.list(true).await.map_err(stop_for_listing)?;
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<ObjectInfo>>(SOURCE_BUFFER);
@@ -129,10 +157,21 @@ impl<'a> SyncRun<'a> {
             }
         });
 
-        let mut dst_index = list_destination(self.dst, self.stats)
-            .await
-            .inspect_err(|_| lister.abort())?;
+        // --no-check-dest: nothing is looked up, everything is copied.
+        let mut dst_index = if self.o.rules.no_check_dest {
+            Index::default()
+        } else {
+            list_destination(self.dst, self.stats)
+                .await
+                .inspect_err(|_| lister.abort())?
+        };
         let dst_listed = dst_index.len();
+        backup::list_other_dests(&self.o.rules.other_dests, &self.src_filter)
+            .await
+            .map_err(|e| {
+                lister.abort();
+                stop_for_listing(e)
+            })?;
 
         let concurrency = self.o.checkers.max(1) + self.o.transfers.max(1);
         futures::stream::poll_fn(|cx| rx.poll_recv(cx))
@@ -140,6 +179,16 @@ impl<'a> SyncRun<'a> {
             .for_each_concurrent(concurrency, |job| self.handle(job))
             .await;
         let _ = lister.await;
+        // --check-first, --order-by, --delete-before: every comparison is done; deletions
+        // first if asked (a failed guard stops the run before any transfer), then the queue.
+        let mut deleted = false;
+        if self.o.rules.queue_transfers() {
+            if self.o.rules.delete_before && self.o.mode == Mode::Sync {
+                self.delete_phase(&dst_index, dst_listed).await?;
+                deleted = true;
+            }
+            self.run_queue().await;
+        }
         remove_partial_dir(self.dst).await;
         if let Some(s) = &self.o.shard {
             tracing::info!(
@@ -163,10 +212,32 @@ impl<'a> SyncRun<'a> {
                 "max transfer limit reached as set by --max-transfer".into(),
             ));
         }
-        if self.o.mode == Mode::Copy {
+        if self.o.mode == Mode::Copy || deleted {
             return Ok(());
         }
-        self.delete_phase(dst_index, dst_listed).await
+        self.delete_phase(&dst_index, dst_listed).await
+    }
+
+    /// Runs the transfers held back by `--check-first` (in `--order-by` order), as many at a
+    /// time as `--transfers` allows.
+    async fn run_queue(&self) {
+        let mut queued = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()));
+        if let Some(order) = self.o.rules.order_by {
+            order.sort(&mut queued, |(o, _)| o);
+        }
+        let concurrency = self.o.transfers.max(1);
+        if self.o.rules.order_by.is_some() && concurrency == 1 {
+            // One at a time, in order (for_each_concurrent may start them in any order).
+            for (obj, existing) in queued {
+                self.transfer_now(obj, existing).await;
+            }
+            return;
+        }
+        futures::stream::iter(queued)
+            .for_each_concurrent(concurrency, |(obj, existing)| {
+                self.transfer_now(obj, existing)
+            })
+            .await;
     }
 
     /// An empty source is not an error (rclone exits 0 too), but never a silent one: a mistyped
@@ -211,7 +282,7 @@ impl<'a> SyncRun<'a> {
             Ok(obj) => obj,
         };
         stats.listed_src.fetch_add(1, Relaxed);
-        if !self.o.filter.included(&obj.path, obj.size, obj.mtime) {
+        if !self.src_filter.included(&obj.path, obj.size, obj.mtime) {
             tracing::debug!(object = %obj.path, "Excluded");
             return None;
         }
@@ -253,17 +324,31 @@ impl<'a> SyncRun<'a> {
         if self.stats.stop_requested() {
             return;
         }
+        let rules = &self.o.rules;
         let Some(d) = existing else {
-            return self.copy(obj, false).await;
+            return self.transfer(obj, None).await;
         };
+        match rules.before_compare() {
+            Before::Compare => {}
+            Before::Skip(why) => {
+                // A move leaves the source too: nothing was compared, nothing proven.
+                tracing::debug!(object = %obj.path, "{why}");
+                return;
+            }
+            Before::Transfer(why) => {
+                tracing::debug!(object = %obj.path, "{why}");
+                return self.transfer(obj, Some(d)).await;
+            }
+        }
         let verdict = {
             let _slot = self.check_slots.acquire().await;
-            let v = compare(self.src, self.dst, obj, d, &self.o.compare, self.stats).await;
+            let seen = rules.for_compare(&obj, d.clone());
+            let v = compare(self.src, self.dst, obj, seen, &self.o.compare, self.stats).await;
             self.stats.checks.fetch_add(1, Relaxed);
             v
         };
         match verdict {
-            Ok((obj, verdict)) => self.act(obj, verdict).await,
+            Ok((obj, verdict)) => self.act(obj, verdict, d).await,
             Err(e) => {
                 tracing::error!("{e}");
                 self.stats.error_of(&e);
@@ -271,7 +356,7 @@ impl<'a> SyncRun<'a> {
         }
     }
 
-    async fn act(&self, obj: ObjectInfo, verdict: Verdict) {
+    async fn act(&self, obj: ObjectInfo, verdict: Verdict, existing: ObjectInfo) {
         match verdict {
             Verdict::Same(why) => tracing::debug!(object = %obj.path, "Unchanged skipping ({why})"),
             Verdict::SameBySizeNoHash => {
@@ -288,20 +373,120 @@ impl<'a> SyncRun<'a> {
             Verdict::UpdateModtime if self.dst.features.set_modtime == SetModtime::Yes => {
                 self.set_modtime(&obj).await
             }
-            Verdict::UpdateModtime => self.copy(obj, true).await,
+            Verdict::UpdateModtime => return self.transfer(obj, Some(existing)).await,
             Verdict::Differ(why) => {
                 tracing::debug!(object = %obj.path, "{why}");
-                self.copy(obj, true).await
+                return self.transfer(obj, Some(existing)).await;
             }
             Verdict::Need(_) => unreachable!("compare resolves every need"),
         }
+        // Equal (or newer) on the destination: a move's source goes now.
+        if self.o.rules.move_source {
+            backup::delete_source(self.src, &obj, self.o.dry_run, self.stats).await;
+        }
+    }
+
+    /// A source object that needs a transfer: `--immutable` refuses to replace, an equal copy
+    /// in a `--compare-dest`/`--copy-dest` place spares it, `--check-first` queues it.
+    async fn transfer(&self, obj: ObjectInfo, existing: Option<ObjectInfo>) {
+        let rules = &self.o.rules;
+        if rules.immutable && existing.is_some() {
+            let e = Error::new(
+                ErrorKind::PermissionDenied,
+                "Source and destination exist but do not match: immutable file modified",
+            )
+            .with_remote(self.dst.name.clone())
+            .with_path(&*obj.path);
+            tracing::error!(object = %obj.path, "Source and destination exist but do not match: immutable file modified");
+            self.stats.error_of(&e);
+            return;
+        }
+        if !rules.other_dests.is_empty() {
+            match backup::other_dests(
+                rules,
+                self.src,
+                self.dst,
+                &obj,
+                existing.as_ref(),
+                &self.o.compare,
+                self.o.dry_run,
+                self.stats,
+            )
+            .await
+            {
+                Ok(Found::Done) => {
+                    if rules.move_source {
+                        backup::delete_source(self.src, &obj, self.o.dry_run, self.stats).await;
+                    }
+                    return;
+                }
+                Ok(Found::Nothing) => {}
+                Err(e) => {
+                    tracing::error!(object = %obj.path, "{e}");
+                    self.stats.error_of(&e);
+                    return;
+                }
+            }
+        }
+        if rules.queue_transfers() {
+            self.queue
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((obj, existing));
+            return;
+        }
+        self.transfer_now(obj, existing).await
+    }
+
+    /// Keeps the object about to be replaced (`--backup-dir`, `--suffix`), then copies.
+    async fn transfer_now(&self, obj: ObjectInfo, existing: Option<ObjectInfo>) {
+        if self.stats.stop_requested() {
+            return;
+        }
+        if let (Some(d), Some(b)) = (&existing, &self.o.rules.backup)
+            && !self.transfer_limit_reached(&obj)
+            && let Err(e) =
+                backup::save(b, &self.o.rules, self.dst, d, self.o.dry_run, self.stats).await
+        {
+            tracing::error!(object = %d.path, "Couldn't move into backup dir: {e}");
+            self.stats.error_of(&e);
+            return;
+        }
+        self.copy(obj, existing.is_some()).await
+    }
+
+    /// Whether `--max-transfer` (or `--max-duration`, soft or cautious) would refuse `obj`:
+    /// checked before its old version is moved into a backup that no new copy would follow.
+    fn transfer_limit_reached(&self, obj: &ObjectInfo) -> bool {
+        let rules = &self.o.rules;
+        if rules.past_deadline() {
+            return true;
+        }
+        self.o.max_transfer.is_some_and(|max| {
+            !rules.cutoff.may_start(
+                max,
+                self.stats.bytes.load(Relaxed),
+                self.scheduled.load(Relaxed),
+                obj.size,
+            )
+        })
     }
 
     /// Copies one object, within `--transfers` slots and the `--max-transfer` budget.
     async fn copy(&self, obj: ObjectInfo, replacing: bool) {
         let stats = self.stats;
+        let rules = &self.o.rules;
+        if rules.past_deadline() {
+            // --max-duration with a soft or cautious cutoff: nothing new starts.
+            return;
+        }
         if let Some(max) = self.o.max_transfer
-            && self.scheduled.fetch_add(obj.size, Relaxed) + obj.size > max
+            && !rules.cutoff.may_start(
+                max,
+                stats.bytes.load(Relaxed),
+                self.scheduled.fetch_add(obj.size, Relaxed),
+                obj.size,
+            )
         {
             if !self.limit_hit.swap(true, Relaxed) {
                 tracing::error!(
@@ -315,11 +500,12 @@ impl<'a> SyncRun<'a> {
         stats.transfers_total.fetch_add(1, Relaxed);
         stats.bytes_total.fetch_add(obj.size, Relaxed);
         if self.o.dry_run {
+            let what = if rules.move_source { "move" } else { "copy" };
             tracing::warn!(
                 object = %obj.path,
-                skipped = "copy",
+                skipped = what,
                 size = obj.size,
-                "Skipped copy as --dry-run is set (size {})",
+                "Skipped {what} as --dry-run is set (size {})",
                 size_suffix(obj.size)
             );
             stats.transfers.fetch_add(1, Relaxed);
@@ -327,7 +513,11 @@ impl<'a> SyncRun<'a> {
             return;
         }
         let _slot = self.transfer_slots.acquire().await;
-        match copy_object::copy(self.src, self.dst, &obj, stats).await {
+        let to = CopyTo {
+            path: None,
+            options: Some(&rules.copy),
+        };
+        match copy_object::copy_to(self.src, self.dst, &obj, stats, to).await {
             Ok(()) => {
                 stats.transfers.fetch_add(1, Relaxed);
                 let what = if replacing {
@@ -336,6 +526,9 @@ impl<'a> SyncRun<'a> {
                     "Copied (new)"
                 };
                 tracing::info!(object = %obj.path, size = obj.size, "{what}");
+                if rules.move_source {
+                    backup::delete_source(self.src, &obj, false, stats).await;
+                }
             }
             Err(e) => {
                 tracing::error!(object = %obj.path, "Failed to copy: {e}");
@@ -378,7 +571,7 @@ impl<'a> SyncRun<'a> {
     /// deletions, so N workers refuse together exactly when one unsharded run would.
     async fn delete_phase(
         &self,
-        dst_index: Index,
+        dst_index: &Index,
         dst_listed: usize,
     ) -> std::result::Result<(), Stop> {
         let (src, dst, o) = (self.src, self.dst, self.o);
@@ -395,7 +588,9 @@ impl<'a> SyncRun<'a> {
         let mut all_shards = 0u64;
         let extraneous: Vec<ObjectInfo> = dst_index
             .unmatched()
-            .filter(|d| o.filter.included(&d.path, d.size, d.mtime))
+            .filter(|d| {
+                o.rules.delete_excluded || self.dst_filter.included(&d.path, d.size, d.mtime)
+            })
             .inspect(|_| all_shards += 1)
             .filter(|d| shard::owns(o.shard.as_ref(), &d.path))
             .collect();
@@ -431,6 +626,19 @@ impl<'a> SyncRun<'a> {
             tracing::error!("{msg}");
             return Err(Stop::Fatal(msg));
         }
+        if let Some(max) = o.rules.max_delete_size {
+            let bytes: u64 = extraneous.iter().map(|d| d.size).sum();
+            if bytes > max {
+                let msg = format!(
+                    "{}: {} of objects to delete exceeds --max-delete-size {}; deleted nothing",
+                    dst.display(),
+                    size_suffix(bytes),
+                    size_suffix(max)
+                );
+                tracing::error!("{msg}");
+                return Err(Stop::Fatal(msg));
+            }
+        }
         // A key the storage library would rewrite: deleting it would delete another object.
         let unaddressable: Vec<_> = extraneous
             .iter()
@@ -456,6 +664,20 @@ impl<'a> SyncRun<'a> {
         futures::stream::iter(objects)
             .for_each_concurrent(self.o.checkers.max(1), |obj| async move {
                 if stats.stop_requested() {
+                    return;
+                }
+                if let Some(b) = &self.o.rules.backup {
+                    // Kept, not deleted: moved into the backup place.
+                    match backup::save(b, &self.o.rules, dst, &obj, self.o.dry_run, stats).await {
+                        Ok(()) => {
+                            stats.deletes.fetch_add(1, Relaxed);
+                            stats.deleted_bytes.fetch_add(obj.size, Relaxed);
+                        }
+                        Err(e) => {
+                            tracing::error!(object = %obj.path, "Couldn't move into backup dir: {e}");
+                            stats.error_of(&e);
+                        }
+                    }
                     return;
                 }
                 if self.o.dry_run {

@@ -4,6 +4,7 @@
 mod support;
 
 mod cli_config;
+mod differential;
 mod doctor;
 mod extra_backends;
 mod keyless;
