@@ -152,7 +152,14 @@ pub async fn run(p: Parsed) -> u8 {
             return exitcode::USAGE;
         }
     };
-    if let Err(e) = log::init(level, f.use_json_log, f.log_file.as_deref()) {
+    let json = match args::rclone::log_format(f) {
+        Ok(json) => json,
+        Err(e) => {
+            eprintln!("{e}");
+            return exitcode::USAGE;
+        }
+    };
+    if let Err(e) = log::init(level, json, f.log_file.as_deref()) {
         // As rclone: not a usage error (exit 1), the file and the cause named.
         eprintln!("ocisync: {e}");
         return exitcode::UNCATEGORIZED;

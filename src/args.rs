@@ -186,10 +186,17 @@ pub fn reporting(f: &Flags) -> Result<Reporting, UsageError> {
     let every = duration("stats", &f.stats)?;
     Ok(Reporting {
         retries: f.retries,
-        stats_every: (!every.is_zero() && f.verbose > 0).then_some(every),
+        // As rclone: periodic stats show where --stats-log-level is shown (INFO: with -v).
+        stats_every: (!every.is_zero() && (f.verbose > 0 || stats_shown_without_v(f)))
+            .then_some(every),
         progress: f.progress,
         error_on_no_transfer: f.error_on_no_transfer,
     })
+}
+
+/// `--stats-log-level NOTICE` (or ERROR) shows the statistics at the default level.
+fn stats_shown_without_v(f: &Flags) -> bool {
+    LogLevel::parse(&f.io.stats_log_level).is_some_and(|l| l <= LogLevel::Notice)
 }
 
 /// What an unattended run does around the command: lock, report file, metrics, alerts.

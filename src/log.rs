@@ -59,6 +59,67 @@ impl LogLevel {
     }
 }
 
+/// `--log-format`: what goes before each text line (rclone's bits; `json` is the JSON log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Format {
+    pub date: bool,
+    pub time: bool,
+    pub microseconds: bool,
+    pub utc: bool,
+    pub pid: bool,
+    pub nolevel: bool,
+}
+
+impl Default for Format {
+    fn default() -> Self {
+        Format {
+            date: true,
+            time: true,
+            microseconds: false,
+            utc: false,
+            pid: false,
+            nolevel: false,
+        }
+    }
+}
+
+static FORMAT: std::sync::OnceLock<Format> = std::sync::OnceLock::new();
+
+/// Sets the text lines' prefix (before [`init`]; first call wins).
+pub fn set_format(f: Format) {
+    let _ = FORMAT.set(f);
+}
+
+/// The prefix of a text line at `level`, as rclone's `formatStdLogHeader` writes it.
+fn prefix(level: &Level) -> String {
+    let f = FORMAT.get().copied().unwrap_or_default();
+    let mut out = String::new();
+    if f.date || f.time || f.microseconds {
+        let now = if f.utc {
+            jiff::Zoned::now().with_time_zone(jiff::tz::TimeZone::UTC)
+        } else {
+            jiff::Zoned::now()
+        };
+        if f.date {
+            let _ = write!(out, "{} ", now.strftime("%Y/%m/%d"));
+        }
+        if f.time || f.microseconds {
+            let _ = write!(out, "{}", now.strftime("%H:%M:%S"));
+            if f.microseconds {
+                let _ = write!(out, ".{:06}", now.subsec_nanosecond() / 1000);
+            }
+            out.push(' ');
+        }
+    }
+    if f.pid {
+        let _ = write!(out, "[{}] ", std::process::id());
+    }
+    if !f.nolevel {
+        let _ = write!(out, "{:<6}: ", level_name(level));
+    }
+    out
+}
+
 /// `--log-file` could not be opened: names the file and the cause.
 #[derive(Debug, thiserror::Error)]
 #[error("--log-file {}: cannot open it for appending: {source}{}", path.display(), hint(path, source))]
@@ -255,11 +316,9 @@ fn text_line(meta: &tracing::Metadata<'_>, msg: &Message) -> String {
         Some(o) => format!("{}: {}", escape_controls(o), escape_message(msg)),
         None => escape_message(msg),
     };
-    let now = jiff::Zoned::now();
     format!(
-        "{} {:<6}: {body}{}",
-        now.strftime("%Y/%m/%d %H:%M:%S"),
-        level_name(meta.level()),
+        "{}{body}{}",
+        prefix(meta.level()),
         escape_controls(&msg.fields)
     )
 }

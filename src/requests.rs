@@ -40,6 +40,8 @@ struct Counting {
 
 impl HttpTransport for Counting {
     async fn fetch(&self, req: http::Request<Buffer>) -> opendal::Result<http::Response<HttpBody>> {
+        // --tpslimit: every request of every remote waits its turn.
+        crate::throttle::request().await;
         self.counter.count(operation(req.method(), req.uri()));
         self.inner.fetch(req).await
     }

@@ -178,10 +178,94 @@ pub fn deletes(f: &Flags) -> crate::commands::delete::DeleteOptions {
     }
 }
 
+/// `--log-format`: sets the text lines' prefix; returns whether the log is JSON (`json`, or
+/// `--use-json-log`). Called before logging starts.
+pub fn log_format(f: &Flags) -> Result<bool, UsageError> {
+    let mut fmt = crate::log::Format {
+        date: false,
+        time: false,
+        ..crate::log::Format::default()
+    };
+    let mut json = f.use_json_log;
+    for bit in
+        f.io.log_format
+            .split(',')
+            .map(str::trim)
+            .filter(|b| !b.is_empty())
+    {
+        match bit.to_ascii_lowercase().as_str() {
+            "date" => fmt.date = true,
+            "time" => fmt.time = true,
+            "microseconds" => fmt.microseconds = true,
+            "utc" => fmt.utc = true,
+            "pid" => fmt.pid = true,
+            "nolevel" => fmt.nolevel = true,
+            "json" => json = true,
+            "longfile" | "shortfile" => {
+                return Err(usage(format!(
+                    "--log-format {bit}: there is no Go source file to name (ocisync is not \
+                     rclone); use date, time, microseconds, UTC, pid, nolevel or json"
+                )));
+            }
+            _ => {
+                return Err(usage(format!(
+                    "--log-format {bit:?}: use date, time, microseconds, UTC, pid, nolevel or json"
+                )));
+            }
+        }
+    }
+    crate::log::set_format(fmt);
+    Ok(json)
+}
+
 /// The Logging and Networking flags that set process-wide state: the bandwidth and request
-/// limits. Called once, after logging starts.
+/// limits, the TLS roots and user agent, the statistics' style, the listings' default time.
+/// Called once, after logging starts.
 pub fn configure_io(f: &Flags) -> Result<(), UsageError> {
     let io = &f.io;
+    let level = crate::log::LogLevel::parse(&io.stats_log_level).ok_or_else(|| {
+        usage(format!(
+            "--stats-log-level {:?}: use DEBUG, INFO, NOTICE or ERROR",
+            io.stats_log_level
+        ))
+    })?;
+    let bits = match io.stats_unit.to_ascii_lowercase().as_str() {
+        "bits" => true,
+        "bytes" => false,
+        other => {
+            return Err(usage(format!("--stats-unit {other:?}: use bits or bytes")));
+        }
+    };
+    let date_format = match (&io.stats_one_line_date_format, io.stats_one_line_date) {
+        (Some(layout), _) => Some(crate::engine::stats_style::go_layout(layout)),
+        (None, true) => Some(crate::engine::stats_style::go_layout(
+            "2006/01/02 15:04:05 - ",
+        )),
+        (None, false) => None,
+    };
+    crate::engine::stats_style::configure(crate::engine::stats_style::StatsStyle {
+        one_line: io.stats_one_line || date_format.is_some(),
+        date_format,
+        bits,
+        level,
+    });
+    let default_time = f
+        .filters
+        .default_time
+        .parse::<jiff::Timestamp>()
+        .or_else(|_| {
+            f.filters
+                .default_time
+                .parse::<jiff::civil::DateTime>()
+                .map_err(|e| e.to_string())
+                .and_then(|d| {
+                    d.to_zoned(jiff::tz::TimeZone::system())
+                        .map(|z| z.timestamp())
+                        .map_err(|e| e.to_string())
+                })
+        })
+        .map_err(|e| usage(format!("--default-time {:?}: {e}", f.filters.default_time)))?;
+    crate::commands::list::set_default_time(default_time);
     let table = |flag: &str, v: &Option<String>| {
         v.as_deref()
             .map(|v| {
@@ -200,6 +284,28 @@ pub fn configure_io(f: &Flags) -> Result<(), UsageError> {
     }
     let tps = (io.tpslimit > 0.0).then_some((io.tpslimit, io.tpslimit_burst));
     crate::throttle::configure(bw, per_file, tps);
+    let mut ca_certs = Vec::new();
+    for path in &io.ca_cert {
+        let pem =
+            std::fs::read(path).map_err(|e| usage(format!("--ca-cert {}: {e}", path.display())))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+            usage(format!(
+                "--ca-cert {}: not a PEM certificate bundle ({e})",
+                path.display()
+            ))
+        })?;
+        if certs.is_empty() {
+            return Err(usage(format!(
+                "--ca-cert {}: no certificate in the file",
+                path.display()
+            )));
+        }
+        ca_certs.extend(certs);
+    }
+    ocisync_backend::transport::configure(ocisync_backend::transport::Settings {
+        ca_certs,
+        user_agent: io.user_agent.clone(),
+    });
     Ok(())
 }
 

@@ -1188,4 +1188,65 @@ mod tests {
             assert!(ids.insert(d.id), "{} twice", d.id);
         }
     }
+
+    #[test]
+    fn every_row_is_what_the_command_line_does() {
+        let cmd = crate::cli::command();
+        for f in FLAGS {
+            let arg = cmd
+                .get_arguments()
+                .find(|a| a.get_long() == Some(f.name))
+                .unwrap_or_else(|| {
+                    panic!("--{} is in the table but not on the command line", f.name)
+                });
+            let generated = arg.get_id().as_str().starts_with("compat:");
+            assert_eq!(
+                generated,
+                !f.status.is_ours(),
+                "--{}: {} but {}",
+                f.name,
+                f.status.label(),
+                if generated {
+                    "only accepted"
+                } else {
+                    "defined by ocisync"
+                }
+            );
+            assert_eq!(arg.get_short(), f.short, "--{}: short flag", f.name);
+            if let Refused(why) = f.status {
+                let mut argv = vec!["ocisync".to_string(), "ls".into(), "x".into()];
+                argv.push(format!("--{}", f.name));
+                if f.takes_value {
+                    argv.push("1".into());
+                }
+                let e = crate::cli::parse_from(argv).err().unwrap();
+                assert_eq!(e.exit_code(), 2);
+                assert!(e.to_string().contains(why), "--{}: {e}", f.name);
+            }
+        }
+        for c in COMMANDS {
+            let exists = cmd.find_subcommand(c.name).is_some();
+            match c.status {
+                Refused(why) => {
+                    assert!(!exists, "{} is refused but exists", c.name);
+                    let e = crate::cli::parse_from(["ocisync", c.name]).err().unwrap();
+                    assert_eq!(e.exit_code(), 2);
+                    let text = e.to_string();
+                    assert!(
+                        text.contains(why) && text.contains("has no"),
+                        "{}: {text}",
+                        c.name
+                    );
+                }
+                // `help` is clap's --help; every other row names a subcommand.
+                _ if c.name == "help" => {}
+                _ => assert!(
+                    exists,
+                    "{} is {} but has no subcommand",
+                    c.name,
+                    c.status.label()
+                ),
+            }
+        }
+    }
 }

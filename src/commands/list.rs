@@ -45,9 +45,19 @@ struct Entry {
     synthesized: bool,
 }
 
-/// rclone's `--default-time`: what a listing shows for an unknown modification time.
+/// rclone's `--default-time`: what a listing shows for an unknown modification time
+/// (2000-01-01T00:00:00Z unless set).
 fn default_time() -> jiff::Timestamp {
-    jiff::Timestamp::from_second(946_684_800).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+    DEFAULT_TIME.get().copied().unwrap_or_else(|| {
+        jiff::Timestamp::from_second(946_684_800).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+    })
+}
+
+static DEFAULT_TIME: std::sync::OnceLock<jiff::Timestamp> = std::sync::OnceLock::new();
+
+/// Sets `--default-time` (once, at start).
+pub fn set_default_time(t: jiff::Timestamp) {
+    let _ = DEFAULT_TIME.set(t);
 }
 
 impl Listing<'_> {

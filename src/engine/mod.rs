@@ -15,4 +15,5 @@ pub mod report;
 pub mod rules;
 pub mod shard;
 pub mod stats;
+pub mod stats_style;
 pub mod sync;

@@ -214,13 +214,35 @@ impl Stats {
         let total = Self::get(&self.bytes_total).max(bytes);
         let rate = if secs > 0.0 { bytes as f64 / secs } else { 0.0 };
         let mut out = String::new();
+        let style = super::stats_style::style();
+        let speed = if style.bits {
+            super::stats_style::bit_rate(rate as u64)
+        } else {
+            format!("{}/s", human_bytes(rate as u64))
+        };
+        if style.one_line {
+            // --stats-one-line: rclone's one line, dated with --stats-one-line-date.
+            let date = style
+                .date_format
+                .as_deref()
+                .map(|f| jiff::Zoned::now().strftime(f).to_string())
+                .unwrap_or_default();
+            let _ = write!(
+                out,
+                "{date}{:>13} / {}, {}, {speed}, ETA {}",
+                human_bytes(bytes),
+                human_bytes(total),
+                percent(bytes, total),
+                eta(bytes, total, rate)
+            );
+            return out;
+        }
         let _ = writeln!(
             out,
-            "\nTransferred:   \t{:>13} / {}, {}, {}/s, ETA {}",
+            "\nTransferred:   \t{:>13} / {}, {}, {speed}, ETA {}",
             human_bytes(bytes),
             human_bytes(total),
             percent(bytes, total),
-            human_bytes(rate as u64),
             eta(bytes, total, rate)
         );
         let errors = Self::get(&self.errors);
@@ -304,7 +326,19 @@ impl Stats {
     /// Logs the end-of-run block at INFO, as rclone's `Stats.Log` (structured under `stats` in
     /// JSON logs).
     pub fn log_info(&self) {
-        tracing::info!(stats = %self.json(), "{}\n", self.summary());
+        // --stats-log-level decides where the block goes.
+        match super::stats_style::style().level {
+            crate::log::LogLevel::Info => {
+                tracing::info!(stats = %self.json(), "{}\n", self.summary())
+            }
+            crate::log::LogLevel::Debug => {
+                tracing::debug!(stats = %self.json(), "{}\n", self.summary())
+            }
+            crate::log::LogLevel::Notice => self.log_notice(),
+            crate::log::LogLevel::Error => {
+                tracing::error!(stats = %self.json(), "{}\n", self.summary())
+            }
+        }
     }
 
     /// The same at NOTICE (dry runs and `--progress` show it without `-v`).

@@ -4,6 +4,7 @@
 mod support;
 
 mod cli_config;
+mod compat_matrix;
 mod differential;
 mod doctor;
 mod extra_backends;

@@ -25,6 +25,21 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// ocisync's `User-Agent`.
 pub const USER_AGENT: &str = concat!("ocisync/", env!("CARGO_PKG_VERSION"));
 
+/// What the command line sets for every client of the process (`--ca-cert`, `--user-agent`).
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Trusted CAs replacing the built-in roots (none: the built-in roots).
+    pub ca_certs: Vec<reqwest::Certificate>,
+    pub user_agent: Option<String>,
+}
+
+static SETTINGS: std::sync::OnceLock<Settings> = std::sync::OnceLock::new();
+
+/// Sets the process's client settings, before the first client is built (first call wins).
+pub fn configure(settings: Settings) {
+    let _ = SETTINGS.set(settings);
+}
+
 /// Hosts no proxy is used for, whatever `NO_PROXY` says: loopback.
 const LOOPBACK: &str = "127.0.0.0/8,::1,localhost";
 
@@ -32,10 +47,18 @@ const LOOPBACK: &str = "127.0.0.0/8,::1,localhost";
 /// environment (`https_proxy`, `http_proxy`, `all_proxy`, `no_proxy`, either case) but never
 /// for loopback hosts, ocisync's user agent.
 pub fn client_builder() -> reqwest::ClientBuilder {
+    let settings = SETTINGS.get();
+    let agent = settings
+        .and_then(|s| s.user_agent.clone())
+        .unwrap_or_else(|| USER_AGENT.to_string());
     let mut builder = reqwest::Client::builder()
-        .user_agent(USER_AGENT)
+        .user_agent(agent)
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy();
+    if let Some(s) = settings.filter(|s| !s.ca_certs.is_empty()) {
+        // As rclone's --ca-cert: these CAs instead of the built-in roots.
+        builder = builder.tls_certs_only(s.ca_certs.clone());
+    }
     for proxy in env_proxies(|name| std::env::var(name).ok()) {
         builder = builder.proxy(proxy);
     }
