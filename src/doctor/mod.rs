@@ -25,6 +25,7 @@ use crate::exitcode;
 
 mod alerts;
 mod clock;
+mod deletions;
 mod fixes;
 mod oci;
 mod plan;

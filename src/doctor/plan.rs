@@ -177,6 +177,17 @@ impl Doctor {
                 }
             }
         }
+        // Only once both sides were reached: a failed prerequisite stops every branch after it.
+        let reached = self
+            .findings
+            .checks
+            .iter()
+            .all(|c| matches!(c.verdict, Verdict::Ok | Verdict::Warn));
+        if let [src, dst] = self.options.targets.clone().as_slice()
+            && reached
+        {
+            super::deletions::check(self, src, dst).await;
+        }
         super::alerts::check(self).await;
     }
 

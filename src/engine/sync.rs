@@ -655,6 +655,20 @@ impl<'a> SyncRun<'a> {
             );
             return Ok(());
         }
+        if o.dry_run {
+            // The deletions a real run would make, in one line (each is listed above).
+            let bytes: u64 = extraneous.iter().map(|d| d.size).sum();
+            let kept = match &o.rules.backup {
+                Some(b) => format!(", kept in {}", b.shown),
+                None => String::new(),
+            };
+            tracing::warn!(
+                "{}: --dry-run: a sync would delete {} objects ({}){kept}",
+                dst.display(),
+                extraneous.len(),
+                super::stats::human_bytes(bytes)
+            );
+        }
         self.delete_all(extraneous).await;
         Ok(())
     }

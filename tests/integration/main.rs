@@ -14,6 +14,7 @@ mod model;
 mod oci;
 mod operator;
 mod rclone_compat;
+mod rclone_flags;
 mod reliability;
 mod s3_sync;
 mod security;
