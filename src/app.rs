@@ -304,18 +304,11 @@ async fn run_command(p: &Parsed) -> Result<u8, UsageError> {
                 Ok(plan) => Ok(copyto::run_file(plan, f, moving).await),
             }
         }
-        Cmd::Settier(_) => Ok(not_yet(p)),
+        Cmd::Settier(a) => {
+            Ok(crate::commands::settier::run(&resolver, a, &filter, f.dry_run).await)
+        }
         _ => Ok(list_command(p, &resolver, &filter, checkers).await),
     }
-}
-
-/// Commands whose work is still being written.
-fn not_yet(p: &Parsed) -> u8 {
-    tracing::error!(
-        "{:?}: this command is not available in this build yet",
-        p.cli.command
-    );
-    exitcode::USAGE
 }
 
 /// `ls`, `lsl`, `lsf`, `lsjson` and `size`.

@@ -807,7 +807,9 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "mkdir",
-        status: Supported(""),
+        status: Different(
+            "file systems as rclone; on S3/OCI a prefix needs no making and a missing bucket is not created (exit 3)",
+        ),
     },
     Command {
         name: "mount",
@@ -837,7 +839,9 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "purge",
-        status: Supported(""),
+        status: Different(
+            "refuses filters as rclone; on S3/OCI the bucket is emptied, never deleted",
+        ),
     },
     Command {
         name: "rc",
@@ -853,7 +857,9 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "rmdir",
-        status: Supported(""),
+        status: Different(
+            "file systems as rclone; on S3/OCI a bucket is never deleted (an empty prefix is nothing to remove)",
+        ),
     },
     Command {
         name: "rmdirs",
@@ -871,7 +877,11 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "settier",
-        status: Supported("OCI tiers (Standard, InfrequentAccess, Archive) and S3 storage classes"),
+        status: Different(
+            "OCI tiers (Standard, InfrequentAccess, Archive) through UpdateObjectStorageTier; S3 \
+             storage classes are not changed (each object would be copied onto itself); --dry-run \
+             changes nothing (rclone 1.75 changes the tiers anyway)",
+        ),
     },
     Command {
         name: "sha1sum",
@@ -891,7 +901,9 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "touch",
-        status: Supported(""),
+        status: Different(
+            "new objects and file systems as rclone; the time of an existing S3/OCI object is not changed (it would need a copy of the object): exit 1",
+        ),
     },
     Command {
         name: "tree",
@@ -940,6 +952,12 @@ pub const DIFFERENCES: &[Difference] = &[
         rclone: "some commands (purge, rmdir, cat...) exit 1 for a path that does not exist, depending on the backend",
         ocisync: "a missing directory is exit 3 and a missing object exit 4, for every command and backend",
         why: "one exit code per cause, whatever the backend",
+    },
+    Difference {
+        id: "settier-dry-run",
+        rclone: "settier changes the tiers even with --dry-run",
+        ocisync: "settier --dry-run only says what it would change",
+        why: "a dry run must change nothing; moving reports to Archive makes them unreadable until restored",
     },
     Difference {
         id: "usage-exit-2",

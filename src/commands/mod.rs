@@ -14,4 +14,5 @@ pub mod moves;
 pub mod objects;
 pub mod places;
 pub mod run;
+pub mod settier;
 pub mod touch;

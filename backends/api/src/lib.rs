@@ -16,6 +16,7 @@ pub mod ocid;
 pub mod options;
 pub mod remote;
 pub mod secret;
+pub mod tiers;
 pub mod transport;
 pub mod units;
 pub mod uploads;

@@ -102,6 +102,8 @@ pub struct Features {
     pub keys: KeyRules,
     /// Pending multipart uploads, for `ocisync cleanup` (S3, OCI).
     pub uploads: Option<Arc<dyn MultipartUploads>>,
+    /// Storage tiers, for `ocisync settier` (OCI).
+    pub tiers: Option<Arc<dyn crate::tiers::StorageTiers>>,
     /// Where the root is, in a form two remotes can be compared by (service, endpoint, bucket,
     /// prefix; a file system's canonical directory), ending in `/`: a sync refuses a
     /// destination that overlaps its source. `None`: the backend cannot tell.
@@ -130,6 +132,7 @@ impl Default for Features {
             classify_error: None,
             keys: KeyRules::default(),
             uploads: None,
+            tiers: None,
             location: None,
         }
     }

@@ -159,6 +159,7 @@ impl World {
     fn snapshot(&self, place: &Place) -> Snapshot {
         let mut files = BTreeMap::new();
         let mut dirs = BTreeSet::new();
+        let mut tiers = BTreeMap::new();
         match place {
             Place::Local(root) | Place::ServeS3 { dir: root, .. } => {
                 walk(root, root, &mut files, &mut dirs);
@@ -172,11 +173,12 @@ impl World {
                         .get("mtime")
                         .and_then(|m| ocisync_backend::object::parse_mtime(m))
                         .map(|t| t.as_nanosecond());
+                    tiers.insert(name.clone(), o.storage_tier.as_str().to_string());
                     files.insert(name, (Md5::of(&o.data).to_hex(), mtime));
                 }
             }
         }
-        Snapshot { files, dirs }
+        Snapshot { files, dirs, tiers }
     }
 }
 
@@ -281,6 +283,8 @@ fn join(base: &str, sub: &str) -> String {
 pub struct Snapshot {
     files: BTreeMap<String, (String, Option<i128>)>,
     dirs: BTreeSet<String>,
+    /// OCI storage tiers (fake OCI places only).
+    tiers: BTreeMap<String, String>,
 }
 
 /// How a case's stdout is compared.
@@ -540,6 +544,14 @@ fn explain(theirs: &Outcome, ours: &Outcome) -> String {
         for (k, w) in &o.files {
             if !t.files.contains_key(k) {
                 out.push(format!("  {name}/{k}: only after ocisync {w:?}"));
+            }
+        }
+        for (k, tier) in &t.tiers {
+            if o.tiers.get(k) != Some(tier) {
+                out.push(format!(
+                    "  {name}/{k}: tier {tier} after rclone, {:?} after ocisync",
+                    o.tiers.get(k)
+                ));
             }
         }
         for d in t.dirs.symmetric_difference(&o.dirs) {

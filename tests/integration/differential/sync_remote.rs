@@ -166,3 +166,32 @@ fn sync_serve_s3() {
 fn sync_oci() {
     check_all(&World::new(Kind::Oci), cases(Kind::Oci));
 }
+
+#[test]
+fn storage_tiers_oci() {
+    let t = |name: &str, args: &[&str]| Case::new(name, args).place("dst", DST);
+    let cases = vec![
+        t(
+            "settier Archive a prefix",
+            &["settier", "Archive", "{dst/b}"],
+        ),
+        t(
+            "settier InfrequentAccess everything",
+            &["settier", "InfrequentAccess", "{dst}"],
+        ),
+        t(
+            "settier one object, lower case",
+            &["settier", "archive", "{dst/a.csv}"],
+        ),
+        t(
+            "settier include",
+            &["settier", "Archive", "{dst}", "--include", "*.csv"],
+        ),
+        t(
+            "settier dry-run",
+            &["settier", "Archive", "{dst}", "--dry-run"],
+        )
+        .differs("settier-dry-run"),
+    ];
+    check_all(&World::new(Kind::Oci), cases);
+}

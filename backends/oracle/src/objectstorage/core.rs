@@ -530,6 +530,34 @@ impl ObjectStorageCore {
             .await
     }
 
+    /// UpdateObjectStorageTier: moves the object at `path` to `tier` (`Standard`,
+    /// `InfrequentAccess`, `Archive`).
+    pub async fn update_object_storage_tier(
+        &self,
+        ctx: &OperationContext,
+        path: &str,
+        tier: &str,
+    ) -> Result<Response<HttpBody>> {
+        let ns = self.namespace(ctx).await?;
+        let url = format!(
+            "{}/n/{}/b/{}/actions/updateObjectStorageTier",
+            self.endpoint,
+            encode_path_segment(ns),
+            encode_path_segment(&self.bucket)
+        );
+        let body = serde_json::to_vec(&serde_json::json!({
+            "objectName": self.object_name(path),
+            "storageTier": tier,
+        }))
+        .map_err(new_json_serialize_error)?;
+        let body = Buffer::from(body);
+        let req = self
+            .request(Method::POST, url)
+            .header(CONTENT_LENGTH, body.len())
+            .header(CONTENT_TYPE, "application/json");
+        self.send_with_body(ctx, req, body, Signed::Body, ns).await
+    }
+
     /// One page of ListMultipartUploads (`page` continues from `opc-next-page`). OCI lists a
     /// bucket's uploads without a prefix filter.
     pub async fn list_multipart_uploads(

@@ -4,8 +4,8 @@
 //! One responsibility per file, as in OpenDAL's own services: `config` (options, declared once),
 //! `backend` (OpenDAL builder and service wiring), `core` (requests and wire types), `reader`,
 //! `writer`, `lister`, `deleter` (one operation each), `error` (responses → errors),
-//! `uploads` (pending multipart uploads, for `ocisync cleanup`) and `remote` (the ocisync
-//! backend). The prose documentation is `docs.md`.
+//! `uploads` (pending multipart uploads, for `ocisync cleanup`), `tiers` (UpdateObjectStorageTier,
+//! for `ocisync settier`) and `remote` (the ocisync backend). The prose documentation is `docs.md`.
 #![doc = include_str!("docs.md")]
 
 mod backend;
@@ -16,6 +16,7 @@ mod error;
 mod lister;
 mod reader;
 mod remote;
+mod tiers;
 mod uploads;
 mod writer;
 

@@ -17,6 +17,7 @@ use super::config::{ObjectStorageConfig, OracleOptions, warn_ignored_once};
 use super::core::{CoreSettings, ObjectStorageCore};
 use super::core::{META_ARCHIVAL_STATE, META_STORAGE_TIER};
 use super::error::ocisync_kind;
+use super::tiers::OciTiers;
 use super::uploads::OciUploads;
 use crate::auth::{AuthOptions, OciAuth, build_auth};
 use crate::endpoints::{check_endpoint_url, object_storage_endpoint};
@@ -132,7 +133,9 @@ impl Backend for OracleBackend {
         let mut features = features(&o);
         features.keys = KEY_RULES.with_prefix(&prefix);
         features.location = Some(location(&endpoint_for_location, &o, &bucket_name, &prefix));
-        features.uploads = Some(Arc::new(OciUploads::new(Arc::new(uploads_core), remote)));
+        let uploads_core = Arc::new(uploads_core);
+        features.tiers = Some(Arc::new(OciTiers::new(uploads_core.clone(), remote)));
+        features.uploads = Some(Arc::new(OciUploads::new(uploads_core, remote)));
         Ok(Remote {
             name: remote.to_string(),
             root: ctx.path.to_string(),

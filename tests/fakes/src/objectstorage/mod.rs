@@ -250,6 +250,7 @@ impl ObjectStorage {
             Operation::CommitMultipartUpload => multipart::commit(self, call).await,
             Operation::AbortMultipartUpload => multipart::abort(self, &call),
             Operation::ListMultipartUploadParts => multipart::list_parts(self, &call),
+            Operation::UpdateObjectStorageTier => objects::update_storage_tier(self, call).await,
         }
     }
 }

@@ -344,6 +344,55 @@ fn user_metadata(headers: &HeaderMap) -> Result<BTreeMap<String, String>, OciErr
     Ok(metadata)
 }
 
+/// `POST /n/{ns}/b/{bucket}/actions/updateObjectStorageTier` with `{"objectName",
+/// "storageTier"}`: moves an object between tiers. An archived object must be restored before
+/// it can leave the Archive tier.
+pub async fn update_storage_tier(
+    service: &ObjectStorage,
+    mut call: Call,
+) -> Result<Response<Body>, OciError> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Details {
+        object_name: String,
+        storage_tier: String,
+    }
+    let details: Details = call.read_json().await?;
+    let tier = StorageTier::parse(&details.storage_tier).ok_or_else(|| {
+        OciError::invalid(format!(
+            "Invalid storage tier '{}' (Standard, InfrequentAccess or Archive)",
+            details.storage_tier
+        ))
+    })?;
+    let mut store = service.write();
+    let bucket = call.bucket_mut(&mut store)?;
+    let Some(object) = bucket.objects.get_mut(&details.object_name) else {
+        return Err(OciError::object_not_found(
+            &call.route.bucket,
+            &details.object_name,
+        ));
+    };
+    if object.storage_tier == StorageTier::Archive
+        && tier != StorageTier::Archive
+        && object.archival_state == Some(ArchivalState::Archived)
+    {
+        return Err(OciError::new(
+            StatusCode::CONFLICT,
+            "NotRestored",
+            format!(
+                "The object '{}' is archived: restore it before changing its storage tier",
+                details.object_name
+            ),
+        ));
+    }
+    object.storage_tier = tier;
+    object.archival_state = match tier {
+        StorageTier::Archive => Some(ArchivalState::Archived),
+        _ => None,
+    };
+    Ok(empty_response(StatusCode::OK))
+}
+
 /// `DELETE /n/{ns}/b/{bucket}/o/{object}`.
 pub fn delete_object(service: &ObjectStorage, call: &Call) -> Result<Response<Body>, OciError> {
     let mut store = service.write();

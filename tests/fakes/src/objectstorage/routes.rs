@@ -26,6 +26,7 @@ pub enum Operation {
     CommitMultipartUpload,
     AbortMultipartUpload,
     ListMultipartUploadParts,
+    UpdateObjectStorageTier,
 }
 
 impl Operation {
@@ -47,6 +48,7 @@ impl Operation {
             Operation::CommitMultipartUpload => "CommitMultipartUpload",
             Operation::AbortMultipartUpload => "AbortMultipartUpload",
             Operation::ListMultipartUploadParts => "ListMultipartUploadParts",
+            Operation::UpdateObjectStorageTier => "UpdateObjectStorageTier",
         }
     }
 
@@ -123,6 +125,9 @@ pub fn parse(method: &Method, target: &str) -> Result<Route, OciError> {
         ("u", false, Method::POST) if has_upload => Operation::CommitMultipartUpload,
         ("u", false, Method::DELETE) if has_upload => Operation::AbortMultipartUpload,
         ("u", false, Method::GET) if has_upload => Operation::ListMultipartUploadParts,
+        ("actions", false, Method::POST) if route.object == "updateObjectStorageTier" => {
+            Operation::UpdateObjectStorageTier
+        }
         _ => return Err(unknown()),
     };
     Ok(route)
