@@ -28,12 +28,16 @@ use ocisync_backend::{
 };
 
 use super::rules::CopyOptions;
-use super::stats::Stats;
+use super::stats::{Stats, human_bytes};
 use crate::mime;
 
 /// Attempts per object for faults a retry may cure (each request is also retried by the
 /// backend's retry layer; this covers failures in the middle of a stream).
 const ATTEMPTS: u32 = 3;
+
+/// The largest object written to a service that takes a file in one request (WebDAV): the
+/// whole object is in memory while it is sent.
+const ONE_REQUEST_MAX: u64 = 1 << 30;
 
 /// Why one attempt failed.
 enum Failure {
@@ -548,7 +552,23 @@ async fn open_writer(
         w = w.chunk(chunk).concurrent(dst.features.write_concurrency);
     } else if !dst.op.info().capability().write_can_multi {
         // A service that takes a file in one request only (WebDAV): the streamed pieces are
-        // gathered into that one request (memory: the file's size).
+        // gathered into that one request, so memory holds the whole file — bounded here
+        // rather than discovered by the kernel's OOM killer.
+        if obj.size > ONE_REQUEST_MAX {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "{} takes a file in one request only and this one is {} (over {}): \
+                     not uploaded, as it would be held in memory whole",
+                    dst.name,
+                    human_bytes(obj.size),
+                    human_bytes(ONE_REQUEST_MAX)
+                ),
+            )
+            .with_remote(dst.name.clone())
+            .with_operation("write")
+            .with_path(path));
+        }
         w = w.chunk((obj.size as usize).max(1));
     }
     let mut user = dst.write_metadata(facts.mtime, facts.expected, multipart);
