@@ -462,6 +462,9 @@ pub fn command() -> Command {
     Cli::command()
         .args(backend_flags())
         .args(compat::extra_args())
+        // As rclone's flag parser: a flag given twice takes its last value (repeatable flags
+        // such as --include still collect every value).
+        .args_override_self(true)
 }
 
 /// Parses the command line, with the flags `RCLONE_<FLAG>`/`OCISYNC_<FLAG>` variables set
@@ -584,6 +587,30 @@ mod tests {
         assert!(
             matches!(p.cli.command, Cmd::Sync(Pair { ref src, ref dst }) if src == "a:" && dst == "b:")
         );
+    }
+
+    #[test]
+    fn a_flag_given_twice_takes_its_last_value_as_in_rclone() {
+        let p = parse_from([
+            "ocisync",
+            "sync",
+            "a:",
+            "b:",
+            "--transfers",
+            "2",
+            "--transfers",
+            "8",
+            "-n",
+            "-n",
+            "--include",
+            "*.csv",
+            "--include",
+            "*.gz",
+        ])
+        .unwrap();
+        assert_eq!(p.cli.flags.transfers, 8);
+        assert!(p.cli.flags.dry_run);
+        assert_eq!(p.cli.flags.include, ["*.csv", "*.gz"]);
     }
 
     #[test]
