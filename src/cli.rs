@@ -409,6 +409,11 @@ pub struct Flags {
         help_heading = "Unattended runs"
     )]
     pub shard: Option<crate::engine::shard::Shard>,
+    /// Listings in flight per remote on object stores (key ranges merged back into order;
+    /// 1: one listing, page after page). Default: decided from the first page's latency, at
+    /// most 16 (docs/performance.md).
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub list_concurrency: Option<u16>,
     #[command(flatten)]
     pub copy: groups::CopyFlags,
     #[command(flatten)]

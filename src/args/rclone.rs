@@ -266,6 +266,7 @@ pub fn configure_io(f: &Flags) -> Result<(), UsageError> {
         })
         .map_err(|e| usage(format!("--default-time {:?}: {e}", f.filters.default_time)))?;
     crate::commands::list::set_default_time(default_time);
+    crate::engine::listing::set_concurrency(f.list_concurrency.map(usize::from));
     let table = |flag: &str, v: &Option<String>| {
         v.as_deref()
             .map(|v| {

@@ -64,7 +64,11 @@ impl Listing<'_> {
     /// Calls `each` for every listed entry that passes the filters, in rclone's order (see the
     /// module docs).
     async fn for_each(&self, mut each: impl FnMut(Entry) -> Result<()>) -> Result<()> {
-        let mut stream = self.remote.list(self.recursive).await?;
+        let mut stream = if self.recursive {
+            crate::engine::listing::list(self.remote).await?
+        } else {
+            self.remote.list(false).await?
+        };
         let mut dirs = std::collections::BTreeSet::new();
         let mut level = Vec::new();
         while let Some(item) = stream.next().await {

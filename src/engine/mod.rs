@@ -8,6 +8,7 @@ pub mod check;
 pub mod copy_object;
 pub mod decide;
 pub mod index;
+pub mod listing;
 pub mod markers;
 pub mod overlap;
 pub mod pairing;

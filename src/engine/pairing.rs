@@ -33,7 +33,7 @@ pub(crate) async fn list_into_index(
     missing_is_empty: bool,
 ) -> std::result::Result<Index, Stop> {
     let mut index = Index::default();
-    let mut list = match remote.list(true).await {
+    let mut list = match super::listing::list(remote).await {
         Ok(l) => l,
         Err(e) if e.kind == ErrorKind::DirNotFound && missing_is_empty => return Ok(index),
         Err(e) => return Err(stop_for_listing(e)),

@@ -9,6 +9,7 @@ mod differential;
 mod doctor;
 mod extra_backends;
 mod keyless;
+mod listing;
 mod local;
 mod model;
 mod oci;

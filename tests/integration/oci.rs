@@ -33,6 +33,10 @@ fn lsjson_lists_bling_from_listings_alone() {
             "-R",
             "--files-only",
             "--hash",
+            // One listing, page after page: the page count below is exact (tests/integration
+            // /listing.rs covers the ranges).
+            "--list-concurrency",
+            "1",
             &format!("oci_usage:{TENANCY}"),
         ],
     );

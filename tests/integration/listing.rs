@@ -1,0 +1,210 @@
+//! Parallel listing (`--list-concurrency`, src/engine/listing.rs) against real servers: the
+//! project's OCI fake (ListObjects `startAfter`) and moto (ListObjectsV2 `start-after`). The
+//! ranges must give exactly the sequential listing, in order — proven on the listing output,
+//! on a no-op re-sync that finds everything in place, and on a failed range page that must
+//! end the run with nothing deleted.
+
+use std::collections::BTreeMap;
+
+use ocisync_fakes::faults::{FaultAction, FaultRule};
+use ocisync_fakes::objectstorage::BlingSpec;
+use serde_json::Value;
+
+use crate::support::oci::{Oci, TENANCY};
+use crate::support::s3::S3;
+use crate::support::tree::{TempDir, config};
+use crate::support::{assert_code, code, run, runtime, stderr, stdout};
+
+/// Objects in the source: three listing pages and a bit, so that a fanned-out listing cuts the
+/// key space after the first page (and some of its ranges lie past the last key).
+const OBJECTS: usize = 2500;
+
+fn seeded_oci(rt: &tokio::runtime::Runtime) -> Oci {
+    let oci = rt.block_on(Oci::start(false));
+    let seeded = oci.fake.seed_bling(
+        TENANCY,
+        &BlingSpec {
+            objects: OBJECTS,
+            min_size: 1,
+            max_size: 16,
+            ..BlingSpec::default()
+        },
+    );
+    assert_eq!(seeded, OBJECTS);
+    oci
+}
+
+/// `lsjson -R` paths and sizes, in output order.
+fn lsjson(conf: &std::path::Path, remote: &str, concurrency: &str) -> Vec<(String, u64)> {
+    let out = run(
+        conf,
+        &[
+            "lsjson",
+            "-R",
+            "--files-only",
+            "--list-concurrency",
+            concurrency,
+            remote,
+        ],
+    );
+    assert_code(&out, 0);
+    let v: Vec<Value> = serde_json::from_str(&stdout(&out)).expect("lsjson output");
+    v.iter()
+        .map(|e| {
+            (
+                e["Path"].as_str().unwrap().to_string(),
+                e["Size"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn ranged_requests(targets: &[String], marker: &str) -> usize {
+    targets.iter().filter(|t| t.contains(marker)).count()
+}
+
+#[test]
+fn oci_ranges_list_exactly_what_one_listing_lists_in_order() {
+    let rt = runtime();
+    let oci = seeded_oci(&rt);
+    let dir = TempDir::new("list-oci");
+    let conf = config(&dir, &oci.unsigned_remote_toml("oci"));
+    let remote = format!("oci:{TENANCY}");
+
+    let one = lsjson(&conf, &remote, "1");
+    let log = |oci: &Oci| -> Vec<String> {
+        oci.fake
+            .monitor()
+            .log()
+            .into_iter()
+            .filter(|e| e.operation == "ListObjects")
+            .map(|e| e.target)
+            .collect()
+    };
+    let sequential = log(&oci);
+    assert_eq!(ranged_requests(&sequential, "startAfter"), 0);
+    oci.fake.monitor().reset();
+
+    let many = lsjson(&conf, &remote, "8");
+    let ranged = log(&oci);
+    let mut want = oci.fake.object_names("bling", TENANCY);
+    want.sort();
+    assert_eq!(one.len(), OBJECTS);
+    assert_eq!(
+        one.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>(),
+        want,
+        "the sequential listing is the bucket, in order"
+    );
+    assert_eq!(many, one, "the ranges give the same listing, in order");
+    assert!(
+        ranged_requests(&ranged, "startAfter") >= 2,
+        "several ranges were listed: {ranged:#?}"
+    );
+    // A range costs its pages plus at most one overshooting page: bounded, not per object.
+    assert!(
+        ranged.len() <= sequential.len() + 2 * 8,
+        "{} ListObjects against {} sequential",
+        ranged.len(),
+        sequential.len()
+    );
+}
+
+#[test]
+fn s3_ranges_no_op_resync_finds_everything_and_a_failed_range_deletes_nothing() {
+    let rt = runtime();
+    let oci = seeded_oci(&rt);
+    let s3 = rt.block_on(S3::start("listing"));
+    let dir = TempDir::new("list-s3");
+    let conf = config(
+        &dir,
+        &format!(
+            "{}\n{}",
+            oci.unsigned_remote_toml("oci"),
+            s3.remote_toml("s3")
+        ),
+    );
+    let src = format!("oci:{TENANCY}");
+    let dst = format!("s3:{}/copy", s3.bucket);
+    let first = run(&conf, &["copy", "--transfers", "16", &src, &dst]);
+    assert_code(&first, 0);
+
+    // Both sides by ranges: a complete, ordered listing of each finds every object in place.
+    s3.reset_log();
+    let again = run(
+        &conf,
+        &[
+            "sync",
+            "--checksum",
+            "--list-concurrency",
+            "8",
+            "--error-on-no-transfer",
+            "-v",
+            &src,
+            &dst,
+        ],
+    );
+    assert_eq!(code(&again), 9, "nothing to transfer\n{}", stderr(&again));
+    let lists: Vec<String> = s3
+        .requests()
+        .into_iter()
+        .filter(|(_, _, op)| *op == "ListObjects")
+        .map(|(_, t, _)| t)
+        .collect();
+    assert!(
+        ranged_requests(&lists, "start-after=") >= 2,
+        "the destination was listed by ranges: {lists:#?}"
+    );
+    assert_eq!(s3.writes(), vec![], "a no-op sync writes nothing");
+    let same = lsjson(&conf, &dst, "8");
+    assert_eq!(same, lsjson(&conf, &src, "1"), "destination = source");
+
+    // An extraneous object, then a range page that keeps failing: the run fails and deletes
+    // nothing.
+    let any = &same[0].0;
+    assert_code(
+        &run(
+            &conf,
+            &[
+                "copyto",
+                &format!("{src}/{any}"),
+                &format!("{dst}/zz-extraneous.csv"),
+            ],
+        ),
+        0,
+    );
+    s3.proxy.faults().add(
+        FaultRule::new(FaultAction::Status {
+            status: 500,
+            retry_after: None,
+        })
+        .path_contains("start-after=")
+        .times(1000),
+    );
+    s3.reset_log();
+    let failed = run(
+        &conf,
+        &[
+            "sync",
+            "--checksum",
+            "--list-concurrency",
+            "8",
+            "--retries",
+            "1",
+            "--low-level-retries",
+            "2",
+            &src,
+            &dst,
+        ],
+    );
+    s3.proxy.faults().clear();
+    assert_ne!(code(&failed), 0, "{}", stderr(&failed));
+    let deletes: Vec<_> = s3
+        .writes()
+        .into_iter()
+        .filter(|(m, _, _)| m == "DELETE")
+        .collect();
+    assert_eq!(deletes, vec![], "{}", stderr(&failed));
+    let after: BTreeMap<String, u64> = lsjson(&conf, &dst, "1").into_iter().collect();
+    assert!(after.contains_key("zz-extraneous.csv"));
+    assert_eq!(after.len(), OBJECTS + 1);
+}
