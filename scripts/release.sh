@@ -135,6 +135,7 @@ pack_target() {   # pack_target TRIPLE
     name=$(tarball_of "$target")
     stage=$DIST/.stage/${name%.tar.gz}
     rm -rf "$stage"
+    mkdir -p "$stage"
     install -m 755 "target/$target/release/ocisync" "$stage/ocisync"
     install -m 644 LICENSE README.md config.example.toml "$stage/"
     # The units, and what a manual install without the OpenTofu stack needs beside them: the
