@@ -217,8 +217,13 @@ def unescape(s):
 
 
 class CountingProxy:
-    def __init__(self, workdir, upstream):
-        self.bg = Background("count-proxy", [os.path.join(RELEASE, "bench-count-proxy"), "--upstream", upstream], workdir)
+    """bench-count-proxy: counts requests; with `delay_ms` holds each one that long before
+    forwarding it (the --rtt latency proxy), with `bandwidth_mib` caps all bodies together."""
+
+    def __init__(self, workdir, upstream, delay_ms=0, bandwidth_mib=0, name="count-proxy"):
+        argv = [os.path.join(RELEASE, "bench-count-proxy"), "--upstream", upstream,
+                "--delay-ms", str(delay_ms), "--bandwidth-mib", str(bandwidth_mib)]
+        self.bg = Background(name, argv, workdir)
         self.url = self.bg.wait_for(first_url)
 
     def reset(self):
@@ -243,9 +248,11 @@ def rclone_version():
 class Tools:
     """Config files for both tools and the command lines of each workload."""
 
-    def __init__(self, workdir, oci_url, s3_url, proxy_url):
+    def __init__(self, workdir, oci_url, s3_url, proxy_url, oci_direct=None):
         self.workdir = workdir
         self.oci_url, self.s3_url, self.proxy_url = oci_url, s3_url, proxy_url
+        # The fake itself, for filling destinations without the --rtt delay.
+        self.oci_direct = oci_direct or oci_url
         self.ocisync_conf = os.path.join(workdir, "ocisync.toml")
         self.rclone_conf = os.path.join(workdir, "rclone.conf")
         with open(self.ocisync_conf, "w") as f:
@@ -256,8 +263,9 @@ class Tools:
                         f'access_key_id = "bench"\nsecret_access_key = "benchsecret"\nno_check_bucket = true\n\n')
         os.chmod(self.ocisync_conf, 0o600)
         with open(self.rclone_conf, "w") as f:
-            f.write(f"[oci]\ntype = oracleobjectstorage\nprovider = no_auth\nnamespace = {NAMESPACE}\n"
-                    f"region = us-ashburn-1\nendpoint = {oci_url}\nno_check_bucket = true\n\n")
+            for name, url in (("oci", oci_url), ("ocidirect", self.oci_direct)):
+                f.write(f"[{name}]\ntype = oracleobjectstorage\nprovider = no_auth\nnamespace = {NAMESPACE}\n"
+                        f"region = us-ashburn-1\nendpoint = {url}\nno_check_bucket = true\n\n")
             for name, url in (("s3", s3_url), ("s3p", proxy_url)):
                 f.write(f"[{name}]\ntype = s3\nprovider = Other\nendpoint = {url}\nregion = us-east-1\n"
                         f"access_key_id = bench\nsecret_access_key = benchsecret\nno_check_bucket = true\n\n")
@@ -267,9 +275,9 @@ class Tools:
             return [OCISYNC_BIN, "--config", self.ocisync_conf] + args
         return ["rclone", "--config", self.rclone_conf] + args
 
-    def ceiling(self, mode_args, plan):
-        return [os.path.join(RELEASE, "bench-ceiling"), "--oci", self.oci_url, "--namespace", NAMESPACE,
-                "--bucket", BUCKET] + plan + mode_args
+    def ceiling(self, mode_args, plan, direct=False):
+        return [os.path.join(RELEASE, "bench-ceiling"), "--oci", self.oci_direct if direct else self.oci_url,
+                "--namespace", NAMESPACE, "--bucket", BUCKET] + plan + mode_args
 
 
 def measured(argv, out_path, err_path, env=None):
@@ -368,12 +376,12 @@ class Incremental(Workload):
             # Size and MD5 are all a --checksum run compares: the ceiling client fills fastest.
             by = "the ceiling client"
             argv = ctx.tools.ceiling(["copy", "--s3", ctx.s3.url, "--s3-bucket", S3_BUCKET, "--prefix", self.prefix],
-                                     ["--concurrency", "8"])
+                                     ["--concurrency", "8"], direct=True)
         else:
             # Modification times are compared too: filled by rclone, the reference, so the
             # metadata in place is what rclone writes.
             by = "rclone copy"
-            argv = ctx.tools.argv("rclone", ["copy", "--transfers", "8", "--checkers", "8", f"oci:{BUCKET}",
+            argv = ctx.tools.argv("rclone", ["copy", "--transfers", "8", "--checkers", "8", f"ocidirect:{BUCKET}",
                                              f"s3:{S3_BUCKET}/{self.prefix}"])
         code = subprocess.run(argv, stdout=subprocess.DEVNULL,
                               stderr=open(os.path.join(ctx.workdir, f"{self.key}-fill.err"), "w")).returncode
@@ -448,57 +456,89 @@ class Context:
     pass
 
 
-def run_workload(ctx, w, runs, tools_to_run, counting_round=True):
-    """Runs every tool `runs` times, alternately. With `counting_round`, a first untimed round
-    goes through the counting proxy; without it (workloads too slow to run twice), the one
-    timed round goes through the proxy and gives both times and counts."""
+def run_workload(ctx, w, runs, tools_to_run, counting_round=True, rtts=(0,)):
+    """Runs every tool `runs` times, alternately, once per round-trip delay in `rtts` (ms; the
+    same seeded source and filled destination for all). With `counting_round`, a first untimed
+    round goes through the counting proxy; without it (workloads too slow to run twice), the
+    one timed round goes through the proxy and gives both times and counts. Under a delay every
+    round goes through the delay proxies (one per server; they count too). Returns one summary
+    per delay."""
     log(f"\n== {w.key}: {w.title} ({w.objects} objects, {w.min_size}-{w.max_size} bytes)")
     t0 = time.perf_counter()
     fake = FakeOci(ctx.workdir, w.objects, w.min_size, w.max_size)
+    out = []
     try:
         ctx.fake = fake
         ctx.source = fake.listing()
         log(f"   fake OCI seeded in {time.perf_counter() - t0:.0f} s: {len(ctx.source)} objects, {fake.url}")
         ctx.tools = Tools(ctx.workdir, fake.url, ctx.s3.url, ctx.proxy.url)
         w.prepare(ctx)
-        plan = ["--concurrency", "4"] + getattr(w, "plan", [])
-        results = {t: [] for t in tools_to_run}
-        counted = {}
-        for run in range(0 if counting_round else 1, runs + 1):
-            counting = run == 0
-            proxied = counting or not counting_round
-            order = tools_to_run if run % 2 == 1 or counting else list(reversed(tools_to_run))
-            for tool in order:
-                w.before_run(ctx, tool, run)
-                s3_name, s3_url = ("s3p", ctx.proxy.url) if proxied else ("s3", ctx.s3.url)
-                if tool == "ceiling":
-                    argv = ctx.tools.ceiling(w.ceiling_args(ctx, run, s3_url), plan)
-                elif tool == "oci-read":
-                    argv = ctx.tools.ceiling(["read"], plan)
+        for rtt in rtts:
+            delayed = []
+            try:
+                if rtt or ctx.bandwidth:
+                    oci_proxy = CountingProxy(ctx.workdir, fake.url, rtt, ctx.bandwidth, name="oci-delay")
+                    delayed.append(oci_proxy)
+                    s3_proxy = CountingProxy(ctx.workdir, ctx.s3.url, rtt, ctx.bandwidth, name="s3-delay")
+                    delayed.append(s3_proxy)
+                    log(f"   --rtt {rtt} ms" + (f", {ctx.bandwidth} MiB/s" if ctx.bandwidth else "") +
+                        f": OCI through {oci_proxy.url}, S3 through {s3_proxy.url}")
+                    ctx.tools = Tools(ctx.workdir, oci_proxy.url, s3_proxy.url, s3_proxy.url, oci_direct=fake.url)
                 else:
-                    argv = ctx.tools.argv(tool, w.tool_args(ctx, tool, run, s3_name))
-                fake.reset()
-                ctx.proxy.reset()
-                out_path = os.path.join(ctx.workdir, f"{w.key}-{tool}-{run}.out")
-                err_path = os.path.join(ctx.workdir, f"{w.key}-{tool}-{run}.err")
-                wall, rss, cpu, code = measured(argv, out_path, err_path)
-                if code != 0:
-                    raise SystemExit(f"{w.key} {tool} run {run} exited {code}: {' '.join(argv)}\n{read(err_path)[-3000:]}")
-                oci_ops = fake.stats()
-                if tool != "oci-read" and not (isinstance(w, Listing) and tool == "ceiling"):
-                    w.check(ctx, tool, run, out_path)
-                if proxied:
-                    counted[tool] = (oci_ops, ctx.proxy.stats())
-                if not counting:
-                    results[tool].append({"wall": wall, "rss_kib": rss, "cpu": cpu, "oci": oci_ops, "proxied": proxied})
-                w.after_run(ctx, tool, run)
-                log(f"   {'count' if counting else 'run ' + str(run)} {tool:8} {wall:8.2f} s  {rss / 1024:7.1f} MiB  cpu {cpu:6.2f} s"
-                    f"  OCI {fmt_ops(oci_ops)}" + (f"  S3 {fmt_ops(counted[tool][1])}" if proxied else ""))
-        return {"workload": w, "results": results, "counted": counted,
-                "load": os.getloadavg()}
+                    s3_proxy = ctx.proxy
+                    ctx.tools = Tools(ctx.workdir, fake.url, ctx.s3.url, ctx.proxy.url)
+                out.append(rounds(ctx, w, runs, tools_to_run, counting_round, rtt, fake, s3_proxy))
+            finally:
+                for p in delayed:
+                    p.stop()
+        return out
     finally:
         fake.stop()
         ctx.fake = None
+
+
+def label(w, rtt):
+    return f"{w.key} @{rtt}ms" if rtt else w.key
+
+
+def rounds(ctx, w, runs, tools_to_run, counting_round, rtt, fake, s3_proxy):
+    """The rounds of one workload at one delay."""
+    plan = ["--concurrency", "4"] + getattr(w, "plan", [])
+    results = {t: [] for t in tools_to_run}
+    counted = {}
+    name = label(w, rtt)
+    for run in range(0 if counting_round else 1, runs + 1):
+        counting = run == 0
+        proxied = counting or not counting_round or s3_proxy is not ctx.proxy
+        order = tools_to_run if run % 2 == 1 or counting else list(reversed(tools_to_run))
+        for tool in order:
+            w.before_run(ctx, tool, run)
+            s3_name, s3_url = ("s3p", s3_proxy.url) if proxied else ("s3", ctx.s3.url)
+            if tool == "ceiling":
+                argv = ctx.tools.ceiling(w.ceiling_args(ctx, run, s3_url), plan)
+            elif tool == "oci-read":
+                argv = ctx.tools.ceiling(["read"], plan)
+            else:
+                argv = ctx.tools.argv(tool, w.tool_args(ctx, tool, run, s3_name) + getattr(ctx, "extra_flags", {}).get(tool, []))
+            fake.reset()
+            s3_proxy.reset()
+            out_path = os.path.join(ctx.workdir, f"{w.key}-{rtt}-{tool}-{run}.out")
+            err_path = os.path.join(ctx.workdir, f"{w.key}-{rtt}-{tool}-{run}.err")
+            wall, rss, cpu, code = measured(argv, out_path, err_path)
+            if code != 0:
+                raise SystemExit(f"{name} {tool} run {run} exited {code}: {' '.join(argv)}\n{read(err_path)[-3000:]}")
+            oci_ops = fake.stats()
+            if tool != "oci-read" and not (isinstance(w, Listing) and tool == "ceiling"):
+                w.check(ctx, tool, run, out_path)
+            if proxied:
+                counted[tool] = (oci_ops, s3_proxy.stats())
+            if not counting:
+                results[tool].append({"wall": wall, "rss_kib": rss, "cpu": cpu, "oci": oci_ops, "proxied": proxied})
+            w.after_run(ctx, tool, run)
+            log(f"   {'count' if counting else 'run ' + str(run)} {tool:8} {wall:8.2f} s  {rss / 1024:7.1f} MiB  cpu {cpu:6.2f} s"
+                f"  OCI {fmt_ops(oci_ops)}" + (f"  S3 {fmt_ops(counted[tool][1])}" if proxied else ""))
+    return {"workload": w, "label": name, "rtt": rtt, "results": results, "counted": counted,
+            "load": os.getloadavg()}
 
 
 SHORT = {"ListObjects": "list", "GetObject": "get", "HeadObject": "head", "PutObject": "put",
@@ -529,7 +569,7 @@ def table(summaries, runs):
             wall = walls[tool]
             rate = w.amount() / wall
             rate_s = f"{rate:,.1f} MiB/s" if w.unit == "MiB" else f"{rate:,.0f} {w.unit}/s"
-            if any(r.get("proxied") for r in rs):
+            if any(r.get("proxied") for r in rs) and not s.get("rtt"):
                 rate_s += " (via proxy)"
             rss = median(rs, "rss_kib") / 1024
             cpu = median(rs, "cpu")
@@ -542,7 +582,7 @@ def table(summaries, runs):
             label = {"ceiling": "ceiling (list+GET+PUT)", "oci-read": "fake OCI alone (list+GET)"}.get(tool, tool)
             if isinstance(w, Listing) and tool == "ceiling":
                 label = "ceiling (list pages)"
-            lines.append(f"| {w.key} | {label} | {wall:.2f} | {rate_s} | {rss:.1f} | {cpu:.2f} | {fmt_ops(oci)} | "
+            lines.append(f"| {s.get('label', w.key)} | {label} | {wall:.2f} | {rate_s} | {rss:.1f} | {cpu:.2f} | {fmt_ops(oci)} | "
                          f"{fmt_ops(s3) if tool != 'oci-read' and not isinstance(w, Listing) else '-'} | {ratio} | {of_ceiling} |")
     return "\n".join(lines)
 
@@ -559,7 +599,8 @@ def load_summaries(path, quick):
         if w is None and key.startswith("W2-"):
             n = int(s["title"].split(" at ")[1].split(" ")[0])
             w = scaling_workloads([n])[0]
-        out.append({"workload": w, "results": s["results"], "counted": s["counted"], "load": s["load"]})
+        out.append({"workload": w, "label": s.get("label", key), "rtt": s.get("rtt", 0), "results": s["results"],
+                    "counted": s["counted"], "load": s["load"]})
     return out
 
 
@@ -587,6 +628,13 @@ def main():
                     help="tools for --scaling counts above 100k (one run each, through the proxy)")
     ap.add_argument("--shards", help="W1 split between N ocisync workers (--shard K/N) for each N given, e.g. "
                     "1,2,4 (bench/shards.py; --quick runs 1,2,4 at its tiny count)")
+    ap.add_argument("--rtt", default="0",
+                    help="round-trip delays to run every workload at, ms, comma-separated (e.g. 0,30): each "
+                    "request to either server is held that long by a delay proxy (bench-count-proxy --delay-ms)")
+    ap.add_argument("--bandwidth-mib", type=int, default=0,
+                    help="with --rtt: cap each server's link to this many MiB/s (0: no cap)")
+    ap.add_argument("--ocisync-flags", default="",
+                    help="extra flags for every ocisync run (e.g. '--list-concurrency 1')")
     ap.add_argument("--json", help="write the results here too")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (logs, outputs)")
     ap.add_argument("--render", metavar="JSON", help="print the table of an earlier run's --json file and exit")
@@ -599,6 +647,9 @@ def main():
     workdir = tempfile.mkdtemp(prefix="ocisync-bench-")
     ctx = Context()
     ctx.workdir = workdir
+    ctx.bandwidth = args.bandwidth_mib
+    ctx.extra_flags = {"ocisync": args.ocisync_flags.split()}
+    rtts = [int(x) for x in args.rtt.split(",")]
     log(f"machine: {machine()}")
     log(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     ctx.s3 = S3Server(workdir)
@@ -622,14 +673,17 @@ def main():
                 tools.append("ceiling")
             if w.key in ("W1", "W3"):
                 tools.append("oci-read")
-            summaries.append(run_workload(ctx, w, runs, tools))
+            # --quick also smoke-tests the delay proxies: W2 once more at a 5 ms round trip.
+            w_rtts = [0, 5] if args.quick and w.key == "W2" and rtts == [0] else rtts
+            summaries += run_workload(ctx, w, runs, tools, rtts=w_rtts)
         if args.scaling:
             for w in scaling_workloads([int(n) for n in args.scaling.split(",")]):
                 # Past 100k objects each run takes minutes (the S3 server's listing is the
                 # bottleneck): one run, through the counting proxy.
                 big = w.objects > 100000
                 tools = args.scaling_tools_large if big else args.scaling_tools
-                summaries.append(run_workload(ctx, w, 1 if big else runs, tools.split(","), counting_round=not big))
+                summaries += run_workload(ctx, w, 1 if big else runs, tools.split(","), counting_round=not big,
+                                          rtts=rtts)
         if args.shards or (args.quick and not args.only and not args.scaling):
             counts = [int(n) for n in (args.shards or "1,2,4").split(",")]
             shard_rows = shards.run(sys.modules[__name__], ctx, counts, args.quick, runs)
@@ -649,7 +703,8 @@ def main():
         log(shards.table(sys.modules[__name__], shard_rows))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump([{"workload": s["workload"].key, "title": s["workload"].title, "results": s["results"],
+            json.dump([{"workload": s["workload"].key, "label": s["label"], "rtt": s["rtt"],
+                        "title": s["workload"].title, "results": s["results"],
                         "counted": s["counted"], "load": s["load"]} for s in summaries], f, indent=1)
 
 

@@ -178,7 +178,7 @@ async fn range_body(
         }
         count += 1;
         let first = page_first.get_or_insert_with(|| obj.path.to_string());
-        if count % PAGE == 0 {
+        if count.is_multiple_of(PAGE) {
             let bounds = plan_split(&shared, first, &obj.path, end.as_deref());
             page_first = None;
             if let Some(q1) = bounds.first() {

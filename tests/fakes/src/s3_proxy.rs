@@ -6,10 +6,19 @@
 //!
 //! Bodies are buffered whole in both directions: simple, and fine for tests and for counting
 //! runs whose time is not measured.
+//!
+//! For the benchmark's `--rtt`, it can also play a long network path: [`S3Proxy::with_delay`]
+//! holds every request that long before forwarding it (one round trip per request; the
+//! clients' keep-alive connections to the proxy and the proxy's to the server are kept), and
+//! [`S3Proxy::with_bandwidth`] sends every body through one shared link of that many bytes
+//! per second. Neither depends on the upstream being S3: the benchmark puts a second one in
+//! front of the fake OCI service.
 
 use crate::http::{Body, RequestBody, Service};
 use crate::s3_operation::s3_operation;
 use http::{Method, Request, Response, StatusCode};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// Hop-by-hop and framing headers the proxy must not pass on (reqwest frames the body again;
 /// the interim `100 Continue` is answered by the proxy's own server).
@@ -25,6 +34,10 @@ const NOT_FORWARDED: &[http::HeaderName] = &[
 pub struct S3Proxy {
     upstream: String,
     client: reqwest::Client,
+    /// Held before each request is forwarded.
+    delay: Duration,
+    /// The shared link bodies cross, when capped.
+    link: Option<Link>,
 }
 
 impl S3Proxy {
@@ -32,7 +45,47 @@ impl S3Proxy {
         S3Proxy {
             upstream: upstream.trim_end_matches('/').to_string(),
             client,
+            delay: Duration::ZERO,
+            link: None,
         }
+    }
+
+    /// Holds every request this long before forwarding it (a round trip's worth of latency).
+    pub fn with_delay(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+
+    /// Sends request and response bodies through one link of `bytes_per_second`, shared by
+    /// all connections (each body waits for the link, then for its own bytes to cross).
+    pub fn with_bandwidth(mut self, bytes_per_second: u64) -> Self {
+        self.link = (bytes_per_second > 0).then(|| Link {
+            bytes_per_second: bytes_per_second as f64,
+            free_at: Mutex::new(Instant::now()),
+        });
+        self
+    }
+}
+
+/// A capped link: when it is next free.
+struct Link {
+    bytes_per_second: f64,
+    free_at: Mutex<Instant>,
+}
+
+impl Link {
+    /// Waits until `bytes` have crossed the link after everything queued before them.
+    async fn cross(&self, bytes: usize) {
+        if bytes == 0 {
+            return;
+        }
+        let done = {
+            let mut free_at = self.free_at.lock().unwrap_or_else(|p| p.into_inner());
+            let start = (*free_at).max(Instant::now());
+            *free_at = start + Duration::from_secs_f64(bytes as f64 / self.bytes_per_second);
+            *free_at
+        };
+        tokio::time::sleep_until(done.into()).await;
     }
 }
 
@@ -53,6 +106,12 @@ impl Service for S3Proxy {
                 );
             }
         };
+        if !self.delay.is_zero() {
+            tokio::time::sleep(self.delay).await;
+        }
+        if let Some(link) = &self.link {
+            link.cross(body.len()).await;
+        }
         let mut req = self
             .client
             .request(parts.method.clone(), format!("{}{target}", self.upstream))
@@ -78,6 +137,9 @@ impl Service for S3Proxy {
             }
         }
         let bytes = resp.bytes().await.unwrap_or_default();
+        if let Some(link) = &self.link {
+            link.cross(bytes.len()).await;
+        }
         out.body(Body::new(bytes))
             .unwrap_or_else(|e| text(StatusCode::BAD_GATEWAY, format!("proxy: {e}")))
     }
