@@ -576,19 +576,38 @@ impl<'a> SyncRun<'a> {
         dst_index: &Index,
         dst_listed: usize,
     ) -> std::result::Result<(), Stop> {
-        let (src, dst, o) = (self.src, self.dst, self.o);
         if self.stats.stop_requested() {
             return Ok(());
         }
         if self.stats.errors.load(Relaxed) > 0 || self.source_failed.load(Relaxed) {
             tracing::error!(
                 "{}: not deleting files as there were IO errors",
-                dst.display()
+                self.dst.display()
             );
             return Ok(());
         }
+        let (extraneous, all_shards) = self.extraneous(dst_index);
+        if extraneous.is_empty() {
+            return Ok(());
+        }
+        self.check_deletion_limits(&extraneous, all_shards, dst_listed)?;
+        if self.refuse_unaddressable(&extraneous) {
+            return Ok(());
+        }
+        if self.o.dry_run {
+            self.announce_dry_run(&extraneous);
+        }
+        self.delete_all(extraneous).await;
+        Ok(())
+    }
+
+    /// The destination objects no source object matched (and the filters let through, unless
+    /// --delete-excluded), in this run's shard; with the count over all shards, which is what
+    /// --max-delete looks at.
+    fn extraneous(&self, dst_index: &Index) -> (Vec<ObjectInfo>, u64) {
+        let o = self.o;
         let mut all_shards = 0u64;
-        let extraneous: Vec<ObjectInfo> = dst_index
+        let extraneous = dst_index
             .unmatched()
             .filter(|d| {
                 o.rules.delete_excluded || self.dst_filter.included(&d.path, d.size, d.mtime)
@@ -596,24 +615,35 @@ impl<'a> SyncRun<'a> {
             .inspect(|_| all_shards += 1)
             .filter(|d| shard::owns(o.shard.as_ref(), &d.path))
             .collect();
-        if extraneous.is_empty() {
-            return Ok(());
-        }
+        (extraneous, all_shards)
+    }
+
+    /// The guards that stop a run before its first deletion: an empty source, --max-delete
+    /// and --max-delete-size.
+    fn check_deletion_limits(
+        &self,
+        extraneous: &[ObjectInfo],
+        all_shards: u64,
+        dst_listed: usize,
+    ) -> std::result::Result<(), Stop> {
+        let (src, dst, o) = (self.src, self.dst, self.o);
+        let fatal = |msg: String| {
+            tracing::error!("{msg}");
+            Err(Stop::Fatal(msg))
+        };
         if self.source_count.load(Relaxed) == 0 && !o.allow_empty_source {
-            let msg = format!(
+            return fatal(format!(
                 "{}: source is empty (or nothing in it passes the filters); refusing to delete {} of {} objects from {} (a mistyped prefix looks like this; use --allow-empty-source if it is meant)",
                 src.display(),
                 extraneous.len(),
                 dst_listed,
                 dst.display()
-            );
-            tracing::error!("{msg}");
-            return Err(Stop::Fatal(msg));
+            ));
         }
         if let Some(max) = o.max_delete
             && all_shards > max
         {
-            let msg = match &o.shard {
+            return fatal(match &o.shard {
                 None => format!(
                     "{}: {all_shards} objects to delete exceeds --max-delete {max}; deleted nothing",
                     dst.display()
@@ -624,55 +654,56 @@ impl<'a> SyncRun<'a> {
                     s.count(),
                     extraneous.len()
                 ),
-            };
-            tracing::error!("{msg}");
-            return Err(Stop::Fatal(msg));
+            });
         }
         if let Some(max) = o.rules.max_delete_size {
             let bytes: u64 = extraneous.iter().map(|d| d.size).sum();
             if bytes > max {
-                let msg = format!(
+                return fatal(format!(
                     "{}: {} of objects to delete exceeds --max-delete-size {}; deleted nothing",
                     dst.display(),
                     size_suffix(bytes),
                     size_suffix(max)
-                );
-                tracing::error!("{msg}");
-                return Err(Stop::Fatal(msg));
+                ));
             }
         }
-        // A key the storage library would rewrite: deleting it would delete another object.
+        Ok(())
+    }
+
+    /// A key the storage library would rewrite: deleting it would delete another object. Each
+    /// is an error, and then nothing is deleted (as after any IO error). True when so.
+    fn refuse_unaddressable(&self, extraneous: &[ObjectInfo]) -> bool {
         let unaddressable: Vec<_> = extraneous
             .iter()
-            .filter_map(|d| dst.check_key(&d.path).err())
+            .filter_map(|d| self.dst.check_key(&d.path).err())
             .collect();
-        if !unaddressable.is_empty() {
-            for e in unaddressable {
-                tracing::error!(object = %e.path.as_deref().unwrap_or_default(), "Not deleted: {e}");
-                self.stats.error(e.to_string(), false);
-            }
-            tracing::error!(
-                "{}: not deleting files as there were IO errors",
-                dst.display()
-            );
-            return Ok(());
+        if unaddressable.is_empty() {
+            return false;
         }
-        if o.dry_run {
-            // The deletions a real run would make, in one line (each is listed above).
-            let bytes: u64 = extraneous.iter().map(|d| d.size).sum();
-            let kept = match &o.rules.backup {
-                Some(b) => format!(", kept in {}", b.shown),
-                None => String::new(),
-            };
-            tracing::warn!(
-                "{}: --dry-run: a sync would delete {} objects ({}){kept}",
-                dst.display(),
-                extraneous.len(),
-                super::stats::human_bytes(bytes)
-            );
+        for e in unaddressable {
+            tracing::error!(object = %e.path.as_deref().unwrap_or_default(), "Not deleted: {e}");
+            self.stats.error(e.to_string(), false);
         }
-        self.delete_all(extraneous).await;
-        Ok(())
+        tracing::error!(
+            "{}: not deleting files as there were IO errors",
+            self.dst.display()
+        );
+        true
+    }
+
+    /// The deletions a real run would make, in one line (each is listed as it is skipped).
+    fn announce_dry_run(&self, extraneous: &[ObjectInfo]) {
+        let bytes: u64 = extraneous.iter().map(|d| d.size).sum();
+        let kept = match &self.o.rules.backup {
+            Some(b) => format!(", kept in {}", b.shown),
+            None => String::new(),
+        };
+        tracing::warn!(
+            "{}: --dry-run: a sync would delete {} objects ({}){kept}",
+            self.dst.display(),
+            extraneous.len(),
+            super::stats::human_bytes(bytes)
+        );
     }
 
     async fn delete_all(&self, objects: Vec<ObjectInfo>) {
