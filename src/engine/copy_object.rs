@@ -20,13 +20,13 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use jiff::Timestamp;
-use md5::Digest;
 use ocisync_backend::object::parse_mtime;
 use ocisync_backend::remote::{META_MD5, META_MTIME, to_jiff};
 use ocisync_backend::{
     Error, ErrorKind, Md5, ModtimeSource, ObjectInfo, Remote, Result, SetModtime,
 };
 
+use super::hash::{CopyHashes, PartHasher};
 use super::rules::CopyOptions;
 use super::stats::{Stats, human_bytes};
 use crate::mime;
@@ -275,6 +275,22 @@ fn stopped_error(dst: &Remote, path: &str) -> Error {
     .with_path(path)
 }
 
+/// The object and both ends of one copy attempt.
+struct Attempt<'a> {
+    src: &'a Remote,
+    dst: &'a Remote,
+    obj: &'a ObjectInfo,
+    /// The destination's key (the source is always read as `obj.path`).
+    path: &'a str,
+    stats: &'a Stats,
+}
+
+impl Attempt<'_> {
+    fn stopped(&self) -> Failure {
+        Failure::Stopped(stopped_error(self.dst, self.path))
+    }
+}
+
 async fn copy_once(
     src: &Remote,
     dst: &Remote,
@@ -283,131 +299,55 @@ async fn copy_once(
     moved: &AtomicU64,
     to: CopyTo<'_>,
 ) -> std::result::Result<(), Failure> {
-    // `path` is the destination's key; the source is always read as `obj.path`.
     let path: &str = to.path.unwrap_or(&obj.path);
+    let a = Attempt {
+        src,
+        dst,
+        obj,
+        path,
+        stats,
+    };
     let default_options = CopyOptions::default();
     let options = to.options.unwrap_or(&default_options);
     let multipart = dst.is_multipart(obj.size);
-    // rclone stores the MD5 of multipart uploads in metadata; for a local source that means
-    // reading the file before sending it, as rclone does.
-    let mut precomputed = None;
-    let stopped = || Failure::Stopped(stopped_error(dst, path));
-    if multipart && obj.md5.is_none() && src.features.md5_by_reading && dst.features.md5_in_metadata
-    {
-        let md5 = unless_stopped(stats, src.read_md5(&obj.path)).await;
-        precomputed = Some(md5.ok_or_else(stopped)??);
-    }
+    let precomputed = precompute_md5(&a, multipart).await?;
     // Nothing is written yet: a stop while the GET is answered just ends the copy.
     let (mut stream, facts) = unless_stopped(stats, open_source(src, obj, precomputed))
         .await
-        .ok_or_else(stopped)??;
+        .ok_or_else(|| a.stopped())??;
     let mut writer = unless_stopped(
         stats,
         open_writer(dst, obj, path, &facts, multipart, options),
     )
     .await
-    .ok_or_else(stopped)??;
-    // `--bwlimit-file`: this object's own bucket.
-    let file_bucket = crate::throttle::file_bucket();
-    let sides = crate::throttle::Sides {
-        download: !src.features.check_root_exists,
-        upload: !dst.features.check_root_exists,
-    };
-
-    let mut whole = md5::Md5::new();
+    .ok_or_else(|| a.stopped())??;
     // Part MD5s are a second full pass of MD5 over the data, needed only to check an S3
-    // multipart ETag: single-part uploads are checked against `whole`.
+    // multipart ETag: single-part uploads are checked against the whole object's.
     let check_parts = multipart && dst.features.etag_is_md5_for_single_part;
-    let mut parts = PartHasher::new(dst.features.write_chunk.filter(|_| check_parts));
-    let mut total = 0u64;
-    let piped: std::result::Result<(), Failure> = async {
-        loop {
-            let next = unless_stopped(stats, stream.next())
-                .await
-                .ok_or_else(|| Failure::Stopped(stopped_error(dst, path)))?;
-            let Some(buf) = next else { break };
-            let buf = buf.map_err(|e| src.error(e, "read", &obj.path))?;
-            let n = buf.len() as u64;
-            total += n;
-            // A body that runs long is not the listed object: stop before sending more.
-            if total > obj.size {
-                return Err(Failure::Suspect(read_error(
-                    src,
-                    obj,
-                    ErrorKind::Temporary,
-                    format!(
-                        "the source sent more than the {} bytes listed (object changed?)",
-                        obj.size
-                    ),
-                )));
-            }
-            for bytes in buf.clone() {
-                whole.update(&bytes);
-                parts.update(&bytes);
-            }
-            crate::throttle::transfer(n, sides, file_bucket.as_ref()).await;
-            moved.fetch_add(n, Relaxed);
-            stats.bytes.fetch_add(n, Relaxed);
-            write_unless_stopped(stats, dst, path, &mut writer, buf).await?;
+    let mut hashes = CopyHashes::new(obj.size, dst.features.write_chunk.filter(|_| check_parts));
+    let total = match pipe(&a, moved, &mut stream, &mut writer, &mut hashes).await {
+        Ok(total) => total,
+        Err(Failure::Abandoned(e)) => {
+            abort_out_of_band(dst, path).await;
+            return Err(Failure::Stopped(e));
         }
-        Ok(())
-    }
-    .await;
-    if let Err(f) = piped {
-        return Err(match f {
-            Failure::Abandoned(e) => {
-                abort_out_of_band(dst, path).await;
-                Failure::Stopped(e)
-            }
-            f => abort(&mut writer, f).await,
-        });
-    }
-    let sent = Md5(whole.finalize().into());
+        Err(f) => return Err(abort(&mut writer, f).await),
+    };
+    let hashed = match hashes.finish().await {
+        Ok(h) => h,
+        Err(e) => return Err(abort(&mut writer, Failure::Other(e)).await),
+    };
     // --ignore-checksum: the size is still checked; the source's MD5 is not.
     let expected = facts.expected.filter(|_| !options.ignore_checksum);
-    if let Err(f) = check_read(src, obj, total, sent, expected) {
+    if let Err(f) = check_read(src, obj, total, hashed.whole, expected) {
         return Err(abort(&mut writer, f).await);
     }
     if let Err(f) = check_local_source(src, obj).await {
         return Err(abort(&mut writer, f).await);
     }
-    let written = {
-        let mut close = Box::pin(writer.close());
-        let done = tokio::select! {
-            biased;
-            r = &mut close => Some(r),
-            _ = stats.stopped() => None,
-        };
-        match done {
-            Some(r) => r.map_err(|e| dst.error(e, "write", path))?,
-            // Stopping while the last parts go up or the commit is under way: dropped, and the
-            // upload aborted by its id (an abort after the commit finds nothing: the object is
-            // then whole and checked).
-            None => {
-                drop(close);
-                abort_out_of_band(dst, path).await;
-                return Err(Failure::Stopped(stopped_error(dst, path)));
-            }
-        }
-    };
-    check_etag(dst, path, &written, sent, parts).await?;
-    // A file system says what it stored: it must be what was sent (a full disk must never
-    // leave a short file in place of a copy).
-    if dst.features.modtime == ModtimeSource::Native && written.content_length() != total {
-        let _ = dst.op.delete(path).await;
-        return Err(Failure::Other(
-            Error::new(
-                ErrorKind::Corrupted,
-                format!(
-                    "the file system stored {} bytes, {total} were written; file removed",
-                    written.content_length()
-                ),
-            )
-            .with_remote(dst.name.clone())
-            .with_operation("write")
-            .with_path(path),
-        ));
-    }
+    let written = commit(&a, writer).await?;
+    check_etag(dst, path, &written, hashed.whole, hashed.parts).await?;
+    check_stored_size(dst, path, &written, total).await?;
     if let (SetModtime::Yes, false, Some(t)) = (
         dst.features.set_modtime,
         dst.features.writes_metadata,
@@ -416,6 +356,118 @@ async fn copy_once(
         dst.set_modtime(path, t).await?;
     }
     Ok(())
+}
+
+/// rclone stores the MD5 of multipart uploads in metadata; for a local source that means
+/// reading the file before sending it, as rclone does.
+async fn precompute_md5(
+    a: &Attempt<'_>,
+    multipart: bool,
+) -> std::result::Result<Option<Md5>, Failure> {
+    let (src, dst) = (a.src, a.dst);
+    if !(multipart
+        && a.obj.md5.is_none()
+        && src.features.md5_by_reading
+        && dst.features.md5_in_metadata)
+    {
+        return Ok(None);
+    }
+    let md5 = unless_stopped(a.stats, src.read_md5(&a.obj.path)).await;
+    Ok(Some(md5.ok_or_else(|| a.stopped())??))
+}
+
+/// Streams the body into the writer, hashing on the way; returns the bytes moved. A body that
+/// runs past the listed size stops before anything more is sent.
+async fn pipe(
+    a: &Attempt<'_>,
+    moved: &AtomicU64,
+    stream: &mut opendal::BufferStream,
+    writer: &mut opendal::Writer,
+    hashes: &mut CopyHashes,
+) -> std::result::Result<u64, Failure> {
+    let (src, obj) = (a.src, a.obj);
+    // `--bwlimit-file`: this object's own bucket.
+    let file_bucket = crate::throttle::file_bucket();
+    let sides = crate::throttle::Sides {
+        download: !src.features.check_root_exists,
+        upload: !a.dst.features.check_root_exists,
+    };
+    let mut total = 0u64;
+    loop {
+        let next = unless_stopped(a.stats, stream.next())
+            .await
+            .ok_or_else(|| a.stopped())?;
+        let Some(buf) = next else { break };
+        let buf = buf.map_err(|e| src.error(e, "read", &obj.path))?;
+        let n = buf.len() as u64;
+        total += n;
+        if total > obj.size {
+            return Err(Failure::Suspect(read_error(
+                src,
+                obj,
+                ErrorKind::Temporary,
+                format!(
+                    "the source sent more than the {} bytes listed (object changed?)",
+                    obj.size
+                ),
+            )));
+        }
+        for bytes in buf.clone() {
+            hashes.update(&bytes).await;
+        }
+        crate::throttle::transfer(n, sides, file_bucket.as_ref()).await;
+        moved.fetch_add(n, Relaxed);
+        a.stats.bytes.fetch_add(n, Relaxed);
+        write_unless_stopped(a.stats, a.dst, a.path, writer, buf).await?;
+    }
+    Ok(total)
+}
+
+/// Closes the writer: the upload is committed. Stopping while the last parts go up or the
+/// commit is under way drops it and aborts the upload by its id (an abort after the commit
+/// finds nothing: the object is then whole and checked).
+async fn commit(
+    a: &Attempt<'_>,
+    mut writer: opendal::Writer,
+) -> std::result::Result<opendal::Metadata, Failure> {
+    let mut close = Box::pin(writer.close());
+    let done = tokio::select! {
+        biased;
+        r = &mut close => Some(r),
+        _ = a.stats.stopped() => None,
+    };
+    match done {
+        Some(r) => Ok(r.map_err(|e| a.dst.error(e, "write", a.path))?),
+        None => {
+            drop(close);
+            abort_out_of_band(a.dst, a.path).await;
+            Err(a.stopped())
+        }
+    }
+}
+
+/// A file system says what it stored: it must be what was sent (a full disk must never leave
+/// a short file in place of a copy).
+async fn check_stored_size(
+    dst: &Remote,
+    path: &str,
+    written: &opendal::Metadata,
+    total: u64,
+) -> Result<()> {
+    if dst.features.modtime != ModtimeSource::Native || written.content_length() == total {
+        return Ok(());
+    }
+    let _ = dst.op.delete(path).await;
+    Err(Error::new(
+        ErrorKind::Corrupted,
+        format!(
+            "the file system stored {} bytes, {total} were written; file removed",
+            written.content_length()
+        ),
+    )
+    .with_remote(dst.name.clone())
+    .with_operation("write")
+    .with_path(path))
 }
 
 fn read_error(src: &Remote, obj: &ObjectInfo, kind: ErrorKind, message: String) -> Error {
@@ -552,82 +604,115 @@ async fn open_writer(
         w = w.chunk(chunk).concurrent(dst.features.write_concurrency);
     } else if !dst.op.info().capability().write_can_multi {
         // A service that takes a file in one request only (WebDAV): the streamed pieces are
-        // gathered into that one request, so memory holds the whole file — bounded here
-        // rather than discovered by the kernel's OOM killer.
-        if obj.size > ONE_REQUEST_MAX {
-            return Err(Error::new(
-                ErrorKind::Unsupported,
-                format!(
-                    "{} takes a file in one request only and this one is {} (over {}): \
-                     not uploaded, as it would be held in memory whole",
-                    dst.name,
-                    human_bytes(obj.size),
-                    human_bytes(ONE_REQUEST_MAX)
-                ),
-            )
-            .with_remote(dst.name.clone())
-            .with_operation("write")
-            .with_path(path));
-        }
+        // gathered into that one request.
+        fits_one_request(dst, obj, path)?;
         w = w.chunk((obj.size as usize).max(1));
     }
-    let mut user = dst.write_metadata(facts.mtime, facts.expected, multipart);
-    let mut content_type = facts.content_type.clone();
-    if dst.features.writes_metadata {
-        let h = &options.headers;
-        let mut extra: Vec<(String, String)> = Vec::new();
-        let (mut cache, mut disposition, mut encoding) = (None, None, None);
-        if options.metadata {
-            // -M: the source's user metadata (rclone's own keys stay ours) and content headers.
-            extra.extend(
-                facts
-                    .user
-                    .iter()
-                    .flatten()
-                    .map(|(k, v)| (k.clone(), v.clone())),
-            );
-            cache = facts.cache_control.clone();
-            disposition = facts.content_disposition.clone();
-            encoding = facts.content_encoding.clone();
-        }
-        extra.extend(h.metadata.iter().cloned());
-        cache = h.cache_control.clone().or(cache);
-        disposition = h.content_disposition.clone().or(disposition);
-        encoding = h.content_encoding.clone().or(encoding);
-        content_type = h.content_type.clone().or(content_type);
-        if !extra.is_empty() {
-            let m = user.get_or_insert_with(Default::default);
-            for (k, v) in extra {
-                m.entry(k).or_insert(v);
-            }
-        }
-        for (v, set) in [
-            (
-                cache,
-                opendal::operator_futures::FutureWriter::cache_control as fn(_, &str) -> _,
-            ),
-            (
-                disposition,
-                opendal::operator_futures::FutureWriter::content_disposition,
-            ),
-            (
-                encoding,
-                opendal::operator_futures::FutureWriter::content_encoding,
-            ),
-        ] {
-            if let Some(v) = v {
-                w = set(w, &v);
-            }
+    let h = write_headers(dst, path, facts, multipart, options);
+    use opendal::operator_futures::FutureWriter;
+    for (v, set) in [
+        (
+            h.cache_control,
+            FutureWriter::cache_control as fn(_, &str) -> _,
+        ),
+        (h.content_disposition, FutureWriter::content_disposition),
+        (h.content_encoding, FutureWriter::content_encoding),
+        (h.content_type, FutureWriter::content_type),
+    ] {
+        if let Some(v) = v {
+            w = set(w, &v);
         }
     }
-    if let Some(m) = user {
+    if let Some(m) = h.user {
         w = w.user_metadata(m);
     }
-    if dst.features.writes_metadata {
-        w = w.content_type(content_type.as_deref().unwrap_or_else(|| mime::guess(path)));
-    }
-    let _ = obj;
     w.await.map_err(|e| dst.error(e, "write", path))
+}
+
+/// A one-request service holds the whole file in memory while it is sent: bounded here
+/// rather than discovered by the kernel's OOM killer.
+fn fits_one_request(dst: &Remote, obj: &ObjectInfo, path: &str) -> Result<()> {
+    if obj.size <= ONE_REQUEST_MAX {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::Unsupported,
+        format!(
+            "{} takes a file in one request only and this one is {} (over {}): \
+             not uploaded, as it would be held in memory whole",
+            dst.name,
+            human_bytes(obj.size),
+            human_bytes(ONE_REQUEST_MAX)
+        ),
+    )
+    .with_remote(dst.name.clone())
+    .with_operation("write")
+    .with_path(path))
+}
+
+/// What a write carries besides the bytes.
+#[derive(Default)]
+struct WriteHeaders {
+    user: Option<std::collections::HashMap<String, String>>,
+    content_type: Option<String>,
+    cache_control: Option<String>,
+    content_disposition: Option<String>,
+    content_encoding: Option<String>,
+}
+
+/// rclone's metadata (time, MD5) where the destination keeps it; with `-M` the source's user
+/// metadata (rclone's own keys stay ours) and content headers; `--header-upload` over both.
+fn write_headers(
+    dst: &Remote,
+    path: &str,
+    facts: &SourceFacts,
+    multipart: bool,
+    options: &CopyOptions,
+) -> WriteHeaders {
+    let mut user = dst.write_metadata(facts.mtime, facts.expected, multipart);
+    if !dst.features.writes_metadata {
+        return WriteHeaders {
+            user,
+            ..WriteHeaders::default()
+        };
+    }
+    let h = &options.headers;
+    let mut extra: Vec<(String, String)> = Vec::new();
+    let mut from_source = WriteHeaders::default();
+    if options.metadata {
+        extra.extend(
+            facts
+                .user
+                .iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+        from_source.cache_control = facts.cache_control.clone();
+        from_source.content_disposition = facts.content_disposition.clone();
+        from_source.content_encoding = facts.content_encoding.clone();
+    }
+    extra.extend(h.metadata.iter().cloned());
+    if !extra.is_empty() {
+        let m = user.get_or_insert_with(Default::default);
+        for (k, v) in extra {
+            m.entry(k).or_insert(v);
+        }
+    }
+    let content_type = h
+        .content_type
+        .clone()
+        .or_else(|| facts.content_type.clone())
+        .unwrap_or_else(|| mime::guess(path).to_string());
+    WriteHeaders {
+        user,
+        content_type: Some(content_type),
+        cache_control: h.cache_control.clone().or(from_source.cache_control),
+        content_disposition: h
+            .content_disposition
+            .clone()
+            .or(from_source.content_disposition),
+        content_encoding: h.content_encoding.clone().or(from_source.content_encoding),
+    }
 }
 
 /// The bytes read must be the whole object and, when its MD5 is known, that MD5 — checked
@@ -705,77 +790,4 @@ async fn abort(writer: &mut opendal::Writer, f: Failure) -> Failure {
         tracing::debug!("abort after failed write: {abort_err}");
     }
     f
-}
-
-/// MD5s of each `chunk`-sized part, for S3's multipart ETag: hex(md5(part md5s))-N.
-struct PartHasher {
-    chunk: Option<usize>,
-    filled: usize,
-    current: md5::Md5,
-    done: Vec<u8>,
-    count: usize,
-}
-
-impl PartHasher {
-    fn new(chunk: Option<usize>) -> Self {
-        PartHasher {
-            chunk,
-            filled: 0,
-            current: md5::Md5::new(),
-            done: Vec::new(),
-            count: 0,
-        }
-    }
-
-    fn update(&mut self, mut data: &[u8]) {
-        let Some(chunk) = self.chunk else { return };
-        while !data.is_empty() {
-            let take = (chunk - self.filled).min(data.len());
-            self.current.update(&data[..take]);
-            self.filled += take;
-            data = &data[take..];
-            if self.filled == chunk {
-                self.finish_part();
-            }
-        }
-    }
-
-    fn finish_part(&mut self) {
-        let h = std::mem::replace(&mut self.current, md5::Md5::new()).finalize();
-        self.done.extend_from_slice(&h);
-        self.count += 1;
-        self.filled = 0;
-    }
-
-    /// `None` when no part was hashed (the upload was not expected to be multipart).
-    fn multipart_etag(mut self) -> Option<String> {
-        self.chunk?;
-        if self.filled > 0 {
-            self.finish_part();
-        }
-        Some(format!("{}-{}", Md5::of(&self.done).to_hex(), self.count))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn multipart_etag_like_s3() {
-        let data = [7u8; 25];
-        let mut p = PartHasher::new(Some(10));
-        p.update(&data[..3]);
-        p.update(&data[3..]);
-        let parts: Vec<u8> = data.chunks(10).flat_map(|c| Md5::of(c).0).collect();
-        assert_eq!(
-            p.multipart_etag(),
-            Some(format!("{}-3", Md5::of(&parts).to_hex()))
-        );
-        assert_eq!(
-            PartHasher::new(None).multipart_etag(),
-            None,
-            "nothing hashed, nothing to check"
-        );
-    }
 }

@@ -10,6 +10,7 @@ pub mod backend;
 pub mod credentials;
 pub mod endpoint;
 pub mod error;
+pub mod fast_md5;
 pub mod keys;
 pub mod object;
 pub mod ocid;

@@ -104,6 +104,9 @@ pub struct Features {
     pub uploads: Option<Arc<dyn MultipartUploads>>,
     /// Storage tiers, for `ocisync settier` (OCI).
     pub tiers: Option<Arc<dyn crate::tiers::StorageTiers>>,
+    /// Computes an object's MD5 itself, faster than reading it through the operator (local
+    /// files); [`Remote::read_md5`] uses it when set.
+    pub md5_reader: Option<Arc<dyn Md5Reader>>,
     /// Where the root is, in a form two remotes can be compared by (service, endpoint, bucket,
     /// prefix; a file system's canonical directory), ending in `/`: a sync refuses a
     /// destination that overlaps its source. `None`: the backend cannot tell.
@@ -133,9 +136,16 @@ impl Default for Features {
             keys: KeyRules::default(),
             uploads: None,
             tiers: None,
+            md5_reader: None,
             location: None,
         }
     }
+}
+
+/// Backend hook to compute an object's MD5 by reading it, the backend's own fastest way.
+#[async_trait]
+pub trait Md5Reader: Send + Sync + std::fmt::Debug {
+    async fn md5(&self, path: &str) -> Result<Md5>;
 }
 
 /// Backend hook to change an object's modification time in place.
@@ -363,7 +373,9 @@ impl Remote {
 
     /// Computes an object's MD5 by reading it (local files).
     pub async fn read_md5(&self, path: &str) -> Result<Md5> {
-        use md5::Digest;
+        if let Some(r) = &self.features.md5_reader {
+            return r.md5(path).await.map_err(|e| self.err(e, "read", path));
+        }
         let reader = self
             .op
             .reader_with(path)
@@ -374,14 +386,14 @@ impl Remote {
             .into_stream(..)
             .await
             .map_err(|e| self.error(e, "read", path))?;
-        let mut hasher = md5::Md5::new();
+        let mut hasher = crate::fast_md5::Md5Hasher::new();
         while let Some(buf) = stream.next().await {
             let buf = buf.map_err(|e| self.error(e, "read", path))?;
             for chunk in buf {
                 hasher.update(&chunk);
             }
         }
-        Ok(Md5(hasher.finalize().into()))
+        Ok(hasher.finalize())
     }
 
     /// Changes the modification time in place, where the backend can.

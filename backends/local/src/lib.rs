@@ -9,6 +9,7 @@
 //! (`-L/--copy-links`) follows them and `skip_links` skips them silently. Files are read without
 //! following any link below the root ([`links`]).
 
+mod hash;
 mod links;
 mod partial;
 
@@ -114,6 +115,10 @@ impl Backend for LocalBackend {
             .with_prefix(&root_str),
             location: Some(location(&root)),
             classify_error: Some(classify),
+            md5_reader: Some(Arc::new(hash::FileMd5 {
+                root: Arc::new(root.clone()),
+                follow: opts.copy_links,
+            })),
             ..Features::default()
         };
         Ok(Remote {

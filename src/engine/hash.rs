@@ -1,0 +1,221 @@
+//! The two MD5s a copy computes on the way: the whole object's (checked against the source's
+//! listed MD5 before the upload is committed) and, for S3 multipart uploads, each part's (the
+//! server's `md5(part md5s)-N` ETag proves it stored what was sent).
+//!
+//! Both are aws-lc's MD5 ([`Md5Hasher`]). For a large object each runs in a task of its own fed
+//! the body's buffers (reference-counted, not copied) through a short queue, so the two passes
+//! use two cores while the copy's own task keeps reading and writing; a queue that fills holds
+//! the copy back, so memory stays bounded. Small objects hash inline: a task would cost more
+//! than the hashing.
+
+use bytes::Bytes;
+use ocisync_backend::fast_md5::Md5Hasher;
+use ocisync_backend::{Error, ErrorKind, Md5};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// Objects at least this large hash in tasks of their own.
+pub(crate) const TASK_HASHING_FROM: u64 = 8 << 20;
+
+/// Buffers waiting for a hashing task (each is a body buffer, typically 16–256 KiB).
+const QUEUE: usize = 32;
+
+/// Something that consumes the bytes in order.
+pub(crate) trait Consume: Send + 'static {
+    fn consume(&mut self, data: &[u8]);
+}
+
+impl Consume for Md5Hasher {
+    fn consume(&mut self, data: &[u8]) {
+        self.update(data);
+    }
+}
+
+/// A hash computed on the spot or in a task of its own.
+enum Hashing<H: Consume> {
+    Inline(H),
+    Task {
+        queue: mpsc::Sender<Bytes>,
+        task: JoinHandle<H>,
+    },
+}
+
+impl<H: Consume> Hashing<H> {
+    fn new(h: H, in_task: bool) -> Self {
+        if !in_task {
+            return Hashing::Inline(h);
+        }
+        let (queue, mut rx) = mpsc::channel::<Bytes>(QUEUE);
+        let task = tokio::spawn(async move {
+            let mut h = h;
+            while let Some(b) = rx.recv().await {
+                h.consume(&b);
+            }
+            h
+        });
+        Hashing::Task { queue, task }
+    }
+
+    async fn update(&mut self, b: &Bytes) {
+        match self {
+            Hashing::Inline(h) => h.consume(b),
+            // A task that is gone (it panicked) is reported by `finish`.
+            Hashing::Task { queue, .. } => {
+                let _ = queue.send(b.clone()).await;
+            }
+        }
+    }
+
+    async fn finish(self) -> Result<H, Error> {
+        match self {
+            Hashing::Inline(h) => Ok(h),
+            Hashing::Task { queue, task } => {
+                drop(queue);
+                task.await
+                    .map_err(|e| Error::new(ErrorKind::Other, format!("hashing task: {e}")))
+            }
+        }
+    }
+}
+
+/// The whole object's MD5 and, where asked, the parts'.
+pub(crate) struct CopyHashes {
+    whole: Hashing<Md5Hasher>,
+    parts: Option<Hashing<PartHasher>>,
+}
+
+/// What [`CopyHashes::finish`] gives.
+pub(crate) struct Hashed {
+    pub whole: Md5,
+    pub parts: PartHasher,
+}
+
+impl CopyHashes {
+    /// `part_size`: hash parts of this size too (S3 multipart ETags).
+    pub fn new(size: u64, part_size: Option<usize>) -> CopyHashes {
+        let in_task = size >= TASK_HASHING_FROM;
+        CopyHashes {
+            whole: Hashing::new(Md5Hasher::new(), in_task),
+            parts: part_size.map(|c| Hashing::new(PartHasher::new(Some(c)), in_task)),
+        }
+    }
+
+    /// One body buffer, in order.
+    pub async fn update(&mut self, b: &Bytes) {
+        self.whole.update(b).await;
+        if let Some(p) = &mut self.parts {
+            p.update(b).await;
+        }
+    }
+
+    pub async fn finish(self) -> Result<Hashed, Error> {
+        let whole = self.whole.finish().await?.finalize();
+        let parts = match self.parts {
+            Some(p) => p.finish().await?,
+            None => PartHasher::new(None),
+        };
+        Ok(Hashed { whole, parts })
+    }
+}
+
+/// MD5s of each `chunk`-sized part, for S3's multipart ETag: hex(md5(part md5s))-N.
+pub(crate) struct PartHasher {
+    chunk: Option<usize>,
+    filled: usize,
+    current: Md5Hasher,
+    done: Vec<u8>,
+    count: usize,
+}
+
+impl Consume for PartHasher {
+    fn consume(&mut self, data: &[u8]) {
+        self.update(data);
+    }
+}
+
+impl PartHasher {
+    pub fn new(chunk: Option<usize>) -> Self {
+        PartHasher {
+            chunk,
+            filled: 0,
+            current: Md5Hasher::new(),
+            done: Vec::new(),
+            count: 0,
+        }
+    }
+
+    fn update(&mut self, mut data: &[u8]) {
+        let Some(chunk) = self.chunk else { return };
+        while !data.is_empty() {
+            let take = (chunk - self.filled).min(data.len());
+            self.current.update(&data[..take]);
+            self.filled += take;
+            data = &data[take..];
+            if self.filled == chunk {
+                self.finish_part();
+            }
+        }
+    }
+
+    fn finish_part(&mut self) {
+        let h = std::mem::take(&mut self.current).finalize();
+        self.done.extend_from_slice(&h.0);
+        self.count += 1;
+        self.filled = 0;
+    }
+
+    /// `None` when no part was hashed (the upload was not expected to be multipart).
+    pub fn multipart_etag(mut self) -> Option<String> {
+        self.chunk?;
+        if self.filled > 0 {
+            self.finish_part();
+        }
+        Some(format!("{}-{}", Md5::of(&self.done).to_hex(), self.count))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multipart_etag_like_s3() {
+        let data = [7u8; 25];
+        let mut p = PartHasher::new(Some(10));
+        p.update(&data[..3]);
+        p.update(&data[3..]);
+        let parts: Vec<u8> = data.chunks(10).flat_map(|c| Md5::of(c).0).collect();
+        assert_eq!(
+            p.multipart_etag(),
+            Some(format!("{}-3", Md5::of(&parts).to_hex()))
+        );
+        assert_eq!(
+            PartHasher::new(None).multipart_etag(),
+            None,
+            "nothing hashed, nothing to check"
+        );
+    }
+
+    /// In tasks or inline, the same digests, whatever the buffers' boundaries.
+    #[tokio::test]
+    async fn tasks_and_inline_agree() {
+        let data: Vec<u8> = (0..(3 * 1024 * 1024 + 5))
+            .map(|i| (i % 253) as u8)
+            .collect();
+        let part = 1024 * 1024;
+        let mut want_parts = Vec::new();
+        for c in data.chunks(part) {
+            want_parts.extend_from_slice(&Md5::of(c).0);
+        }
+        let want_etag = format!("{}-4", Md5::of(&want_parts).to_hex());
+        for size in [0, TASK_HASHING_FROM] {
+            let mut h = CopyHashes::new(size, Some(part));
+            for piece in data.chunks(100_003) {
+                h.update(&Bytes::copy_from_slice(piece)).await;
+            }
+            let done = h.finish().await.unwrap();
+            assert_eq!(done.whole, Md5::of(&data), "size {size}");
+            assert_eq!(done.parts.multipart_etag(), Some(want_etag.clone()));
+        }
+    }
+}
