@@ -426,6 +426,36 @@ class Listing(Workload):
             raise SystemExit(f"{self.key} {tool}: {len(got)} entries, {sum(got.get(k) == v for k, v in want.items())} of {len(want)} with the right MD5")
 
 
+class LocalNoop(Workload):
+    """W5: the local `--checksum` no-op: a directory already in place in S3, synced again. Each
+    tool hashes every local file and compares with the S3 listing's ETags; nothing is sent."""
+
+    def __init__(self, key, title, objects, min_size, max_size):
+        super().__init__(key, title, objects, min_size, max_size, "checked")
+        self.prefix = f"{key.lower()}/"
+
+    def prepare(self, ctx):
+        import random
+        self.dir = os.path.join(ctx.workdir, "w5-source")
+        rnd = random.Random(5)
+        for i in range(self.objects):
+            d = os.path.join(self.dir, "reports", "cost-csv", f"{i % 30:02d}")
+            os.makedirs(d, exist_ok=True)
+            with open(os.path.join(d, f"{i:06d}.csv.gz"), "wb") as f:
+                f.write(rnd.randbytes(rnd.randint(self.min_size, self.max_size)))
+        argv = ctx.tools.argv("rclone", ["copy", "--transfers", "8", self.dir, f"s3:{S3_BUCKET}/{self.prefix}"])
+        if subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
+            raise SystemExit(f"{self.key}: filling the destination failed")
+        log(f"   {self.objects} local files in {self.dir}, copied to S3 by rclone")
+
+    def tool_args(self, ctx, tool, run, s3):
+        return ["sync", "--checksum"] + COMMON + [self.dir, f"{s3}:{S3_BUCKET}/{self.prefix}"]
+
+    def check(self, ctx, tool, run, out_path):
+        if len(ctx.s3.list(self.prefix)) != self.objects:
+            raise SystemExit(f"{self.key} {tool} run {run}: the destination no longer has {self.objects} objects")
+
+
 def workloads(quick):
     q = quick
     w3_size = 24 * MIB if q else GIB
@@ -440,6 +470,8 @@ def workloads(quick):
         Copy("W3", f"two {w3_size // MIB} MiB objects, multipart", 2, w3_size, w3_size, "MiB", extra=w3_flags,
              plan=["--chunk-size", str(chunk_bytes), "--part-concurrency", "4"]),
         Listing("W4", "lsjson -R --hash", 1000 if q else 100000, 4 * KIB, 64 * KIB, "files"),
+        # Only with --only W5.
+        LocalNoop("W5", "local --checksum no-op to S3", 200 if q else 3000, 4 * KIB, 64 * KIB),
     ]
 
 
@@ -623,7 +655,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="tiny counts, one timed run: a smoke test of the harness")
     ap.add_argument("--runs", type=int, help="timed runs per tool (default 5, quick 1)")
-    ap.add_argument("--only", help="comma-separated workload keys (W1,W2,W2m,W3,W4)")
+    ap.add_argument("--only", help="comma-separated workload keys (W1,W2,W2m,W3,W4; W5 only when named)")
     ap.add_argument("--scaling", help="W2 (--checksum, 1-4 KiB objects) at these object counts, e.g. 5000,50000,500000")
     ap.add_argument("--scaling-tools", default="ocisync,rclone,ceiling", help="tools for --scaling")
     ap.add_argument("--scaling-tools-large", default="ocisync,rclone",
@@ -667,11 +699,13 @@ def main():
         if args.only:
             keys = args.only.split(",")
             chosen = [w for w in chosen if w.key in keys]
+        else:
+            chosen = [w for w in chosen if w.key != "W5"]
         if args.scaling or args.shards:
             chosen = [] if not args.only else chosen
         for w in chosen:
             tools = ["ocisync", "rclone"]
-            if w.key != "W2m":
+            if w.key not in ("W2m", "W5"):
                 tools.append("ceiling")
             if w.key in ("W1", "W3"):
                 tools.append("oci-read")

@@ -9,8 +9,10 @@
 //! than the hashing.
 
 use bytes::Bytes;
+use futures::StreamExt;
+use futures::stream::BoxStream;
 use ocisync_backend::fast_md5::Md5Hasher;
-use ocisync_backend::{Error, ErrorKind, Md5};
+use ocisync_backend::{Error, ErrorKind, Md5, ObjectInfo, Remote, Result as BackendResult};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -19,6 +21,45 @@ pub(crate) const TASK_HASHING_FROM: u64 = 8 << 20;
 
 /// Buffers waiting for a hashing task (each is a body buffer, typically 16–256 KiB).
 const QUEUE: usize = 32;
+
+/// `sync --checksum` from a source whose MD5 costs a read (local files): the MD5s are computed
+/// as the source is listed, `--checkers` at a time and in listing order, so the hashing
+/// overlaps the destination's listing — which every comparison waits for — instead of
+/// following it (a 3,000-file no-op to S3 was listing, then hashing). Only objects the filters
+/// and the shard keep are read; one that cannot be read here is passed on unhashed, for the
+/// comparison to read again and report.
+pub(crate) fn prehash(
+    src: &Remote,
+    list: BoxStream<'static, BackendResult<ObjectInfo>>,
+    o: &super::sync::RunOptions,
+    filter: &crate::filter::Filter,
+) -> BoxStream<'static, BackendResult<ObjectInfo>> {
+    if o.compare.mode != super::decide::Compare::Checksum || !src.features.md5_by_reading {
+        return list;
+    }
+    let (src, filter, shard) = (src.clone(), filter.clone(), o.shard.clone());
+    list.map(move |item| {
+        let wanted = matches!(&item, Ok(obj) if obj.md5.is_none()
+            && obj.md5_obtainable
+            && filter.included(&obj.path, obj.size, obj.mtime)
+            && super::shard::owns(shard.as_ref(), &obj.path));
+        let src = src.clone();
+        async move {
+            match item {
+                Ok(mut obj) if wanted => {
+                    if let Ok(md5) = src.read_md5(&obj.path).await {
+                        obj.md5 = Some(md5);
+                        obj.md5_obtainable = false;
+                    }
+                    Ok(obj)
+                }
+                other => other,
+            }
+        }
+    })
+    .buffered(o.checkers.max(1))
+    .boxed()
+}
 
 /// Something that consumes the bytes in order.
 pub(crate) trait Consume: Send + 'static {

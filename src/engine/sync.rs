@@ -147,9 +147,10 @@ impl<'a> SyncRun<'a> {
 
     async fn execute_listed(self) -> std::result::Result<(), Stop> {
         // Start listing the source now, in its own task; it fills a bounded queue.
-        let mut src_list = super::listing::list(self.src)
+        let src_list = super::listing::list(self.src)
             .await
             .map_err(stop_for_listing)?;
+        let mut src_list = super::hash::prehash(self.src, src_list, self.o, &self.src_filter);
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<ObjectInfo>>(SOURCE_BUFFER);
         let lister = tokio::spawn(async move {
             while let Some(item) = src_list.next().await {
