@@ -37,7 +37,7 @@ pub(crate) fn prehash(
     if o.compare.mode != super::decide::Compare::Checksum || !src.features.md5_by_reading {
         return list;
     }
-    let (src, filter, shard) = (src.clone(), filter.clone(), o.shard.clone());
+    let (src, filter, shard) = (src.clone(), filter.clone(), o.shard);
     list.map(move |item| {
         let wanted = matches!(&item, Ok(obj) if obj.md5.is_none()
             && obj.md5_obtainable
