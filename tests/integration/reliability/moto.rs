@@ -120,17 +120,32 @@ impl Moto {
         assert!(s.is_success(), "DELETE {key:?}: {s}");
     }
 
-    /// Every object: key → content.
+    /// Every object: key → content, as one consistent snapshot. A process killed with
+    /// SIGKILL can leave a request it had sent still being served (moto finishes a DELETE
+    /// whose client is gone), so a listed key may be gone by its GET: then the snapshot is
+    /// taken again. A key that stays listed and unreadable fails the test.
     pub async fn objects(&self) -> BTreeMap<String, Vec<u8>> {
-        let mut out = BTreeMap::new();
-        for key in self.keys().await {
-            let data = self
-                .get(&key)
-                .await
-                .unwrap_or_else(|| panic!("GET {key:?}"));
-            out.insert(key, data);
+        let mut unreadable = String::new();
+        for _ in 0..5 {
+            let mut out = BTreeMap::new();
+            unreadable.clear();
+            for key in self.keys().await {
+                match self.get(&key).await {
+                    Some(data) => {
+                        out.insert(key, data);
+                    }
+                    None => {
+                        unreadable = key;
+                        break;
+                    }
+                }
+            }
+            if unreadable.is_empty() {
+                return out;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         }
-        out
+        panic!("GET {unreadable:?}: listed, yet not readable in five snapshots")
     }
 
     /// Every key (one page of up to 1000 is enough for these tests).
