@@ -14,6 +14,7 @@ pub(crate) use crate::auth::transport::{Limits, Reply, describe_status};
 use crate::auth::transport::{client, describe_transport, is_retryable, pause, send};
 use crate::auth::{AuthOptions, OciAuth, SignBody, build_auth};
 use crate::endpoints::check_endpoint_url;
+use crate::error::from_core;
 
 /// The identity options as the `oci_vault` and `oci_notifications` sections spell them.
 #[derive(Debug, Clone)]
@@ -94,6 +95,7 @@ impl ServiceClient {
         auth_options: AuthOptions,
         limits: Limits,
     ) -> std::result::Result<Self, OptionError> {
+        crate::use_ocisync_transport();
         let client = client(&limits).map_err(|e| OptionError::invalid("endpoint", e.message))?;
         Ok(ServiceClient {
             what,
@@ -109,7 +111,7 @@ impl ServiceClient {
         self.auth
             .get_or_try_init(|| build_auth(&self.auth_options))
             .await
-            .map_err(|e| self.prefixed(e, "auth"))
+            .map_err(|e| self.prefixed(from_core(e), "auth"))
     }
 
     /// `configured`, else the identity's region.
@@ -117,12 +119,17 @@ impl ServiceClient {
         if let Some(r) = nonblank(configured) {
             return Ok(r.to_string());
         }
-        self.auth().await?.region().await?.ok_or_else(|| {
-            Error::config(format!(
-                "{}: no region: set `region` (or `endpoint`), the identity brings none",
-                self.what
-            ))
-        })
+        self.auth()
+            .await?
+            .region()
+            .await
+            .map_err(from_core)?
+            .ok_or_else(|| {
+                Error::config(format!(
+                    "{}: no region: set `region` (or `endpoint`), the identity brings none",
+                    self.what
+                ))
+            })
     }
 
     /// `endpoint` when set, else `default_for(region)`; no trailing slash.
@@ -130,13 +137,13 @@ impl ServiceClient {
         &self,
         endpoint: Option<&str>,
         region: Option<&str>,
-        default_for: fn(&str) -> Result<String>,
+        default_for: fn(&str) -> oci_core::Result<String>,
     ) -> Result<String> {
         if let Some(e) = nonblank(endpoint) {
             return Ok(e.trim_end_matches('/').to_string());
         }
         let region = self.region(region).await?;
-        default_for(&region).map_err(|e| self.prefixed(e, "region"))
+        default_for(&region).map_err(|e| self.prefixed(from_core(e), "region"))
     }
 
     /// One signed call: JSON `body` for POST/PUT, none otherwise. After a 401 the identity is
@@ -163,7 +170,7 @@ impl ServiceClient {
                 }
                 None => SignBody::None,
             };
-            auth.sign(&mut parts, sign_body).await?;
+            auth.sign(&mut parts, sign_body).await.map_err(from_core)?;
             let signed = parts.headers.clone();
             let request = Request::from_parts(parts, body.map(<[u8]>::to_vec).unwrap_or_default());
             let failure = match send(&self.client, request).await {
@@ -172,7 +179,9 @@ impl ServiceClient {
                         auth = auth.name(),
                         "401 from {url}: refreshing the identity and retrying once"
                     );
-                    auth.refresh_after_refusal(&signed).await?;
+                    auth.refresh_after_refusal(&signed)
+                        .await
+                        .map_err(from_core)?;
                     refreshed = true;
                     continue;
                 }

@@ -13,9 +13,9 @@
 
 use std::sync::Arc;
 
+use crate::{Error, ErrorKind, Result, Secret};
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
-use ocisync_backend::{Error, ErrorKind, Result, Secret};
 
 use super::SignBody;
 use crate::keys::RsaSigningKey;

@@ -24,10 +24,10 @@ use opendal::{
 use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 
-use super::config::SseCustomerKey;
-use super::error::{ErrorContext, from_ocisync, parse_error};
-use crate::auth::{OciAuth, SignBody};
-use crate::sign::{encode_path_segment, encode_query};
+use crate::config::SseCustomerKey;
+use crate::error::{ErrorContext, from_core, parse_error};
+use oci_core::auth::{OciAuth, SignBody};
+use oci_core::sign::{encode_path_segment, encode_query};
 
 /// User metadata travels as `opc-meta-<key>` headers (and as such keys in multipart uploads).
 pub const META_PREFIX: &str = "opc-meta-";
@@ -74,6 +74,7 @@ pub struct ObjectStorageCore {
     pub chunk_size: usize,
     pub upload_concurrency: usize,
     pub max_upload_parts: usize,
+    user_agent: String,
     request_ids: RequestIds,
 }
 
@@ -99,7 +100,15 @@ pub struct CoreSettings {
     pub chunk_size: usize,
     pub upload_concurrency: usize,
     pub max_upload_parts: usize,
+    /// `User-Agent` of every request; [`DEFAULT_USER_AGENT`] when `None`.
+    pub user_agent: Option<String>,
 }
+
+/// The `User-Agent` requests carry unless the configuration names another.
+pub const DEFAULT_USER_AGENT: &str = concat!(
+    "opendal-service-oci-objectstorage/",
+    env!("CARGO_PKG_VERSION")
+);
 
 impl ObjectStorageCore {
     pub fn new(
@@ -125,6 +134,9 @@ impl ObjectStorageCore {
             chunk_size: s.chunk_size,
             upload_concurrency: s.upload_concurrency,
             max_upload_parts: s.max_upload_parts,
+            user_agent: s
+                .user_agent
+                .unwrap_or_else(|| DEFAULT_USER_AGENT.to_string()),
             request_ids: RequestIds::new(),
         }
     }
@@ -205,7 +217,7 @@ impl ObjectStorageCore {
         Request::builder()
             .method(method)
             .uri(url)
-            .header(USER_AGENT, concat!("ocisync/", env!("CARGO_PKG_VERSION")))
+            .header(USER_AGENT, self.user_agent.as_str())
             .header("opc-client-request-id", self.request_ids.next())
     }
 
@@ -245,7 +257,7 @@ impl ObjectStorageCore {
             self.auth
                 .sign(&mut parts, sign_body())
                 .await
-                .map_err(from_ocisync)?;
+                .map_err(from_core)?;
             // Kept so a 401 can say which token was refused (see OciAuth::refresh_after_refusal).
             let signed_headers = parts.headers.clone();
             let resp = ctx
@@ -263,7 +275,7 @@ impl ObjectStorageCore {
             self.auth
                 .refresh_after_refusal(&signed_headers)
                 .await
-                .map_err(from_ocisync)?;
+                .map_err(from_core)?;
             refreshed = true;
         }
     }
@@ -779,7 +791,7 @@ impl RequestIds {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ocisync_backend::Secret;
+    use oci_core::Secret;
 
     struct Unsigned;
 
@@ -789,7 +801,7 @@ mod tests {
             &self,
             _: &mut http::request::Parts,
             _: SignBody<'_>,
-        ) -> ocisync_backend::Result<()> {
+        ) -> oci_core::Result<()> {
             Ok(())
         }
         fn name(&self) -> &'static str {
@@ -810,6 +822,7 @@ mod tests {
             chunk_size: 5 << 20,
             upload_concurrency: 1,
             max_upload_parts: 10_000,
+            user_agent: None,
         };
         let endpoint = "https://objectstorage.us-ashburn-1.oraclecloud.com/";
         ObjectStorageCore::new(

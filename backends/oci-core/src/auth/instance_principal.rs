@@ -16,9 +16,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 
+use crate::{Error, ErrorKind, Result};
 use async_trait::async_trait;
 use jiff::Timestamp;
-use ocisync_backend::{Error, ErrorKind, Result};
 use tokio::sync::OnceCell;
 
 use super::federation::Federation;

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
+use crate::ErrorKind;
 use http::StatusCode;
-use ocisync_backend::ErrorKind;
 use ocisync_fakes::federation::TokenPolicy;
 use ocisync_fakes::keyless::{KeylessFakes, TENANCY};
 
@@ -202,7 +202,7 @@ fn closed_port() -> u16 {
     listener.local_addr().expect("addr").port()
 }
 
-async fn sign_error(base: &str) -> ocisync_backend::Error {
+async fn sign_error(base: &str) -> crate::Error {
     let metadata = Metadata::new(base).expect("metadata");
     let auth = InstancePrincipal::new(metadata, Some("http://127.0.0.1:9/v1/x509".into()))
         .expect("principal");

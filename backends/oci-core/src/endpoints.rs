@@ -14,7 +14,7 @@
 //! SDKs silently assume `oraclecloud.com`, which for a sovereign-cloud region means requests to
 //! the wrong realm.
 
-use ocisync_backend::{Error, ErrorKind, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// Realm key → second-level domain.
 const REALMS: &[(&str, &str)] = &[
@@ -254,21 +254,6 @@ fn is_label(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-/// `region = …` checked where it will be used to build a service URL (no `endpoint`): a region
-/// this build does not know fails now, with the nearest known one, rather than at run time.
-pub fn check_region_option(
-    region: Option<&str>,
-    endpoint: Option<&str>,
-) -> std::result::Result<(), ocisync_backend::OptionError> {
-    let blank = |v: Option<&str>| v.is_none_or(|v| v.trim().is_empty());
-    if !blank(endpoint) || blank(region) {
-        return Ok(());
-    }
-    Region::resolve(region.unwrap_or_default())
-        .map(drop)
-        .map_err(|e| ocisync_backend::OptionError::invalid("region", e.message))
-}
-
 /// The known region identifier nearest to a mistyped one (`us-ashburn1` → `us-ashburn-1`), by
 /// edit distance, at most 3 edits away.
 pub fn nearest_region(wanted: &str) -> Option<&'static str> {
@@ -346,7 +331,7 @@ pub fn identity_endpoint(region: &str) -> Result<String> {
     Ok(format!("https://identity.{}.oci.{}", r.name, r.domain))
 }
 
-pub use ocisync_backend::endpoint::{EndpointUrlError, check_endpoint_url};
+pub use crate::endpoint_url::{EndpointUrlError, check_endpoint_url};
 
 #[cfg(test)]
 mod tests {

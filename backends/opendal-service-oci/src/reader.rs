@@ -8,7 +8,7 @@ use http::StatusCode;
 use opendal::raw::*;
 use opendal::{BytesRange, OperationContext, Result};
 
-use super::core::{ObjectStorageCore, parse_object_metadata};
+use crate::core::{ObjectStorageCore, parse_object_metadata};
 
 pub struct ObjectReader {
     core: Arc<ObjectStorageCore>,

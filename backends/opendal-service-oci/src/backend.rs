@@ -1,5 +1,6 @@
-//! The OpenDAL service: its builder (configuration + signer) and the `Service` wiring each
-//! operation to its reader, writer, lister or deleter.
+//! The OpenDAL service: its builder (configuration, and optionally a signer and an SSE-C key
+//! given in code) and the `Service` wiring each operation to its reader, writer, lister or
+//! deleter.
 
 use std::fmt;
 use std::sync::Arc;
@@ -8,15 +9,18 @@ use http::StatusCode;
 use opendal::raw::*;
 use opendal::{Builder, Capability, Error, ErrorKind, OperationContext, Result};
 
-use super::config::{
+use crate::config::{
     MAX_OBJECT_SIZE, MAX_PART_SIZE, MAX_PARTS, ObjectStorageConfig, SseCustomerKey,
 };
-use super::core::{CoreSettings, ObjectStorageCore, parse_object_metadata};
-use super::deleter::ObjectDeleter;
-use super::lister::ObjectLister;
-use super::reader::ObjectReader;
-use super::writer::{MultipartUpload, ObjectWriter};
-use crate::auth::OciAuth;
+use crate::core::{CoreSettings, ObjectStorageCore, parse_object_metadata};
+use crate::deleter::ObjectDeleter;
+use crate::error::from_core;
+use crate::lister::ObjectLister;
+use crate::reader::ObjectReader;
+use crate::writer::{MultipartUpload, ObjectWriter};
+use oci_core::auth::OciAuth;
+
+use crate::configured_auth::ConfiguredAuth;
 
 /// The scheme OpenDAL reports for this service (errors, `Operator::info`).
 pub const SCHEME: &str = "oos";
@@ -25,7 +29,9 @@ pub const SCHEME: &str = "oos";
 const DEFAULT_CHUNK_SIZE: usize = 5 << 20;
 const DEFAULT_UPLOAD_CONCURRENCY: usize = 10;
 
-/// Builds the Object Storage service. The signer is required; the SSE-C key is optional.
+/// Builds the Object Storage service. Who signs comes from the configuration (`auth`,
+/// `config_file`, `config_profile`, `region`) or from [`ObjectStorageBuilder::signer`]; the
+/// SSE-C key is optional.
 #[derive(Default)]
 pub struct ObjectStorageBuilder {
     config: ObjectStorageConfig,
@@ -54,8 +60,53 @@ impl ObjectStorageBuilder {
         }
     }
 
-    /// Who signs the requests (see `auth::build_auth`).
-    pub fn auth(mut self, auth: Arc<dyn OciAuth>) -> Self {
+    /// Bucket name (for cost reports: the tenancy OCID).
+    pub fn bucket(mut self, bucket: &str) -> Self {
+        self.config.bucket = bucket.to_string();
+        self
+    }
+
+    /// Object Storage namespace (`bling` for cost reports); asked once from the service when
+    /// unset.
+    pub fn namespace(mut self, namespace: &str) -> Self {
+        self.config.namespace = Some(namespace.to_string());
+        self
+    }
+
+    /// The prefix inside the bucket every path is relative to.
+    pub fn root(mut self, root: &str) -> Self {
+        self.config.root = Some(root.to_string());
+        self
+    }
+
+    /// The Object Storage URL, instead of the one derived from the region.
+    pub fn endpoint(mut self, endpoint: &str) -> Self {
+        self.config.endpoint = endpoint.to_string();
+        self
+    }
+
+    /// The region (`us-ashburn-1`, `iad`).
+    pub fn region(mut self, region: &str) -> Self {
+        self.config.region = Some(region.to_string());
+        self
+    }
+
+    /// Who signs: `instance_principal`, `resource_principal`, `user_principal`, `env` or
+    /// `no_auth` (see [`ObjectStorageConfig::auth`]).
+    pub fn auth(mut self, auth: &str) -> Self {
+        self.config.auth = Some(auth.to_string());
+        self
+    }
+
+    /// The OCI config file and profile for `user_principal` and `env`.
+    pub fn config_file(mut self, path: &str, profile: Option<&str>) -> Self {
+        self.config.config_file = Some(path.to_string());
+        self.config.config_profile = profile.map(str::to_string);
+        self
+    }
+
+    /// A signer built in code (see `oci_core::auth::build_auth`), used instead of `auth`.
+    pub fn signer(mut self, auth: Arc<dyn OciAuth>) -> Self {
         self.auth = Some(auth);
         self
     }
@@ -76,21 +127,42 @@ impl Builder for ObjectStorageBuilder {
             auth,
             sse_customer,
         } = self;
-        let auth = auth.ok_or_else(|| {
-            Error::new(
-                ErrorKind::ConfigInvalid,
-                "no signer: ObjectStorageBuilder::auth must be set",
-            )
-            .with_operation("Builder::build")
-        })?;
+        let auth = match (auth, c.auth_options()) {
+            (Some(signer), _) => signer,
+            // Built on first use: an identity may read files or call the metadata service.
+            (None, Some(options)) => Arc::new(ConfiguredAuth::new(options)) as Arc<dyn OciAuth>,
+            (None, None) => {
+                return Err(Error::new(
+                    ErrorKind::ConfigInvalid,
+                    "no signer: set auth (instance_principal, resource_principal, \
+                     user_principal, env or no_auth) or ObjectStorageBuilder::signer",
+                )
+                .with_operation("Builder::build"));
+            }
+        };
         if c.bucket.is_empty() {
             return Err(Error::new(ErrorKind::ConfigInvalid, "bucket is empty")
                 .with_operation("Builder::build"));
         }
-        if c.endpoint.is_empty() {
-            return Err(Error::new(ErrorKind::ConfigInvalid, "endpoint is empty")
+        let region = c.region.as_deref().map(str::trim).filter(|r| !r.is_empty());
+        let endpoint = match (c.endpoint.trim(), region) {
+            ("", Some(region)) => oci_core::endpoints::object_storage_endpoint(region)
+                .map_err(|e| from_core(e).with_operation("Builder::build"))?,
+            ("", None) => {
+                return Err(Error::new(
+                    ErrorKind::ConfigInvalid,
+                    "endpoint is empty (set endpoint or region)",
+                )
                 .with_operation("Builder::build"));
-        }
+            }
+            (endpoint, _) => {
+                oci_core::endpoint_url::check_endpoint_url(endpoint).map_err(|e| {
+                    Error::new(ErrorKind::ConfigInvalid, format!("endpoint {e}"))
+                        .with_operation("Builder::build")
+                })?;
+                endpoint.to_string()
+            }
+        };
         let root = normalize_root(c.root.as_deref().unwrap_or("/"));
         let chunk_size = c.chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE).max(1);
         let settings = CoreSettings {
@@ -105,9 +177,10 @@ impl Builder for ObjectStorageBuilder {
                 .unwrap_or(DEFAULT_UPLOAD_CONCURRENCY)
                 .max(1),
             max_upload_parts: c.max_upload_parts.unwrap_or(MAX_PARTS).clamp(1, MAX_PARTS),
+            user_agent: c.user_agent,
         };
         let info = ServiceInfo::new(SCHEME, &root, &c.bucket);
-        let core = ObjectStorageCore::new(&c.endpoint, c.namespace, c.bucket, root, auth, settings);
+        let core = ObjectStorageCore::new(&endpoint, c.namespace, c.bucket, root, auth, settings);
         Ok(ObjectStorageBackend {
             core: Arc::new(core),
             info,

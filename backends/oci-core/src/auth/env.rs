@@ -24,7 +24,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ocisync_backend::{Result, Secret};
+use crate::{Result, Secret};
 
 use super::AuthOptions;
 use super::config_file::{ConfigProfile, DEFAULT_PROFILE, Setting, home_dir};

@@ -22,8 +22,8 @@ use opendal::{
     Result,
 };
 
-use super::config::MAX_PART_SIZE;
-use super::core::{
+use crate::config::MAX_PART_SIZE;
+use crate::core::{
     CommitPart, MultipartUpload as CreatedUpload, ObjectStorageCore, base64_md5, md5_of,
 };
 

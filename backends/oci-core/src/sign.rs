@@ -19,13 +19,13 @@ mod encoding;
 #[cfg(test)]
 mod python_sdk_crosscheck;
 
+use crate::{Error, ErrorKind, Result};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use http::header::{
     AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, DATE, HOST, HeaderMap, HeaderName,
 };
 use http::{HeaderValue, Method, Uri};
-use ocisync_backend::{Error, ErrorKind, Result};
 
 pub use crate::auth::SignBody;
 use crate::keys::RsaSigningKey;

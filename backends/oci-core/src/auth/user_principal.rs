@@ -14,8 +14,8 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use crate::{Error, ErrorKind, Result, Secret};
 use async_trait::async_trait;
-use ocisync_backend::{Error, ErrorKind, Result, Secret};
 use tokio::sync::Mutex;
 
 use super::config_file::{

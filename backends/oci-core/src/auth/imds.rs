@@ -10,8 +10,8 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::{Error, ErrorKind, Result, Secret};
 use http::{Request, StatusCode};
-use ocisync_backend::{Error, ErrorKind, Result, Secret};
 use zeroize::Zeroizing;
 
 use super::transport::{

@@ -11,10 +11,10 @@
 
 use std::time::Duration;
 
+use crate::{Error, ErrorKind, Result, Secret};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use http::{Method, Request, StatusCode};
-use ocisync_backend::{Error, ErrorKind, Result, Secret};
 use zeroize::Zeroizing;
 
 use super::imds::InstanceIdentity;

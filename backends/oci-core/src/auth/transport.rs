@@ -3,20 +3,20 @@
 //! client OpenDAL already brings) under bounded timeouts, bodies held in zeroizing buffers
 //! because some of them are keys, tokens or secrets.
 //!
-//! The clients follow ocisync's network policy (`ocisync_backend::transport::client_builder`):
+//! The clients start from [`crate::client::client_builder`] (the application's network policy):
 //! no redirects (a redirect would carry a signed request or a bearer token to another host),
 //! no proxy for loopback. A body larger than [`MAX_REPLY`] is refused: every answer here is a
 //! few kilobytes, and an endless one must not fill memory.
 
 use std::time::Duration;
 
+use crate::{Error, ErrorKind, Result};
 use bytes::Bytes;
 use http::StatusCode;
-use ocisync_backend::{Error, ErrorKind, Result};
 use zeroize::{Zeroize, Zeroizing};
 
 /// A response: status and the whole body, zeroed when dropped.
-pub(crate) struct Reply {
+pub struct Reply {
     pub status: StatusCode,
     pub body: Zeroizing<Vec<u8>>,
     /// Response headers (`Date` for clock checks, `opc-request-id` for support).
@@ -25,7 +25,7 @@ pub(crate) struct Reply {
 
 /// Limits for one kind of call.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Limits {
+pub struct Limits {
     pub connect: Duration,
     /// The whole exchange, connect to last body byte.
     pub total: Duration,
@@ -38,10 +38,10 @@ pub(crate) struct Limits {
 }
 
 /// The largest answer accepted: certificates, keys, tokens and secret bundles are kilobytes.
-pub(crate) const MAX_REPLY: usize = 1 << 20;
+pub const MAX_REPLY: usize = 1 << 20;
 
-pub(crate) fn client(limits: &Limits) -> Result<reqwest::Client> {
-    let mut builder = ocisync_backend::transport::client_builder()
+pub fn client(limits: &Limits) -> Result<reqwest::Client> {
+    let mut builder = crate::client::client_builder()
         .connect_timeout(limits.connect)
         .timeout(limits.total);
     if !limits.use_proxy {
@@ -53,7 +53,7 @@ pub(crate) fn client(limits: &Limits) -> Result<reqwest::Client> {
 }
 
 /// Sends one request and reads the whole response.
-pub(crate) async fn send(
+pub async fn send(
     client: &reqwest::Client,
     request: http::Request<Vec<u8>>,
 ) -> std::result::Result<Reply, SendError> {
@@ -81,7 +81,7 @@ pub(crate) async fn send(
 
 /// Why an exchange failed before there was an answer to read.
 #[derive(Debug)]
-pub(crate) enum SendError {
+pub enum SendError {
     Http(reqwest::Error),
     /// The answer's body was larger than [`MAX_REPLY`].
     TooLarge {
@@ -103,19 +103,19 @@ fn wipe(bytes: Bytes) {
 }
 
 /// Statuses worth another attempt: throttling and server faults (501 means "never").
-pub(crate) fn is_retryable(status: StatusCode) -> bool {
+pub fn is_retryable(status: StatusCode) -> bool {
     status == StatusCode::TOO_MANY_REQUESTS
         || (status.is_server_error() && status != StatusCode::NOT_IMPLEMENTED)
 }
 
 /// The pause before attempt `attempt` (2, 3...).
-pub(crate) fn pause(limits: &Limits, attempt: u32) -> Duration {
+pub fn pause(limits: &Limits, attempt: u32) -> Duration {
     limits.backoff * 2u32.saturating_pow(attempt.saturating_sub(2))
 }
 
 /// `404 NotAuthorizedOrNotFound: Authorization failed or requested resource not found` from an
 /// OCI JSON error body, or just the status when the body is not one.
-pub(crate) fn describe_status(reply: &Reply) -> String {
+pub fn describe_status(reply: &Reply) -> String {
     #[derive(serde::Deserialize)]
     struct OciError {
         code: Option<String>,
@@ -137,7 +137,7 @@ pub(crate) fn describe_status(reply: &Reply) -> String {
 }
 
 /// A transport failure in a few words: "timed out", "connection refused"...
-pub(crate) fn describe_transport(e: &SendError) -> String {
+pub fn describe_transport(e: &SendError) -> String {
     let e = match e {
         SendError::Http(e) => e,
         SendError::TooLarge { status } => {

@@ -15,14 +15,14 @@ pub mod jwt;
 pub mod no_auth;
 pub mod resource_principal;
 mod session;
-pub(crate) mod transport;
+pub mod transport;
 pub mod user_principal;
 pub mod x509;
 
 use std::sync::Arc;
 
+use crate::{Error, Result};
 use async_trait::async_trait;
-use ocisync_backend::{Error, Result};
 
 /// What the signature covers besides `date (request-target) host`.
 #[derive(Debug, Clone, Copy)]
@@ -98,7 +98,7 @@ pub async fn build_auth(opts: &AuthOptions) -> Result<Arc<dyn OciAuth>> {
             Ok(Arc::new(resource_principal::ResourcePrincipal::from_env()?))
         }
         "workload_identity_auth" => Err(Error::new(
-            ocisync_backend::ErrorKind::Unsupported,
+            crate::ErrorKind::Unsupported,
             "provider = workload_identity_auth (OKE pods) is not supported; use \
              instance_principal_auth on the node, resource_principal_auth, or user_principal_auth",
         )),
@@ -112,7 +112,7 @@ pub async fn build_auth(opts: &AuthOptions) -> Result<Arc<dyn OciAuth>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ocisync_backend::ErrorKind;
+    use crate::ErrorKind;
 
     fn opts(provider: &str) -> AuthOptions {
         AuthOptions {

@@ -3,7 +3,9 @@
 //! OCI answers a failed request with `{"code": "...", "message": "..."}` and an `opc-request-id`
 //! header (Oracle support asks for it); HEAD responses carry no body, so only the status is
 //! known. The message keeps all of it: `BucketNotFound (404): Either the bucket named ... [opc-request-id: ...]`,
-//! because ocisync's errors carry OpenDAL's message, not its context.
+//! because applications (ocisync among them) show OpenDAL's message, not its context. A program
+//! reads the same facts typed: the error's source is an [`oci_core::ServiceError`]
+//! `{code, status, opc_request_id}` ([`service_error`]).
 //!
 //! Which failures are temporary (retried by OpenDAL's retry layer) follows the OCI SDKs' default
 //! retry rules — oci-go-sdk `common/retry.go`, oci-python-sdk `retry/retry_checkers.py`: 409
@@ -12,6 +14,8 @@
 use http::{HeaderMap, StatusCode};
 use opendal::raw::Timestamp;
 use opendal::{Error, ErrorKind};
+
+pub use oci_core::ServiceError;
 
 /// The tenancy that publishes cost and usage reports (namespace `bling`), and the policy a
 /// customer tenancy needs to read them (docs: "Cost and Usage Reports", accessingusagereports).
@@ -66,7 +70,8 @@ pub fn parse_error(
         message.push_str(": ");
         message.push_str(m);
     }
-    if let Some(id) = header(headers, "opc-request-id") {
+    let opc_request_id = header(headers, "opc-request-id").map(str::to_string);
+    if let Some(id) = &opc_request_id {
         message.push_str(&format!(" [opc-request-id: {id}]"));
     }
     if let Some(after) = header(headers, http::header::RETRY_AFTER.as_str()) {
@@ -76,7 +81,14 @@ pub fn parse_error(
         message.push_str(" — ");
         message.push_str(&hint);
     }
-    Error::new(kind, message).with_temporary(temporary)
+    let typed = ServiceError {
+        code,
+        status: status.as_u16(),
+        opc_request_id,
+    };
+    Error::new(kind, message)
+        .with_temporary(temporary)
+        .set_source(typed)
 }
 
 /// The OpenDAL kind and whether a retry may help.
@@ -191,50 +203,35 @@ fn excerpt(body: &[u8]) -> String {
     }
 }
 
-/// An error from ocisync's side of the wire (signing, identity) as an OpenDAL error, keeping
-/// its kind and message.
-pub fn from_ocisync(e: ocisync_backend::Error) -> Error {
-    use ocisync_backend::ErrorKind as K;
+/// An error from the client's side of the wire (signing, identity) as an OpenDAL error, keeping
+/// its kind and message; the `oci_core::Error` itself is the source.
+pub fn from_core(e: oci_core::Error) -> Error {
+    use oci_core::ErrorKind as K;
     let (kind, temporary) = match e.kind {
         K::Auth | K::PermissionDenied => (ErrorKind::PermissionDenied, false),
         K::Config => (ErrorKind::ConfigInvalid, false),
-        K::NotFound | K::DirNotFound => (ErrorKind::NotFound, false),
+        K::NotFound => (ErrorKind::NotFound, false),
         K::Unsupported => (ErrorKind::Unsupported, false),
         K::Temporary => (ErrorKind::Unexpected, true),
         _ => (ErrorKind::Unexpected, false),
     };
-    Error::new(kind, e.to_string()).with_temporary(temporary)
+    Error::new(kind, e.to_string())
+        .with_temporary(temporary)
+        .set_source(e)
 }
 
-/// For the engine (`Features::classify_error`): the ocisync kind of an error this service
-/// produced, read back from the `Code (status)` its message starts with. A missing bucket is a
-/// missing root (exit code 3, as in rclone); a refused signature is an authentication problem;
-/// server faults stay temporary even after the retry layer gave up on them.
-pub fn ocisync_kind(e: &Error) -> Option<(ocisync_backend::ErrorKind, String)> {
-    use ocisync_backend::ErrorKind as K;
-    let message = e.message();
-    let (code, status) = code_and_status(message)?;
-    let kind = match (status, code) {
-        (404, "BucketNotFound" | "NamespaceNotFound") => K::DirNotFound,
-        (404, _) => K::NotFound,
-        (401, _) => K::Auth,
-        (403, _) => K::PermissionDenied,
-        (408 | 429, _) | (409, "IncorrectState" | "LockConflict") => K::Temporary,
-        (500..=599, _) if status != 501 => K::Temporary,
-        _ => ocisync_backend::error::kind_of(e),
-    };
-    Some((kind, message.to_string()))
-}
-
-/// `("BucketNotFound", 404)` from `BucketNotFound (404): ...`.
-fn code_and_status(message: &str) -> Option<(&str, u16)> {
-    let (code, rest) = message.split_once(" (")?;
-    let status = rest.get(..3)?.parse().ok()?;
-    // OCI codes are CamelCase words: `BucketNotFound`, `NotAuthenticated`, `TooManyRequests`.
-    let camel_case = code.starts_with(|c: char| c.is_ascii_uppercase())
-        && code.chars().all(|c| c.is_ascii_alphanumeric());
-    let well_formed = rest[3..].starts_with(')') && camel_case;
-    well_formed.then_some((code, status))
+/// The service's answer behind an error of this service, typed — found in the error's sources,
+/// so it survives OpenDAL's layers (retry, timeout) — or `None` when no answer came (a
+/// connection failure, a refused signature on this side).
+pub fn service_error(e: &Error) -> Option<&ServiceError> {
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        if let Some(se) = c.downcast_ref::<ServiceError>() {
+            return Some(se);
+        }
+        cause = c.source();
+    }
+    None
 }
 
 #[cfg(test)]
@@ -464,53 +461,46 @@ mod tests {
     }
 
     #[test]
-    fn ocisync_errors_keep_their_kind() {
-        let e = from_ocisync(ocisync_backend::Error::new(
-            ocisync_backend::ErrorKind::Auth,
+    fn core_errors_keep_their_kind() {
+        let e = from_core(oci_core::Error::new(
+            oci_core::ErrorKind::Auth,
             "key file unreadable",
         ));
         assert_eq!(e.kind(), ErrorKind::PermissionDenied);
         assert_eq!(e.message(), "key file unreadable");
-        let e = from_ocisync(ocisync_backend::Error::new(
-            ocisync_backend::ErrorKind::Temporary,
+        let e = from_core(oci_core::Error::new(
+            oci_core::ErrorKind::Temporary,
             "imds timeout",
         ));
         assert!(e.is_temporary());
     }
 
     #[test]
-    fn classification_for_the_engine() {
-        use ocisync_backend::ErrorKind as K;
-        let kind = |status: u16, body: &str| {
-            let e = parse_error(
-                CTX,
-                StatusCode::from_u16(status).unwrap(),
-                &HeaderMap::new(),
-                body.as_bytes(),
-            );
-            ocisync_kind(&e).map(|(k, m)| {
-                assert_eq!(m, e.message());
-                k
-            })
-        };
-        assert_eq!(kind(404, BUCKET_NOT_FOUND), Some(K::DirNotFound));
-        assert_eq!(
-            kind(404, r#"{"code":"ObjectNotFound","message":"m"}"#),
-            Some(K::NotFound)
+    fn the_answer_is_the_typed_source() {
+        let mut headers = HeaderMap::new();
+        headers.insert("opc-request-id", "req-1".parse().unwrap());
+        let e = parse_error(
+            CTX,
+            StatusCode::NOT_FOUND,
+            &headers,
+            BUCKET_NOT_FOUND.as_bytes(),
         );
-        assert_eq!(kind(404, ""), Some(K::NotFound));
-        assert_eq!(kind(401, ""), Some(K::Auth));
-        assert_eq!(kind(403, ""), Some(K::PermissionDenied));
-        // After the retry layer gives up, the error is no longer "temporary" to OpenDAL.
+        let se = service_error(&e).expect("typed source");
+        assert_eq!(
+            se,
+            &ServiceError {
+                code: "BucketNotFound".into(),
+                status: 404,
+                opc_request_id: Some("req-1".into()),
+            }
+        );
+        assert!(se.is_missing_container());
+        // Still there after the retry layer gave up on a server fault.
         let e = parse_error(CTX, StatusCode::SERVICE_UNAVAILABLE, &HeaderMap::new(), b"")
             .set_persistent();
-        assert_eq!(ocisync_kind(&e).map(|c| c.0), Some(K::Temporary));
-        assert_eq!(kind(501, ""), Some(K::Unsupported));
-        assert_eq!(
-            kind(400, r#"{"code":"InvalidParameter","message":"m"}"#),
-            Some(K::Other)
+        assert_eq!(service_error(&e).map(|s| s.status), Some(503));
+        assert!(
+            service_error(&Error::new(ErrorKind::Unexpected, "BucketNotFound (404)")).is_none()
         );
-        assert!(ocisync_kind(&Error::new(ErrorKind::Unexpected, "send http request")).is_none());
-        assert!(ocisync_kind(&Error::new(ErrorKind::Unexpected, "a (404) b")).is_none());
     }
 }

@@ -7,7 +7,7 @@ use http::StatusCode;
 use opendal::raw::*;
 use opendal::{OperationContext, Result};
 
-use super::core::ObjectStorageCore;
+use crate::core::ObjectStorageCore;
 
 pub struct ObjectDeleter {
     core: Arc<ObjectStorageCore>,

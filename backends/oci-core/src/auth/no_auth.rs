@@ -1,8 +1,8 @@
 //! `provider = no_auth`: requests go out unsigned, for public buckets (and rclone-style tests
 //! against servers that do not check signatures).
 
+use crate::Result;
 use async_trait::async_trait;
-use ocisync_backend::Result;
 
 use super::{OciAuth, SignBody};
 

@@ -16,9 +16,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::{Error, ErrorKind, Result, Secret};
 use async_trait::async_trait;
 use jiff::Timestamp;
-use ocisync_backend::{Error, ErrorKind, Result, Secret};
 use zeroize::Zeroizing;
 
 use super::session::{Session, SessionCache, SessionSource, token_expiry};

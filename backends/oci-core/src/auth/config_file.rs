@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use ocisync_backend::{Error, ErrorKind, Result, Secret};
+use crate::{Error, ErrorKind, Result, Secret};
 use zeroize::Zeroizing;
 
 pub const DEFAULT_PROFILE: &str = "DEFAULT";

@@ -13,12 +13,15 @@ use http::StatusCode;
 use opendal::raw::*;
 use opendal::{Error, ErrorKind, MetadataBuilder, OperationContext, Result};
 
-use ocisync_backend::transport::MAX_EMPTY_PAGES;
-
-use super::core::{
+use crate::core::{
     ListObjects, ListPage, MAX_LIST_LIMIT, META_ARCHIVAL_STATE, META_STORAGE_TIER,
     ObjectStorageCore, ObjectSummary, set_user_metadata,
 };
+
+/// Consecutive listing pages with nothing in them but a promise of more, before the listing is
+/// called stuck: a server that hands out ever-new tokens for empty pages would otherwise be
+/// listed forever.
+pub const MAX_EMPTY_PAGES: u32 = 1000;
 
 pub struct ObjectLister {
     core: Arc<ObjectStorageCore>,

@@ -13,12 +13,12 @@ mod pem;
 
 use std::fmt;
 
+use crate::{Error, ErrorKind, Secret};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256, RsaKeyPair};
 use md5::{Digest as _, Md5};
-use ocisync_backend::{Error, ErrorKind, Secret};
 use zeroize::Zeroizing;
 
 /// Why a key could not be loaded or used. Messages never contain key material or pass phrases.
