@@ -150,7 +150,7 @@ mod tests {
         .expect("uri");
         let c = ObjectStorageConfig::from_uri(&uri).expect("from_uri");
         assert_eq!(c.bucket, "reports");
-        assert_eq!(c.root.as_deref(), Some("usage/"));
+        assert_eq!(c.root.as_deref(), Some("usage"));
         assert_eq!(c.region.as_deref(), Some("iad"));
         assert_eq!(
             c.auth_options().map(|a| a.provider),
