@@ -204,7 +204,9 @@ fn excerpt(body: &[u8]) -> String {
 }
 
 /// An error from the client's side of the wire (signing, identity) as an OpenDAL error, keeping
-/// its kind and message; the `oci_core::Error` itself is the source.
+/// its kind and message. The source is the `oci_core::Error` (its kind for callers), holding
+/// the whole text and no deeper chain: the message already says every cause once, and
+/// applications that append each source's text (ocisync does) must not say them twice.
 pub fn from_core(e: oci_core::Error) -> Error {
     use oci_core::ErrorKind as K;
     let (kind, temporary) = match e.kind {
@@ -215,9 +217,11 @@ pub fn from_core(e: oci_core::Error) -> Error {
         K::Temporary => (ErrorKind::Unexpected, true),
         _ => (ErrorKind::Unexpected, false),
     };
-    Error::new(kind, e.to_string())
+    let text = e.to_string();
+    let core = oci_core::Error::new(e.kind, text.clone());
+    Error::new(kind, text)
         .with_temporary(temporary)
-        .set_source(e)
+        .set_source(core)
 }
 
 /// The service's answer behind an error of this service, typed — found in the error's sources,
@@ -473,6 +477,19 @@ mod tests {
             "imds timeout",
         ));
         assert!(e.is_temporary());
+        // The cause is in the message once; the source adds no second copy of it.
+        let io = std::io::Error::other("connection refused");
+        let e = from_core(
+            oci_core::Error::new(oci_core::ErrorKind::Temporary, "instance metadata")
+                .with_source(io),
+        );
+        assert_eq!(e.message(), "instance metadata: connection refused");
+        let source = std::error::Error::source(&e).expect("source");
+        let core = source
+            .downcast_ref::<oci_core::Error>()
+            .expect("the core error");
+        assert_eq!(core.kind, oci_core::ErrorKind::Temporary);
+        assert!(std::error::Error::source(core).is_none());
     }
 
     #[test]
