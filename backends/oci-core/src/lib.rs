@@ -11,6 +11,7 @@ pub mod endpoints;
 pub mod error;
 pub mod keys;
 pub mod secret;
+pub mod service;
 pub mod sign;
 
 pub use error::{Error, ErrorKind, Result, ServiceError};
