@@ -31,6 +31,7 @@ use crate::auth::federation::Federation;
 use crate::auth::imds::{BASE_URL_VARIABLE, DEFAULT_BASE_URL, InstanceIdentity, Metadata};
 use crate::auth::transport::{Limits, Reply, client, describe_transport, send};
 use crate::endpoints::{Region, check_endpoint_url, object_storage_endpoint, secrets_endpoint};
+use crate::error::from_core;
 use crate::objectstorage::OracleOptions;
 use crate::service::{PrincipalOptions, ServiceClient, nonblank};
 use crate::sign::encode_path_segment;
@@ -197,6 +198,7 @@ async fn unsigned(
 
 /// An unsigned GET of `url`, for the server's `Date` (any answer has one; a refusal is fine).
 pub async fn server_date(url: &str) -> Evidence {
+    crate::use_ocisync_transport();
     match client(&LIMITS) {
         Ok(c) => unsigned(&c, Method::GET, url, &[]).await.0,
         Err(e) => Evidence {
@@ -253,6 +255,7 @@ impl MetadataProbe {
 
     /// One federation call with a fresh session key: the token's expiry, or why none came.
     pub async fn federation(&self, configured: Option<&str>) -> FederationProbe {
+        crate::use_ocisync_transport();
         let Some(endpoint) = self.federation_endpoint(configured) else {
             return FederationProbe {
                 endpoint: String::new(),
@@ -266,9 +269,9 @@ impl MetadataProbe {
             };
         };
         let result = async {
-            let federation = Federation::new(&endpoint)?;
-            let key = crate::keys::RsaSigningKey::generate()?;
-            let token = federation.token(identity, &key).await?;
+            let federation = Federation::new(&endpoint).map_err(from_core)?;
+            let key = crate::keys::RsaSigningKey::generate().map_err(|e| from_core(e.into()))?;
+            let token = federation.token(identity, &key).await.map_err(from_core)?;
             crate::auth::jwt::expiry(token.expose())
                 .map_err(|e| Error::new(ErrorKind::Auth, format!("the token: {e}")))
         }
@@ -289,6 +292,7 @@ pub struct FederationProbe {
 /// Asks the metadata service (`OCI_METADATA_BASE_URL` or `http://169.254.169.254/opc/v2`) for
 /// the instance document and the identity certificate, as an instance principal does.
 pub async fn probe_metadata() -> MetadataProbe {
+    crate::use_ocisync_transport();
     let configured = std::env::var(BASE_URL_VARIABLE)
         .ok()
         .map(|b| b.trim().trim_end_matches('/').to_string())
@@ -508,6 +512,7 @@ pub struct SecretProbe {
 
 impl Caller {
     pub fn new(what: &'static str, auth: AuthOptions) -> Result<Caller> {
+        crate::use_ocisync_transport();
         let client = ServiceClient::new(what, auth, LIMITS)
             .map_err(|e| Error::config(format!("{what}: {e}")))?;
         Ok(Caller { client })
@@ -685,7 +690,7 @@ pub fn identity_endpoint(region: &str) -> Result<String> {
             .map_err(|m| Error::config(format!("{IDENTITY_ENDPOINT_VARIABLE}: {m}")))?;
         return Ok(e);
     }
-    crate::endpoints::identity_endpoint(region)
+    crate::endpoints::identity_endpoint(region).map_err(from_core)
 }
 
 /// Looks at a GetSecretBundle body the way the `oci_vault` provider decodes it, describing the

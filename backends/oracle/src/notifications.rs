@@ -103,7 +103,7 @@ impl AlertType for NotificationsType {
         }
         .auth_options()?;
         check_endpoint_option("endpoint", options.endpoint.as_deref())?;
-        crate::endpoints::check_region_option(
+        crate::options::check_region_option(
             options.region.as_deref(),
             options.endpoint.as_deref(),
         )?;

@@ -2,18 +2,19 @@
 //! Notifications, Identity — made by the `oci_vault` credential type, the `oci_notifications`
 //! alert sink and `ocisync doctor`. They share how the identity is chosen (`auth`,
 //! `config_file`, `config_profile`, `region`, `federation_endpoint`), built lazily, and how a
-//! call is retried: one refresh after a 401, a few attempts for faults and throttling.
+//! call is retried: one refresh after a 401, a few attempts for faults and throttling — the
+//! client itself is `oci_core::service`; here are the options and ocisync's errors.
 
 use std::sync::Arc;
 
-use http::{Method, Request, StatusCode};
+use http::{Method, StatusCode};
 use ocisync_backend::{Error, ErrorKind, OptionError, Result};
-use tokio::sync::OnceCell;
 
+use crate::auth::transport::is_retryable;
 pub(crate) use crate::auth::transport::{Limits, Reply, describe_status};
-use crate::auth::transport::{client, describe_transport, is_retryable, pause, send};
-use crate::auth::{AuthOptions, OciAuth, SignBody, build_auth};
+use crate::auth::{AuthOptions, OciAuth};
 use crate::endpoints::check_endpoint_url;
+use crate::error::from_core;
 
 /// The identity options as the `oci_vault` and `oci_notifications` sections spell them.
 #[derive(Debug, Clone)]
@@ -77,16 +78,9 @@ pub(crate) fn check_endpoint_option(
     }
 }
 
-/// An identity and an HTTP client for one kind of call.
-pub(crate) struct ServiceClient {
-    /// The section type, prefixed to messages (`oci_vault`).
-    what: &'static str,
-    auth_options: AuthOptions,
-    /// Made on first use: building an identity may read files or the environment.
-    auth: OnceCell<Arc<dyn OciAuth>>,
-    client: reqwest::Client,
-    limits: Limits,
-}
+/// An identity and an HTTP client for one kind of call: `oci_core::service::ServiceClient`, its
+/// errors as ocisync's.
+pub(crate) struct ServiceClient(oci_core::service::ServiceClient);
 
 impl ServiceClient {
     pub fn new(
@@ -94,35 +88,20 @@ impl ServiceClient {
         auth_options: AuthOptions,
         limits: Limits,
     ) -> std::result::Result<Self, OptionError> {
-        let client = client(&limits).map_err(|e| OptionError::invalid("endpoint", e.message))?;
-        Ok(ServiceClient {
-            what,
-            auth_options,
-            auth: OnceCell::new(),
-            client,
-            limits,
-        })
+        crate::use_ocisync_transport();
+        oci_core::service::ServiceClient::new(what, auth_options, limits)
+            .map(ServiceClient)
+            .map_err(|e| OptionError::invalid("endpoint", e.message))
     }
 
     /// The identity, built on first use.
     pub async fn auth(&self) -> Result<&Arc<dyn OciAuth>> {
-        self.auth
-            .get_or_try_init(|| build_auth(&self.auth_options))
-            .await
-            .map_err(|e| self.prefixed(e, "auth"))
+        self.0.auth().await.map_err(from_core)
     }
 
     /// `configured`, else the identity's region.
     pub async fn region(&self, configured: Option<&str>) -> Result<String> {
-        if let Some(r) = nonblank(configured) {
-            return Ok(r.to_string());
-        }
-        self.auth().await?.region().await?.ok_or_else(|| {
-            Error::config(format!(
-                "{}: no region: set `region` (or `endpoint`), the identity brings none",
-                self.what
-            ))
-        })
+        self.0.region(configured).await.map_err(from_core)
     }
 
     /// `endpoint` when set, else `default_for(region)`; no trailing slash.
@@ -130,71 +109,23 @@ impl ServiceClient {
         &self,
         endpoint: Option<&str>,
         region: Option<&str>,
-        default_for: fn(&str) -> Result<String>,
+        default_for: fn(&str) -> oci_core::Result<String>,
     ) -> Result<String> {
-        if let Some(e) = nonblank(endpoint) {
-            return Ok(e.trim_end_matches('/').to_string());
-        }
-        let region = self.region(region).await?;
-        default_for(&region).map_err(|e| self.prefixed(e, "region"))
+        self.0
+            .base_url(endpoint, region, default_for)
+            .await
+            .map_err(from_core)
     }
 
-    /// One signed call: JSON `body` for POST/PUT, none otherwise. After a 401 the identity is
-    /// refreshed and the call made once more; faults and 429/5xx are retried within the
-    /// limits, and the last answer (whatever its status) is returned.
+    /// One signed call (`oci_core::service::ServiceClient::call`): after a 401 the identity
+    /// is refreshed once; faults and 429/5xx are retried within the limits.
     pub async fn call(&self, method: Method, url: &str, body: Option<&[u8]>) -> Result<Reply> {
-        let auth = self.auth().await?;
-        let mut refreshed = false;
-        let mut attempt = 1;
-        loop {
-            let (mut parts, ()) = Request::builder()
-                .method(method.clone())
-                .uri(url)
-                .body(())
-                .map_err(|e| Error::config(format!("{}: bad URL {url}: {e}", self.what)))?
-                .into_parts();
-            let sign_body = match body {
-                Some(b) => {
-                    parts.headers.insert(
-                        http::header::CONTENT_TYPE,
-                        http::HeaderValue::from_static("application/json"),
-                    );
-                    SignBody::Bytes(b)
-                }
-                None => SignBody::None,
-            };
-            auth.sign(&mut parts, sign_body).await?;
-            let signed = parts.headers.clone();
-            let request = Request::from_parts(parts, body.map(<[u8]>::to_vec).unwrap_or_default());
-            let failure = match send(&self.client, request).await {
-                Ok(reply) if reply.status == StatusCode::UNAUTHORIZED && !refreshed => {
-                    tracing::debug!(
-                        auth = auth.name(),
-                        "401 from {url}: refreshing the identity and retrying once"
-                    );
-                    auth.refresh_after_refusal(&signed).await?;
-                    refreshed = true;
-                    continue;
-                }
-                Ok(reply) if !is_retryable(reply.status) => return Ok(reply),
-                Ok(reply) if attempt == self.limits.attempts => return Ok(reply),
-                Ok(reply) => describe_status(&reply),
-                Err(e) => describe_transport(&e),
-            };
-            if attempt == self.limits.attempts {
-                return Err(Error::new(
-                    ErrorKind::Temporary,
-                    format!("{}: {url}: {failure}", self.what),
-                ));
-            }
-            attempt += 1;
-            tokio::time::sleep(pause(&self.limits, attempt)).await;
-        }
+        self.0.call(method, url, body).await.map_err(from_core)
     }
 
     /// `<what>: <context>: <message>`.
     pub fn prefixed(&self, mut e: Error, context: &str) -> Error {
-        e.message = format!("{}: {context}: {}", self.what, e.message);
+        e.message = format!("{}: {context}: {}", self.0.what(), e.message);
         e
     }
 }

@@ -111,7 +111,7 @@ impl CredentialType for VaultType {
         }
         .auth_options()?;
         check_endpoint_option("endpoint", options.endpoint.as_deref())?;
-        crate::endpoints::check_region_option(
+        crate::options::check_region_option(
             options.region.as_deref(),
             options.endpoint.as_deref(),
         )?;

@@ -1,5 +1,5 @@
 //! Configuration, declared once: the rclone-compatible options of `type = "oracleobjectstorage"`
-//! and the OpenDAL service configuration derived from them.
+//! (the OpenDAL service's own configuration is derived from them in `remote`).
 //!
 //! The option keys, defaults and meanings are rclone's (backend/oracleobjectstorage/options.go),
 //! so an rclone.conf section of this type parses unchanged. Keys rclone has but ocisync does not
@@ -10,7 +10,9 @@ use std::sync::Mutex;
 
 use base64::Engine;
 use ocisync_backend::{ConfigValues, Duration, Ocid, OptionError, Secret, Size};
-use serde::{Deserialize, Serialize};
+use opendal_service_oci_objectstorage::{
+    MAX_PART_SIZE, MAX_PARTS, SSE_ALGORITHM, STORAGE_TIERS, SseCustomerKey,
+};
 use sha2::Digest;
 
 /// Auth providers ocisync supports for `provider` (rclone's, but `workload_identity_auth`).
@@ -22,20 +24,10 @@ pub const PROVIDERS: &[&str] = &[
     "no_auth",
 ];
 
-/// OCI's storage tiers as `storage_tier` and PutObject's `storage-tier` header spell them.
-pub const STORAGE_TIERS: &[&str] = &["Standard", "InfrequentAccess", "Archive"];
-
-/// OCI limits (docs "Using Multipart Uploads"): parts are numbered 1..=10000, a part is at most
-/// 50 GiB, an object at most 10 TiB. rclone caps upload_cutoff at 5 GiB.
-pub const MAX_PARTS: usize = 10_000;
-pub const MAX_PART_SIZE: u64 = 50 << 30;
-pub const MAX_OBJECT_SIZE: u64 = 10 << 40;
+/// rclone caps upload_cutoff at 5 GiB (OCI's own limits are the service's).
 const MAX_UPLOAD_CUTOFF: u64 = 5 << 30;
 /// rclone's minimum chunk_size.
 const MIN_CHUNK_SIZE: u64 = 5 << 20;
-
-/// The only SSE-C algorithm OCI knows.
-pub const SSE_ALGORITHM: &str = "AES256";
 
 ocisync_backend::declare_options! {
     /// Options of `type = "oracleobjectstorage"` (rclone's names, defaults and meanings).
@@ -197,7 +189,7 @@ impl OracleOptions {
     /// `sse_customer_key_file`, its SHA-256 computed or checked.
     pub fn sse_customer_key(&self) -> Result<Option<SseCustomerKey>, OptionError> {
         let key = match (&self.sse_customer_key, &self.sse_customer_key_file) {
-            (Some(k), _) if !k.is_empty() => Secret::new(k.expose().trim()),
+            (Some(k), _) if !k.is_empty() => oci_core::Secret::new(k.expose().trim()),
             (_, Some(path)) if !path.is_empty() => {
                 let path = expand_home(path);
                 // Never a directory named `~` under the working directory.
@@ -219,7 +211,7 @@ impl OracleOptions {
                         format!("reading {}: {e}", path.display()),
                     )
                 })?;
-                Secret::new(text.trim())
+                oci_core::Secret::new(text.trim())
             }
             _ => return Ok(None),
         };
@@ -328,52 +320,6 @@ pub fn expand_home(path: &str) -> std::path::PathBuf {
     match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
         (Some(rest), Some(home)) => std::path::Path::new(&home).join(rest),
         _ => path.into(),
-    }
-}
-
-/// An SSE-C key as the `opc-sse-customer-*` headers carry it.
-#[derive(Clone, Debug)]
-pub struct SseCustomerKey {
-    pub algorithm: String,
-    /// Base64 of the 256-bit key.
-    pub key: Secret,
-    /// Base64 of the key's SHA-256.
-    pub key_sha256: String,
-}
-
-/// The OpenDAL service's configuration: everything but the signer and the SSE-C key, which
-/// are given to the builder (they are not serialisable settings, and the key is a secret).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-#[non_exhaustive]
-pub struct ObjectStorageConfig {
-    /// Prefix inside the bucket every path is relative to, e.g. `/reports/`. Default `/`.
-    pub root: Option<String>,
-    /// Bucket name (for usage reports: the tenancy OCID).
-    pub bucket: String,
-    /// Namespace; `None` asks GetNamespace once.
-    pub namespace: Option<String>,
-    /// Object Storage base URL, e.g. `https://objectstorage.us-ashburn-1.oraclecloud.com`.
-    pub endpoint: String,
-    /// `storage-tier` of new objects; `None` leaves it to the bucket's default.
-    pub storage_tier: Option<String>,
-    /// Smallest part of a multipart upload. Default 5 MiB.
-    pub chunk_size: Option<usize>,
-    /// Parts in flight when the writer is not told otherwise. Default 10.
-    pub upload_concurrency: Option<usize>,
-    /// Most parts in one upload. Default 10000.
-    pub max_upload_parts: Option<usize>,
-    pub leave_parts_on_error: bool,
-    pub no_check_bucket: bool,
-    /// `opc-sse-kms-key-id` of new objects.
-    pub sse_kms_key_id: Option<String>,
-}
-
-impl opendal::Configurator for ObjectStorageConfig {
-    type Builder = super::backend::ObjectStorageBuilder;
-
-    fn into_builder(self) -> Self::Builder {
-        super::backend::ObjectStorageBuilder::from_config(self)
     }
 }
 

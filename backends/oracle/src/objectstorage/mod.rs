@@ -1,26 +1,21 @@
-//! OCI Object Storage through its native API, as an OpenDAL service (OpenDAL has none), and the
-//! `oracleobjectstorage` backend that opens remotes on it.
+//! The `oracleobjectstorage` backend: ocisync's remotes on the OpenDAL service for OCI Object
+//! Storage (crate `opendal-service-oci-objectstorage`).
 //!
-//! One responsibility per file, as in OpenDAL's own services: `config` (options, declared once),
-//! `backend` (OpenDAL builder and service wiring), `core` (requests and wire types), `reader`,
-//! `writer`, `lister`, `deleter` (one operation each), `error` (responses → errors),
-//! `uploads` (pending multipart uploads, for `ocisync cleanup`), `tiers` (UpdateObjectStorageTier,
-//! for `ocisync settier`) and `remote` (the ocisync backend). The prose documentation is `docs.md`.
+//! `config` (the rclone-compatible options, declared once), `remote` (opens a remote: options →
+//! service configuration, signer, [`Features`](ocisync_backend::Features)), `uploads` (pending
+//! multipart uploads, for `ocisync cleanup`) and `tiers` (UpdateObjectStorageTier, for
+//! `ocisync settier`) — the last two through the service's low-level core, as OpenDAL has no
+//! operation for them. The prose documentation of the remote type is `docs.md`.
 #![doc = include_str!("docs.md")]
 
-mod backend;
 mod config;
-mod core;
-mod deleter;
-mod error;
-mod lister;
-mod reader;
 mod remote;
 mod tiers;
 mod uploads;
-mod writer;
 
-pub use backend::{ObjectStorageBackend, ObjectStorageBuilder, SCHEME};
-pub use config::{ObjectStorageConfig, OracleOptions, SseCustomerKey};
-pub use core::{META_ARCHIVAL_STATE, META_STORAGE_TIER};
+pub use config::OracleOptions;
+pub use opendal_service_oci_objectstorage::{
+    META_ARCHIVAL_STATE, META_STORAGE_TIER, ObjectStorageBackend, ObjectStorageBuilder,
+    ObjectStorageConfig, SCHEME, SseCustomerKey,
+};
 pub use remote::{BACKEND, OracleBackend, SPEC, archive_not_restored};

@@ -12,15 +12,17 @@ use ocisync_backend::{
 
 use std::sync::Arc;
 
-use super::backend::ObjectStorageBuilder;
-use super::config::{ObjectStorageConfig, OracleOptions, warn_ignored_once};
-use super::core::{CoreSettings, ObjectStorageCore};
-use super::core::{META_ARCHIVAL_STATE, META_STORAGE_TIER};
-use super::error::ocisync_kind;
+use opendal_service_oci_objectstorage::core::{CoreSettings, ObjectStorageCore};
+use opendal_service_oci_objectstorage::{
+    META_ARCHIVAL_STATE, META_STORAGE_TIER, ObjectStorageBuilder, ObjectStorageConfig,
+};
+
+use super::config::{OracleOptions, warn_ignored_once};
 use super::tiers::OciTiers;
 use super::uploads::OciUploads;
 use crate::auth::{AuthOptions, OciAuth, build_auth};
 use crate::endpoints::{check_endpoint_url, object_storage_endpoint};
+use crate::error::{classify, from_core};
 
 pub static SPEC: BackendSpec = BackendSpec {
     name: "oracleobjectstorage",
@@ -48,7 +50,7 @@ impl Backend for OracleBackend {
         };
         let mut problems = o.problems();
         if let Err(e) =
-            crate::endpoints::check_region_option(o.region.as_deref(), o.endpoint.as_deref())
+            crate::options::check_region_option(o.region.as_deref(), o.endpoint.as_deref())
         {
             problems.push(e);
         }
@@ -70,6 +72,7 @@ impl Backend for OracleBackend {
     }
 
     async fn open(&self, ctx: OpenContext<'_>) -> Result<Remote> {
+        crate::use_ocisync_transport();
         let remote = ctx.name;
         let config_error = |e: OptionError| Error::config(e.to_string()).with_remote(remote);
         let o = OracleOptions::from_values(ctx.values).map_err(config_error)?;
@@ -84,7 +87,7 @@ impl Backend for OracleBackend {
         }
         let auth = build_auth(&auth_options(&o))
             .await
-            .map_err(|e| e.with_remote(remote))?;
+            .map_err(|e| from_core(e).with_remote(remote))?;
         let endpoint = resolve_endpoint(&o, auth.as_ref())
             .await
             .map_err(|e| e.with_remote(remote))?;
@@ -92,19 +95,21 @@ impl Backend for OracleBackend {
 
         let (prefix, bucket_name, endpoint_for_location) =
             (root.clone(), bucket.clone(), endpoint.clone());
-        let config = ObjectStorageConfig {
-            root: Some(root),
-            bucket,
-            namespace: o.namespace.clone().filter(|n| !n.is_empty()),
-            endpoint,
-            storage_tier: Some(o.storage_tier.clone()),
-            chunk_size: Some(part_bytes(o.chunk_size.bytes())),
-            upload_concurrency: Some(o.upload_concurrency),
-            max_upload_parts: Some(o.max_upload_parts),
-            leave_parts_on_error: o.leave_parts_on_error,
-            no_check_bucket: o.no_check_bucket,
-            sse_kms_key_id: o.sse_kms_key_id.as_ref().map(|k| k.to_string()),
-        };
+        // The service's own configuration (non-exhaustive: filled field by field). Who signs
+        // is given as the signer built above, not as `auth`.
+        let mut config = ObjectStorageConfig::default();
+        config.root = Some(root);
+        config.bucket = bucket;
+        config.namespace = o.namespace.clone().filter(|n| !n.is_empty());
+        config.endpoint = endpoint;
+        config.storage_tier = Some(o.storage_tier.clone());
+        config.chunk_size = Some(part_bytes(o.chunk_size.bytes()));
+        config.upload_concurrency = Some(o.upload_concurrency);
+        config.max_upload_parts = Some(o.max_upload_parts);
+        config.leave_parts_on_error = o.leave_parts_on_error;
+        config.no_check_bucket = o.no_check_bucket;
+        config.sse_kms_key_id = o.sse_kms_key_id.as_ref().map(|k| k.to_string());
+        config.user_agent = Some(ocisync_backend::transport::USER_AGENT.to_string());
         // Pending multipart uploads (`ocisync cleanup`) through a core of their own: OpenDAL
         // has no call for them.
         let uploads_core = ObjectStorageCore::new(
@@ -122,9 +127,10 @@ impl Backend for OracleBackend {
                 chunk_size: part_bytes(o.chunk_size.bytes()),
                 upload_concurrency: 1,
                 max_upload_parts: o.max_upload_parts,
+                user_agent: Some(ocisync_backend::transport::USER_AGENT.to_string()),
             },
         );
-        let mut builder = ObjectStorageBuilder::from_config(config).auth(auth);
+        let mut builder = ObjectStorageBuilder::from_config(config).signer(auth);
         if let Some(key) = sse_customer {
             builder = builder.sse_customer_key(key);
         }
@@ -166,7 +172,7 @@ fn features(o: &OracleOptions) -> Features {
         sorted_listing: true,
         check_root_exists: false,
         unreadable: Some(archive_not_restored),
-        classify_error: Some(ocisync_kind),
+        classify_error: Some(classify),
         ..Features::default()
     }
 }
@@ -241,14 +247,14 @@ async fn resolve_endpoint(o: &OracleOptions, auth: &dyn OciAuth) -> Result<Strin
     }
     let region = match o.region.clone().filter(|r| !r.is_empty()) {
         Some(r) => r,
-        None => auth.region().await?.ok_or_else(|| {
+        None => auth.region().await.map_err(from_core)?.ok_or_else(|| {
             Error::config(format!(
                 "no region: set `region` (or `endpoint`); the {} provider does not bring one",
                 auth.name()
             ))
         })?,
     };
-    object_storage_endpoint(&region)
+    object_storage_endpoint(&region).map_err(from_core)
 }
 
 #[cfg(test)]

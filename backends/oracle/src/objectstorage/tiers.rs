@@ -9,8 +9,8 @@ use ocisync_backend::tiers::StorageTiers;
 use ocisync_backend::{Error, Result};
 use opendal::OperationContext;
 
-use super::core::ObjectStorageCore;
-use super::error::ocisync_kind;
+use crate::error::classify;
+use opendal_service_oci_objectstorage::core::ObjectStorageCore;
 
 /// OCI's tiers, as the API spells them.
 const TIERS: &[&str] = &["Standard", "InfrequentAccess", "Archive"];
@@ -37,8 +37,8 @@ impl OciTiers {
     }
 
     fn error(&self, e: opendal::Error, path: &str) -> Error {
-        let (kind, message) = ocisync_kind(&e)
-            .unwrap_or_else(|| (ocisync_backend::error::kind_of(&e), e.to_string()));
+        let (kind, message) =
+            classify(&e).unwrap_or_else(|| (ocisync_backend::error::kind_of(&e), e.to_string()));
         Error::new(kind, message)
             .with_remote(self.remote.clone())
             .with_operation("set tier")

@@ -11,8 +11,8 @@ use ocisync_backend::uploads::{MultipartUploads, PendingUpload};
 use ocisync_backend::{Error, ErrorKind, Result};
 use opendal::OperationContext;
 
-use super::core::{ListedUpload, ObjectStorageCore};
-use super::error::ocisync_kind;
+use crate::error::classify;
+use opendal_service_oci_objectstorage::core::{ListedUpload, ObjectStorageCore};
 
 /// Pages asked at most: 1,000 uploads each.
 const MAX_PAGES: usize = 10_000;
@@ -44,8 +44,8 @@ impl OciUploads {
     }
 
     fn error(&self, e: opendal::Error, op: &'static str, key: &str) -> Error {
-        let (kind, message) = ocisync_kind(&e)
-            .unwrap_or_else(|| (ocisync_backend::error::kind_of(&e), e.to_string()));
+        let (kind, message) =
+            classify(&e).unwrap_or_else(|| (ocisync_backend::error::kind_of(&e), e.to_string()));
         Error::new(kind, message)
             .with_remote(self.remote.clone())
             .with_operation(op)
