@@ -3,7 +3,7 @@
 //! server's `md5(part md5s)-N` ETag proves it stored what was sent).
 //!
 //! Both are aws-lc's MD5 ([`Md5Hasher`]). For a large object each runs in a task of its own fed
-//! the body's buffers (reference-counted, not copied) through a short queue, so the two passes
+//! the body's buffers (reference-counted, not copied) through a queue of a few MiB, so the two passes
 //! use two cores while the copy's own task keeps reading and writing; a queue that fills holds
 //! the copy back, so memory stays bounded. Small objects hash inline: a task would cost more
 //! than the hashing.
@@ -13,14 +13,19 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 use ocisync_backend::fast_md5::Md5Hasher;
 use ocisync_backend::{Error, ErrorKind, Md5, ObjectInfo, Remote, Result as BackendResult};
-use tokio::sync::mpsc;
+use std::sync::Arc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinHandle;
 
-/// Objects at least this large hash in tasks of their own.
+/// Objects at least this large hash in tasks of their own. Measured in W3
+/// (docs/performance.md): inline, the two MD5 passes of one object are one core's serial work
+/// and ocisync reached 48% of the ceiling; in tasks 66–73%, at a peak RSS of 163–182 MiB
+/// instead of 88–106 (the writer then keeps every part buffer full).
 pub(crate) const TASK_HASHING_FROM: u64 = 8 << 20;
 
-/// Buffers waiting for a hashing task (each is a body buffer, typically 16–256 KiB).
-const QUEUE: usize = 32;
+/// Bytes waiting for one hashing task. The buffers queued are the body's own (shared with the
+/// writer), but a buffer still queued keeps its memory alive after the writer has sent it.
+const QUEUE_BYTES: usize = 4 << 20;
 
 /// `sync --checksum` from a source whose MD5 costs a read (local files): the MD5s are computed
 /// as the source is listed, `--checkers` at a time and in listing order, so the hashing
@@ -76,7 +81,9 @@ impl Consume for Md5Hasher {
 enum Hashing<H: Consume> {
     Inline(H),
     Task {
-        queue: mpsc::Sender<Bytes>,
+        queue: mpsc::UnboundedSender<(Bytes, OwnedSemaphorePermit)>,
+        /// [`QUEUE_BYTES`] of permits: a buffer holds its length's worth until it is hashed.
+        room: Arc<Semaphore>,
         task: JoinHandle<H>,
     },
 }
@@ -86,23 +93,28 @@ impl<H: Consume> Hashing<H> {
         if !in_task {
             return Hashing::Inline(h);
         }
-        let (queue, mut rx) = mpsc::channel::<Bytes>(QUEUE);
+        let (queue, mut rx) = mpsc::unbounded_channel::<(Bytes, OwnedSemaphorePermit)>();
         let task = tokio::spawn(async move {
             let mut h = h;
-            while let Some(b) = rx.recv().await {
+            while let Some((b, _room)) = rx.recv().await {
                 h.consume(&b);
             }
             h
         });
-        Hashing::Task { queue, task }
+        let room = Arc::new(Semaphore::new(QUEUE_BYTES));
+        Hashing::Task { queue, room, task }
     }
 
     async fn update(&mut self, b: &Bytes) {
         match self {
             Hashing::Inline(h) => h.consume(b),
             // A task that is gone (it panicked) is reported by `finish`.
-            Hashing::Task { queue, .. } => {
-                let _ = queue.send(b.clone()).await;
+            Hashing::Task { queue, room, .. } => {
+                let want = b.len().clamp(1, QUEUE_BYTES) as u32;
+                // The semaphore is never closed.
+                if let Ok(permit) = room.clone().acquire_many_owned(want).await {
+                    let _ = queue.send((b.clone(), permit));
+                }
             }
         }
     }
@@ -110,7 +122,7 @@ impl<H: Consume> Hashing<H> {
     async fn finish(self) -> Result<H, Error> {
         match self {
             Hashing::Inline(h) => Ok(h),
-            Hashing::Task { queue, task } => {
+            Hashing::Task { queue, task, .. } => {
                 drop(queue);
                 task.await
                     .map_err(|e| Error::new(ErrorKind::Other, format!("hashing task: {e}")))
