@@ -2,11 +2,10 @@
 //! listed MD5 before the upload is committed) and, for S3 multipart uploads, each part's (the
 //! server's `md5(part md5s)-N` ETag proves it stored what was sent).
 //!
-//! Both are aws-lc's MD5 ([`Md5Hasher`]). For a large object each runs in a task of its own fed
-//! the body's buffers (reference-counted, not copied) through a queue of a few MiB, so the two passes
-//! use two cores while the copy's own task keeps reading and writing; a queue that fills holds
-//! the copy back, so memory stays bounded. Small objects hash inline: a task would cost more
-//! than the hashing.
+//! Both are aws-lc's MD5 ([`Md5Hasher`]). Each can run in a task of its own, fed the body's
+//! buffers (reference-counted, not copied) through a queue of a few MiB, so that the two
+//! passes use two cores while the copy's own task keeps reading and writing; a full queue
+//! holds the copy back. Which objects do is [`TASK_HASHING_FROM`]: today none (see there).
 
 use bytes::Bytes;
 use futures::StreamExt;
@@ -17,11 +16,12 @@ use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinHandle;
 
-/// Objects at least this large hash in tasks of their own. Measured in W3
-/// (docs/performance.md): inline, the two MD5 passes of one object are one core's serial work
-/// and ocisync reached 48% of the ceiling; in tasks 66–73%, at a peak RSS of 163–182 MiB
-/// instead of 88–106 (the writer then keeps every part buffer full).
-pub(crate) const TASK_HASHING_FROM: u64 = 8 << 20;
+/// Objects at least this large hash in tasks of their own: none. Measured in W3
+/// (docs/performance.md), on a quiet machine with two cores: in tasks 68% of the ceiling at a
+/// peak RSS of 168 MiB, inline 67% at 96 MiB (the writer keeps every part buffer full when
+/// the hashing leaves the copy's task). The tasks stay, tested, for machines with cores to
+/// spare; lower this to use them.
+pub(crate) const TASK_HASHING_FROM: u64 = u64::MAX;
 
 /// Bytes waiting for one hashing task. The buffers queued are the body's own (shared with the
 /// writer), but a buffer still queued keeps its memory alive after the writer has sent it.
@@ -146,7 +146,10 @@ pub(crate) struct Hashed {
 impl CopyHashes {
     /// `part_size`: hash parts of this size too (S3 multipart ETags).
     pub fn new(size: u64, part_size: Option<usize>) -> CopyHashes {
-        let in_task = size >= TASK_HASHING_FROM;
+        CopyHashes::hashing(size >= TASK_HASHING_FROM, part_size)
+    }
+
+    fn hashing(in_task: bool, part_size: Option<usize>) -> CopyHashes {
         CopyHashes {
             whole: Hashing::new(Md5Hasher::new(), in_task),
             parts: part_size.map(|c| Hashing::new(PartHasher::new(Some(c)), in_task)),
@@ -261,13 +264,13 @@ mod tests {
             want_parts.extend_from_slice(&Md5::of(c).0);
         }
         let want_etag = format!("{}-4", Md5::of(&want_parts).to_hex());
-        for size in [0, TASK_HASHING_FROM] {
-            let mut h = CopyHashes::new(size, Some(part));
+        for in_task in [false, true] {
+            let mut h = CopyHashes::hashing(in_task, Some(part));
             for piece in data.chunks(100_003) {
                 h.update(&Bytes::copy_from_slice(piece)).await;
             }
             let done = h.finish().await.unwrap();
-            assert_eq!(done.whole, Md5::of(&data), "size {size}");
+            assert_eq!(done.whole, Md5::of(&data), "in a task: {in_task}");
             assert_eq!(done.parts.multipart_etag(), Some(want_etag.clone()));
         }
     }
