@@ -16,12 +16,12 @@ use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinHandle;
 
-/// Objects at least this large hash in tasks of their own: none. Measured in W3
+/// Objects at least this large hash in tasks of their own (`None`: none). Measured in W3
 /// (docs/performance.md), on a quiet machine with two cores: in tasks 68% of the ceiling at a
 /// peak RSS of 168 MiB, inline 67% at 96 MiB (the writer keeps every part buffer full when
 /// the hashing leaves the copy's task). The tasks stay, tested, for machines with cores to
 /// spare; lower this to use them.
-pub(crate) const TASK_HASHING_FROM: u64 = u64::MAX;
+pub(crate) const TASK_HASHING_FROM: Option<u64> = None;
 
 /// Bytes waiting for one hashing task. The buffers queued are the body's own (shared with the
 /// writer), but a buffer still queued keeps its memory alive after the writer has sent it.
@@ -146,7 +146,10 @@ pub(crate) struct Hashed {
 impl CopyHashes {
     /// `part_size`: hash parts of this size too (S3 multipart ETags).
     pub fn new(size: u64, part_size: Option<usize>) -> CopyHashes {
-        CopyHashes::hashing(size >= TASK_HASHING_FROM, part_size)
+        CopyHashes::hashing(
+            TASK_HASHING_FROM.is_some_and(|from| size >= from),
+            part_size,
+        )
     }
 
     fn hashing(in_task: bool, part_size: Option<usize>) -> CopyHashes {
