@@ -417,23 +417,7 @@ async fn transfer(
 ) -> Result<u8, UsageError> {
     let f = &p.cli.flags;
     let started = jiff::Timestamp::now();
-    let (src_shown, dst_shown) = (shown(&pair.src), shown(&pair.dst));
-    let ctx = RunContext {
-        command: job.name().to_string(),
-        host: hostname(),
-        job: u.job_name.clone().unwrap_or_else(|| {
-            // Each shard is a job of its own: its own last success, its own alerts.
-            let name = ops::default_job_name(job.name(), &src_shown, &dst_shown);
-            match f.shard {
-                Some(s) => format!("{name} (shard {s})"),
-                None => name,
-            }
-        }),
-        src: src_shown,
-        dst: dst_shown,
-        log_file: u.log_file.as_ref().map(|p| p.display().to_string()),
-        shard: f.shard,
-    };
+    let ctx = run_context(f, u, pair, job);
     // Options first: a usage error is not a failed run.
     let reporting = args::reporting(f)?;
     // rclone's --max-duration counts from the start of the command.
@@ -443,16 +427,7 @@ async fn transfer(
         .map(|v| args::duration("max-duration", v))
         .transpose()?
         .map(|d| (tokio::time::Instant::now() + d, d));
-    let options = match job {
-        Job::Sync => Some(args::run_options(f, Mode::Sync, filter.clone())?),
-        Job::Copy => Some(args::run_options(f, Mode::Copy, filter.clone())?),
-        Job::Move { .. } => Some(args::rclone::for_move(args::run_options(
-            f,
-            Mode::Copy,
-            filter.clone(),
-        )?)),
-        Job::Check { .. } => None,
-    };
+    let options = job_options(f, job, &filter)?;
     // The lock before anything else: a skipped run opens nothing.
     let _lock = match &u.lock_file {
         None => None,
@@ -564,18 +539,63 @@ async fn transfer(
     {
         crate::commands::moves::remove_emptied_dirs(&src, &o.filter, o.dry_run).await;
     }
-    // A soft or cautious --max-duration let the run end on its own: past the deadline it
-    // still ends with rclone's exit 10.
-    if !hard_deadline
-        && deadline.is_some_and(|(at, _)| tokio::time::Instant::now() >= at)
-        && matches!(code, exitcode::SUCCESS | exitcode::NO_FILES_TRANSFERRED)
-    {
-        tracing::error!("max transfer duration reached as set by --max-duration");
-        code = exitcode::DURATION_EXCEEDED;
+    if !hard_deadline {
+        code = past_soft_deadline(code, deadline.map(|(at, _)| at));
     }
     let doc = RunDocument::from_report(&report, code, &ctx, resolver.request_counts());
     ops::finish(&doc, u, resolver.config()).await;
     Ok(code)
+}
+
+/// Who and what the run is, for its report, metrics and alerts.
+fn run_context(f: &crate::cli::Flags, u: &Unattended, pair: &Pair, job: Job) -> RunContext {
+    let (src_shown, dst_shown) = (shown(&pair.src), shown(&pair.dst));
+    RunContext {
+        command: job.name().to_string(),
+        host: hostname(),
+        job: u.job_name.clone().unwrap_or_else(|| {
+            // Each shard is a job of its own: its own last success, its own alerts.
+            let name = ops::default_job_name(job.name(), &src_shown, &dst_shown);
+            match f.shard {
+                Some(s) => format!("{name} (shard {s})"),
+                None => name,
+            }
+        }),
+        src: src_shown,
+        dst: dst_shown,
+        log_file: u.log_file.as_ref().map(|p| p.display().to_string()),
+        shard: f.shard,
+    }
+}
+
+/// The engine's options for `sync`, `copy` and `move` (`check` builds its own).
+fn job_options(
+    f: &crate::cli::Flags,
+    job: Job,
+    filter: &Filter,
+) -> Result<Option<crate::engine::sync::RunOptions>, UsageError> {
+    Ok(match job {
+        Job::Sync => Some(args::run_options(f, Mode::Sync, filter.clone())?),
+        Job::Copy => Some(args::run_options(f, Mode::Copy, filter.clone())?),
+        Job::Move { .. } => Some(args::rclone::for_move(args::run_options(
+            f,
+            Mode::Copy,
+            filter.clone(),
+        )?)),
+        Job::Check { .. } => None,
+    })
+}
+
+/// A soft or cautious --max-duration lets the run end on its own: past the deadline it still
+/// ends with rclone's exit 10.
+fn past_soft_deadline(code: u8, deadline: Option<tokio::time::Instant>) -> u8 {
+    if deadline.is_some_and(|at| tokio::time::Instant::now() >= at)
+        && matches!(code, exitcode::SUCCESS | exitcode::NO_FILES_TRANSFERRED)
+    {
+        tracing::error!("max transfer duration reached as set by --max-duration");
+        return exitcode::DURATION_EXCEEDED;
+    }
+    code
 }
 
 /// Another run holds the lock: exit 0 at once, unless it has held it beyond `--lock-stale`
