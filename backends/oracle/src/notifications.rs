@@ -10,7 +10,8 @@
 //! ```
 //!
 //! PublishMessage is `POST {endpoint}/20181201/topics/{topicId}/messages` with
-//! `{"title", "body"}` (the title is the e-mail subject); the default endpoint is the regional
+//! `{"title", "body"}` (the title is the e-mail subject; the request is
+//! `oci_core::notifications`'s); the default endpoint is the regional
 //! `https://notification.{region}.{realm domain}` that Oracle's SDKs use. The identity needs
 //! `allow dynamic-group <dg> to use ons-topics in compartment <c>`; without it OCI answers 404
 //! NotAuthorizedOrNotFound, which the error explains.
@@ -20,15 +21,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use http::{Method, StatusCode};
+use oci_core::notifications::{publish_message_body, publish_message_url};
 use ocisync_backend::{
     AlertMessage, AlertSink, AlertSpec, AlertType, ConfigValues, Error, Ocid, OptionError, Result,
 };
 
 use crate::endpoints::notification_endpoint;
+use crate::error::from_core;
 use crate::service::{
     Limits, PrincipalOptions, ServiceClient, check_endpoint_option, describe_status, refusal_kind,
 };
-use crate::sign::encode_path_segment;
 
 const TYPE_NAME: &str = "oci_notifications";
 
@@ -131,15 +133,8 @@ impl AlertSink for NotificationsSink {
             )
             .await?;
         let topic = self.options.topic.trim();
-        let url = format!(
-            "{base}/20181201/topics/{}/messages",
-            encode_path_segment(topic)
-        );
-        let body = serde_json::to_vec(&serde_json::json!({
-            "title": message.title,
-            "body": message.body,
-        }))
-        .map_err(|e| Error::new(ocisync_backend::ErrorKind::Other, e.to_string()))?;
+        let url = publish_message_url(&base, topic);
+        let body = publish_message_body(&message.title, &message.body).map_err(from_core)?;
         let reply = self.client.call(Method::POST, &url, Some(&body)).await?;
         if reply.status.is_success() {
             return Ok(());

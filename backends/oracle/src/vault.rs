@@ -12,10 +12,10 @@
 //!
 //! Each secret is read with GetSecretBundle (`GET {endpoint}/20190301/secretbundles/{secretId}`,
 //! the current version), signed by the configured identity; a 401 makes the identity refresh and
-//! the call is tried once more. The bundle's base64 content is decoded and trimmed of
-//! surrounding whitespace (a trailing newline from `echo` is the classic cause of S3 "invalid
-//! header" errors); a value that still holds control characters is refused. Errors name the
-//! secret OCID and what it was for, never the value.
+//! the call is tried once more. The request and the decoding of the bundle (base64, trimmed of
+//! surrounding whitespace, control characters refused) are `oci_core::vault`'s; here are the
+//! options, the credential-provider glue and ocisync's errors. Errors name the secret OCID and
+//! what it was for, never the value.
 
 use std::sync::Arc;
 
@@ -23,21 +23,19 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use http::{Method, StatusCode};
+use oci_core::vault::{NOT_FOUND_HINT, secret_bundle_url, secret_from_bundle};
 use ocisync_backend::{
     ConfigValues, CredentialProvider, CredentialSpec, CredentialType, Credentials, Error, Ocid,
     OptionError, Result, Secret,
 };
-use zeroize::Zeroizing;
 
 use crate::endpoints::secrets_endpoint;
+use crate::error::from_core;
 use crate::service::{
     Limits, PrincipalOptions, ServiceClient, check_endpoint_option, describe_status, nonblank,
     refusal_kind,
 };
-use crate::sign::encode_path_segment;
 
 const TYPE_NAME: &str = "oci_vault";
 
@@ -197,90 +195,19 @@ pub(crate) async fn read_secret(
     secret_id: &str,
 ) -> Result<Secret> {
     let what = |e: Error| client.prefixed(e, &format!("secret {secret_id} ({key})"));
-    let url = format!(
-        "{endpoint}/20190301/secretbundles/{}",
-        encode_path_segment(secret_id)
-    );
+    let url = secret_bundle_url(endpoint, secret_id);
     let reply = client.call(Method::GET, &url, None).await.map_err(what)?;
     if reply.status != StatusCode::OK {
         let mut message = describe_status(&reply);
         if reply.status == StatusCode::NOT_FOUND {
-            message.push_str(
-                " (check the OCID, and that a policy lets this identity `read \
-                 secret-bundles` in the secret's compartment)",
-            );
+            message.push_str(NOT_FOUND_HINT);
         }
         return Err(what(Error::new(refusal_kind(reply.status), message)));
     }
-    secret_from_bundle(&reply.body).map_err(|problem| {
-        what(Error::new(
-            ocisync_backend::ErrorKind::Auth,
-            problem.to_string(),
-        ))
-    })
-}
-
-/// Why a secret's content cannot be used. Never holds the content.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ContentError {
-    #[error("the secret bundle is not the expected JSON (secretBundleContent.content)")]
-    NotABundle,
-    #[error("the secret's content type is {0}, not BASE64")]
-    NotBase64Type(String),
-    #[error("the secret's content is not valid base64")]
-    BadBase64,
-    #[error("the secret's value is not UTF-8 text")]
-    NotText,
-    #[error("the secret's value is empty (after trimming surrounding whitespace)")]
-    Empty,
-    #[error(
-        "the secret's value contains control characters (other than surrounding whitespace, \
-         which is trimmed); store the value alone, without them"
-    )]
-    ControlCharacters,
-}
-
-/// The value of a GetSecretBundle response body.
-pub fn secret_from_bundle(body: &[u8]) -> std::result::Result<Secret, ContentError> {
-    #[derive(serde::Deserialize)]
-    struct Bundle {
-        #[serde(rename = "secretBundleContent")]
-        content: Option<Content>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Content {
-        #[serde(rename = "contentType")]
-        content_type: Option<String>,
-        content: Option<String>,
-    }
-    let bundle: Bundle = serde_json::from_slice(body).map_err(|_| ContentError::NotABundle)?;
-    let content = bundle.content.ok_or(ContentError::NotABundle)?;
-    let encoded = Zeroizing::new(content.content.ok_or(ContentError::NotABundle)?);
-    if let Some(t) = content
-        .content_type
-        .filter(|t| !t.eq_ignore_ascii_case("BASE64"))
-    {
-        return Err(ContentError::NotBase64Type(t));
-    }
-    decode_secret(&encoded)
-}
-
-/// Base64 → text, trimmed of surrounding whitespace, refused if control characters remain.
-pub fn decode_secret(encoded: &str) -> std::result::Result<Secret, ContentError> {
-    let bytes = Zeroizing::new(
-        STANDARD
-            .decode(encoded.trim())
-            .map_err(|_| ContentError::BadBase64)?,
-    );
-    let text = std::str::from_utf8(&bytes).map_err(|_| ContentError::NotText)?;
-    let value = text.trim();
-    if value.is_empty() {
-        return Err(ContentError::Empty);
-    }
-    if value.chars().any(char::is_control) {
-        return Err(ContentError::ControlCharacters);
-    }
-    Ok(Secret::new(value))
+    // The value moves from oci-core's secret to ocisync's; both zero their bytes on drop.
+    secret_from_bundle(&reply.body)
+        .map(|value| Secret::new(value.expose()))
+        .map_err(|problem| what(from_core(problem.into())))
 }
 
 #[cfg(test)]

@@ -1,66 +1,12 @@
-//! The `oci_vault` provider: decoding rules, and reading secrets from the fake Vault with an
-//! instance principal (fake metadata and federation services) on 127.0.0.1.
+//! The `oci_vault` provider: its options, and reading secrets from the fake Vault with an
+//! instance principal (fake metadata and federation services) on 127.0.0.1. The decoding rules
+//! are tested with them in `oci_core::vault`.
 
 use ocisync_backend::{ErrorKind, RawValue};
 use ocisync_fakes::federation::TokenPolicy;
 use ocisync_fakes::keyless::KeylessFakes;
 
 use super::*;
-
-#[test]
-fn decoding_trims_surrounding_whitespace_only() {
-    let decode = |raw: &str| decode_secret(&STANDARD.encode(raw));
-    assert_eq!(
-        decode("AKIAEXAMPLE").expect("plain").expose(),
-        "AKIAEXAMPLE"
-    );
-    assert_eq!(
-        decode("AKIAEXAMPLE\n").expect("newline").expose(),
-        "AKIAEXAMPLE"
-    );
-    assert_eq!(
-        decode("  wJalr/K7+MDENG\r\n\t").expect("crlf").expose(),
-        "wJalr/K7+MDENG"
-    );
-    // Inner spaces are part of the value.
-    assert_eq!(decode("a b").expect("inner space").expose(), "a b");
-    assert_eq!(
-        decode("AKIA\x00EXAMPLE"),
-        Err(ContentError::ControlCharacters)
-    );
-    assert_eq!(
-        decode("AKIA\nEXAMPLE"),
-        Err(ContentError::ControlCharacters)
-    );
-    assert_eq!(decode(" \n "), Err(ContentError::Empty));
-    assert_eq!(decode_secret("not base64!"), Err(ContentError::BadBase64));
-    assert_eq!(
-        decode_secret(&STANDARD.encode([0xff, 0xfe])),
-        Err(ContentError::NotText)
-    );
-    // Messages never carry the value.
-    let secret = "AKIA\x07SECRETVALUE";
-    let message = decode(secret).expect_err("bell").to_string();
-    assert!(!message.contains("SECRETVALUE"), "{message}");
-}
-
-#[test]
-fn bundles_must_be_base64_bundles() {
-    let bundle = |content_type: &str, content: &str| {
-        format!(
-            r#"{{"secretId":"x","secretBundleContent":{{"contentType":"{content_type}","content":"{content}"}}}}"#
-        )
-    };
-    let ok = secret_from_bundle(bundle("BASE64", &STANDARD.encode("v\n")).as_bytes()).expect("ok");
-    assert_eq!(ok.expose(), "v");
-    assert_eq!(format!("{ok:?}"), "<redacted>");
-    assert_eq!(
-        secret_from_bundle(bundle("TEXT", "dg==").as_bytes()),
-        Err(ContentError::NotBase64Type("TEXT".into()))
-    );
-    assert_eq!(secret_from_bundle(b"{}"), Err(ContentError::NotABundle));
-    assert_eq!(secret_from_bundle(b"<html>"), Err(ContentError::NotABundle));
-}
 
 #[test]
 fn auth_names_and_endpoints_are_checked_when_built() {
