@@ -233,6 +233,20 @@ impl ObjectStorageCore {
             .await
     }
 
+    /// A POST of `value` as JSON: the request (for the caller to add to) and its body.
+    fn json_post(
+        &self,
+        url: String,
+        value: &impl serde::Serialize,
+    ) -> Result<(http::request::Builder, Buffer)> {
+        let body = Buffer::from(serde_json::to_vec(value).map_err(new_json_serialize_error)?);
+        let req = self
+            .request(Method::POST, url)
+            .header(CONTENT_LENGTH, body.len())
+            .header(CONTENT_TYPE, "application/json");
+        Ok((req, body))
+    }
+
     async fn send_with_body(
         &self,
         ctx: &OperationContext,
@@ -458,17 +472,13 @@ impl ObjectStorageCore {
             storage_tier: self.storage_tier.as_deref(),
             metadata,
         };
-        let body = Buffer::from(serde_json::to_vec(&details).map_err(new_json_serialize_error)?);
         let url = format!(
             "{}/n/{}/b/{}/u",
             self.endpoint,
             encode_path_segment(ns),
             encode_path_segment(&self.bucket)
         );
-        let req = self
-            .request(Method::POST, url)
-            .header(CONTENT_LENGTH, body.len())
-            .header(CONTENT_TYPE, "application/json");
+        let (req, body) = self.json_post(url, &details)?;
         let req = self.with_sse_kms(self.with_sse_customer(req));
         self.send_with_body(ctx, req, body, Signed::Body, ns).await
     }
@@ -514,15 +524,10 @@ impl ObjectStorageCore {
             self.object_url(ns, "u", path),
             encode_query([("uploadId", upload_id)])
         );
-        let body = serde_json::to_vec(&CommitMultipartUploadDetails {
+        let details = CommitMultipartUploadDetails {
             parts_to_commit: parts,
-        })
-        .map_err(new_json_serialize_error)?;
-        let body = Buffer::from(body);
-        let req = self
-            .request(Method::POST, url)
-            .header(CONTENT_LENGTH, body.len())
-            .header(CONTENT_TYPE, "application/json");
+        };
+        let (req, body) = self.json_post(url, &details)?;
         self.send_with_body(ctx, req, body, Signed::Body, ns).await
     }
 
@@ -557,16 +562,11 @@ impl ObjectStorageCore {
             encode_path_segment(ns),
             encode_path_segment(&self.bucket)
         );
-        let body = serde_json::to_vec(&serde_json::json!({
+        let details = serde_json::json!({
             "objectName": self.object_name(path),
             "storageTier": tier,
-        }))
-        .map_err(new_json_serialize_error)?;
-        let body = Buffer::from(body);
-        let req = self
-            .request(Method::POST, url)
-            .header(CONTENT_LENGTH, body.len())
-            .header(CONTENT_TYPE, "application/json");
+        });
+        let (req, body) = self.json_post(url, &details)?;
         self.send_with_body(ctx, req, body, Signed::Body, ns).await
     }
 
