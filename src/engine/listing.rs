@@ -25,10 +25,16 @@
 //! deletes nothing), as a failed page ends a sequential listing.
 //!
 //! Fan-out. `--list-concurrency N` fixes it (1: one listing, as before). By default it is
-//! decided from the first page's latency: one listing in flight per [`PAGE_COST`] of latency,
-//! at most [`AUTO_MAX`], and one listing below [`MIN_LATENCY`] — on loopback a page takes a
-//! few milliseconds and the listing stays sequential (no extra requests); across clouds
-//! (30 ms and more per request) it fans out.
+//! decided from the round trip: one listing in flight per [`PAGE_COST`] of it, at most
+//! [`AUTO_MAX`], and one listing below [`MIN_LATENCY`] — on loopback a page takes a few
+//! milliseconds and the listing stays sequential (no extra requests); across clouds (30 ms and
+//! more per request) it fans out. A slow first page alone does not say which it is: a server
+//! that walks the whole prefix for every page (`rclone serve s3`, a loaded MinIO) is slow on
+//! loopback too, and more listings in flight only multiply its work. So when the first page
+//! took [`MIN_LATENCY`] or more, one HEAD of a key that is not expected to exist
+//! ([`PROBE_KEY`]) measures the round trip without the listing's server work, and the
+//! shorter of the two decides. That HEAD is the only request the automatic mode adds, and
+//! only listings with a slow first page send it.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
@@ -52,6 +58,9 @@ pub const PAGE_COST: Duration = Duration::from_millis(4);
 /// server's own work (loopback, same region), which more listings in flight do not hide, and
 /// every range costs about one extra request.
 pub const MIN_LATENCY: Duration = Duration::from_millis(10);
+/// What the round-trip probe HEADs, under the remote's root: a name no tool writes, so the
+/// answer is a 404 whose time is the round trip (any answer will do; only its time is used).
+pub const PROBE_KEY: &str = ".ocisync-round-trip-probe";
 /// Objects one range may hold ahead of the consumer: two pages.
 const RANGE_BUFFER: usize = 2 * PAGE;
 
@@ -168,11 +177,17 @@ async fn range_body(
             && let Some(started) = measure
             && shared.fanout.load(Relaxed) == 0
         {
-            let latency = started.elapsed();
+            let page = started.elapsed();
+            let latency = if page < MIN_LATENCY {
+                page
+            } else {
+                round_trip(&shared.remote, page).await
+            };
             let fanout = auto_fanout(latency);
             tracing::debug!(
                 remote = %shared.remote.display(),
-                "first listing page in {latency:?}: {fanout} listing(s) in flight"
+                "first listing page in {page:?}, round trip {latency:?}: \
+                 {fanout} listing(s) in flight"
             );
             shared.fanout.store(fanout, Relaxed);
         }
@@ -209,6 +224,17 @@ async fn range_body(
         if tx.send(Msg::Item(Ok(obj))).await.is_err() {
             return;
         }
+    }
+}
+
+/// One request's round trip to `remote`, at most `page` (the first page's time, which bounds
+/// it): the time of a HEAD of [`PROBE_KEY`], whatever it answers (a 404 normally; an error is
+/// a round trip too).
+async fn round_trip(remote: &Remote, page: Duration) -> Duration {
+    let started = Instant::now();
+    match tokio::time::timeout(page, remote.stat(PROBE_KEY)).await {
+        Ok(_) => started.elapsed().min(page),
+        Err(_) => page,
     }
 }
 

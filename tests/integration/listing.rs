@@ -208,3 +208,63 @@ fn s3_ranges_no_op_resync_finds_everything_and_a_failed_range_deletes_nothing() 
     assert!(after.contains_key("zz-extraneous.csv"));
     assert_eq!(after.len(), OBJECTS + 1);
 }
+
+/// Automatic fan-out (no `--list-concurrency`): a server whose pages are slow on their own
+/// (its work, as `rclone serve s3` walking a whole prefix per page) but whose round trip is
+/// short keeps one listing — more listings in flight would only multiply its work — while the
+/// same slow pages behind a long round trip fan out. The round trip is the time of one HEAD of
+/// the probe key, sent only because the first page was slow.
+#[test]
+fn automatic_fanout_follows_the_round_trip_not_the_servers_page_time() {
+    let rt = runtime();
+    let oci = seeded_oci(&rt);
+    let dir = TempDir::new("list-auto");
+    let conf = config(&dir, &oci.unsigned_remote_toml("oci"));
+    let remote = format!("oci:{TENANCY}");
+    let auto_lsjson = || {
+        let out = run(&conf, &["lsjson", "-R", "--files-only", &remote]);
+        assert_code(&out, 0);
+        let v: Vec<Value> = serde_json::from_str(&stdout(&out)).expect("lsjson output");
+        v.len()
+    };
+    let log = |oci: &Oci, op: &str| -> Vec<String> {
+        oci.fake
+            .monitor()
+            .log()
+            .into_iter()
+            .filter(|e| e.operation == op)
+            .map(|e| e.target)
+            .collect()
+    };
+    let slow = |op: &str| {
+        FaultRule::new(FaultAction::Delay { millis: 40 })
+            .operation(op)
+            .times(1000)
+    };
+
+    // Slow pages, quick round trip: one listing, one probe.
+    oci.fake.faults().add(slow("ListObjects"));
+    oci.fake.monitor().reset();
+    assert_eq!(auto_lsjson(), OBJECTS);
+    let lists = log(&oci, "ListObjects");
+    let heads = log(&oci, "HeadObject");
+    assert_eq!(
+        ranged_requests(&lists, "startAfter"),
+        0,
+        "one listing: {lists:#?}"
+    );
+    assert_eq!(heads.len(), 1, "one round-trip probe: {heads:#?}");
+    assert!(heads[0].contains("round-trip-probe"), "{heads:#?}");
+
+    // The same pages behind a 40 ms round trip (every request waits): ranges.
+    oci.fake.faults().clear();
+    oci.fake.faults().add(slow("ListObjects"));
+    oci.fake.faults().add(slow("HeadObject"));
+    oci.fake.monitor().reset();
+    assert_eq!(auto_lsjson(), OBJECTS);
+    let lists = log(&oci, "ListObjects");
+    assert!(
+        ranged_requests(&lists, "startAfter") >= 2,
+        "several ranges were listed: {lists:#?}"
+    );
+}
