@@ -33,6 +33,7 @@ pub mod oci_sig;
 pub mod s3_operation;
 pub mod s3_proxy;
 pub mod servers;
+pub mod swift;
 pub mod vault;
 pub mod wire;
 pub mod x509;
