@@ -211,17 +211,13 @@ fn v3_body(c: &Credentials) -> Result<Value, AuthError> {
             "application_credential": cred,
         } } }));
     }
-    let key = c
-        .key
-        .as_ref()
-        .filter(|k| !k.is_empty())
-        .ok_or_else(|| {
-            AuthError::Config(
-                "key (or application_credential_id/_name with application_credential_secret) is \
+    let key = c.key.as_ref().filter(|k| !k.is_empty()).ok_or_else(|| {
+        AuthError::Config(
+            "key (or application_credential_id/_name with application_credential_secret) is \
                  needed for v3 auth"
-                    .into(),
-            )
-        })?;
+                .into(),
+        )
+    })?;
     let identity = if user.is_none() && user_id.is_none() {
         // ncw/swift: no user means the key is a token to exchange.
         json!({ "methods": ["token"], "token": { "id": key.expose() } })
@@ -336,17 +332,18 @@ async fn login_v3(client: &reqwest::Client, c: &Credentials) -> Result<Session, 
         message: format!("the login answer is not Keystone's token document: {e}"),
     })?;
     let region = c.region.as_deref().filter(|r| !r.is_empty());
-    let storage_url = object_store_url(&answer, &c.endpoint_type, region).ok_or_else(|| {
-        AuthError::Answer {
+    let storage_url =
+        object_store_url(&answer, &c.endpoint_type, region).ok_or_else(|| AuthError::Answer {
             url: url.clone(),
             message: format!(
                 "the token's catalog has no object-store endpoint of interface {:?}{} (set \
                  region or endpoint_type, or tenant for a project-scoped token)",
                 c.endpoint_type,
-                region.map(|r| format!(" in region {r:?}")).unwrap_or_default()
+                region
+                    .map(|r| format!(" in region {r:?}"))
+                    .unwrap_or_default()
             ),
-        }
-    })?;
+        })?;
     Ok(Session { storage_url, token })
 }
 

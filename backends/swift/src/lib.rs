@@ -19,6 +19,7 @@
 //! seconds, written by both), read by a HEAD, as rclone does.
 
 pub mod auth;
+pub mod list;
 pub mod put;
 
 use std::sync::Arc;
@@ -33,9 +34,9 @@ use ocisync_backend::{
     OpenContext, OptionError, Remote, Result, Secret, SetModtime, Size,
 };
 
-/// rclone's default `encoding` for swift (`Slash,InvalidUtf8`): what ocisync does anyway (names
+/// rclone's default `encoding` for swift (`Slash,InvalidUtf8`; sorted, lowercase): what ocisync does anyway (names
 /// are UTF-8 and never contain `/` inside a segment).
-const DEFAULT_ENCODING: &[&str] = &["slash", "invalidutf8"];
+const DEFAULT_ENCODING: &[&str] = &["invalidutf8", "slash"];
 
 ocisync_backend::declare_options! {
     /// Options of `type = "swift"` (rclone's names and meanings).
@@ -98,8 +99,8 @@ ocisync_backend::declare_options! {
         chunk_size: Size = "5Gi", advanced;
         /// Don't chunk files during streaming upload (what ocisync always does).
         no_chunk: bool = "false", advanced;
-        /// Disable support for static and dynamic large objects (what ocisync assumes for the
-        /// MD5 in listings; see the docs for large objects written by other tools).
+        /// Disable support for static and dynamic large objects: 0-byte listing entries are
+        /// taken as listed, without the HEAD that finds a dynamic large object's real size.
         no_large_objects: bool = "false", advanced;
         /// Choose destination for large object segments (accepted for rclone; ocisync writes no
         /// segments).
@@ -325,7 +326,10 @@ impl Backend for SwiftBackend {
             token: session.token,
             max_object: put::MAX_SINGLE_OBJECT,
         };
-        let op = op.layer(put::StreamingPutLayer(Arc::new(target)));
+        let op = op.layer(put::SwiftLayer {
+            target: Arc::new(target),
+            no_large_objects: o.no_large_objects,
+        });
         let features = Features {
             // Swift's `hash` is the MD5 of the content for every object written in one request.
             listing_md5: HashSource::ContentMd5,
@@ -476,8 +480,7 @@ impl Connection {
         }
         if self.creds.auth_url.is_empty() {
             return Err(auth::AuthError::Config(
-                "auth is needed to log in (or storage_url and auth_token to skip the login)"
-                    .into(),
+                "auth is needed to log in (or storage_url and auth_token to skip the login)".into(),
             ));
         }
         self.creds.version = auth::version_of(&self.creds.auth_url, self.auth_version)?;
@@ -503,7 +506,8 @@ impl Connection {
 /// a permission one.
 fn classify(e: &opendal::Error) -> Option<(ErrorKind, String)> {
     if e.kind() == opendal::ErrorKind::PermissionDenied
-        && e.message().contains("could not verify that you are authorized")
+        && e.message()
+            .contains("could not verify that you are authorized")
     {
         return Some((
             ErrorKind::Auth,
@@ -588,14 +592,17 @@ mod tests {
                 "use_segments_container"
             ]
         );
-        assert!(BACKEND.ignored(&values(&[("chunk_size", "5Gi")])).is_empty());
+        assert!(
+            BACKEND
+                .ignored(&values(&[("chunk_size", "5Gi")]))
+                .is_empty()
+        );
     }
 
     #[test]
     fn env_auth_reads_rclones_variables_and_wins() {
         let mut c = Connection::from_options(
-            &SwiftOptions::from_values(&values(&[("user", "file-user"), ("tenant", "t")]))
-                .unwrap(),
+            &SwiftOptions::from_values(&values(&[("user", "file-user"), ("tenant", "t")])).unwrap(),
         );
         let env = [
             ("OS_AUTH_URL", "https://keystone.example.com/v3"),

@@ -11,7 +11,8 @@
 //! reading, stat, copy and delete stay OpenDAL's.
 //!
 //! Larger objects (rclone: segmented large objects) are refused with an error naming the file,
-//! before Swift would refuse them after 5 GiB had been sent.
+//! before Swift would refuse them after 5 GiB had been sent. The same layer lists
+//! ([`crate::list`]).
 
 use std::sync::Arc;
 
@@ -51,26 +52,33 @@ impl std::fmt::Debug for Target {
     }
 }
 
-/// The layer: `write` streams one `PUT`; everything else is OpenDAL's swift service.
+/// The layer: `write` streams one `PUT`, `list` tells large objects apart ([`crate::list`]);
+/// everything else is OpenDAL's swift service.
 #[derive(Debug, Clone)]
-pub struct StreamingPutLayer(pub Arc<Target>);
+pub struct SwiftLayer {
+    pub target: Arc<Target>,
+    /// rclone's `no_large_objects`: trust 0-byte listing entries without a HEAD.
+    pub no_large_objects: bool,
+}
 
-impl Layer for StreamingPutLayer {
+impl Layer for SwiftLayer {
     fn apply_service(&self, inner: Servicer) -> Servicer {
-        Arc::new(StreamingPut {
+        Arc::new(SwiftService {
             inner,
-            target: self.0.clone(),
+            target: self.target.clone(),
+            no_large_objects: self.no_large_objects,
         })
     }
 }
 
 #[derive(Debug)]
-struct StreamingPut {
+struct SwiftService {
     inner: Servicer,
     target: Arc<Target>,
+    no_large_objects: bool,
 }
 
-impl Service for StreamingPut {
+impl Service for SwiftService {
     type Reader = oio::Reader;
     type Writer = oio::Writer;
     type Lister = oio::Lister;
@@ -118,7 +126,16 @@ impl Service for StreamingPut {
     }
 
     fn list(&self, ctx: &OperationContext, path: &str, args: OpList) -> Result<Self::Lister> {
-        self.inner.list(ctx, path, args)
+        Ok(Box::new(oio::PageLister::new(crate::list::Lister {
+            target: self.target.clone(),
+            inner: self.inner.clone(),
+            ctx: ctx.clone(),
+            path: path.to_string(),
+            recursive: args.recursive(),
+            limit: args.limit(),
+            start_after: args.start_after().map(str::to_string),
+            no_large_objects: self.no_large_objects,
+        })))
     }
 
     fn copy(
@@ -187,9 +204,8 @@ impl PutWriter {
             let name = http::HeaderName::try_from(name).map_err(|e| {
                 Error::new(ErrorKind::Unexpected, format!("header name {name:?}: {e}"))
             })?;
-            let value = http::HeaderValue::try_from(value).map_err(|e| {
-                Error::new(ErrorKind::Unexpected, format!("value of {name}: {e}"))
-            })?;
+            let value = http::HeaderValue::try_from(value)
+                .map_err(|e| Error::new(ErrorKind::Unexpected, format!("value of {name}: {e}")))?;
             headers.insert(name, value);
             Ok(())
         };
@@ -393,7 +409,10 @@ async fn answer_error(path: &str, resp: reqwest::Response) -> Error {
         404 => " (does the container exist? ocisync never creates containers)".to_string(),
         _ => String::new(),
     };
-    let e = Error::new(kind, format!("PUT {path}: Swift answered {status}{what}: {line}"));
+    let e = Error::new(
+        kind,
+        format!("PUT {path}: Swift answered {status}{what}: {line}"),
+    );
     // As for a failed request: another attempt of the whole object, not of this call.
     if status.is_server_error() || status.as_u16() == 429 {
         e.set_persistent()
