@@ -1,0 +1,174 @@
+//! The backend conformance suite on SFTP, against `rclone serve sftp` (the pinned rclone, on
+//! 127.0.0.1, key login only, its own host key) through the real OpenSSH client: a fresh
+//! directory per case. Plus the failures an operator must be told about plainly: an unknown
+//! host key, a wrong login key.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use async_trait::async_trait;
+use ocisync_backend::{Backend, ConfigValues, GlobalOptions, OpenContext, RawValue, Remote};
+use ocisync_conformance::Fixture;
+use ocisync_fakes::servers::{Server, rclone_serve, scratch};
+
+/// Keys made for this test: the server's host key, the client's login key, the known_hosts
+/// and authorized_keys files that trust them.
+struct Keys {
+    dir: PathBuf,
+}
+
+impl Keys {
+    fn new() -> Keys {
+        let dir = scratch("sftp-keys");
+        for name in ["host", "client", "stranger"] {
+            let st = Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+                .arg(dir.join(name))
+                .status()
+                .expect("ssh-keygen (openssh-client)");
+            assert!(st.success(), "ssh-keygen {name}");
+        }
+        std::fs::copy(dir.join("client.pub"), dir.join("authorized_keys")).unwrap();
+        Keys { dir }
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.join(name).to_string_lossy().into_owned()
+    }
+
+    /// A known_hosts file naming `127.0.0.1:port` with the public key in `pub_file`.
+    fn known_hosts(&self, name: &str, port: u16, pub_file: &str) -> String {
+        let key = std::fs::read_to_string(self.dir.join(pub_file)).unwrap();
+        let mut fields = key.split_whitespace();
+        let (algo, b64) = (fields.next().unwrap(), fields.next().unwrap());
+        let path = self.dir.join(name);
+        std::fs::write(&path, format!("[127.0.0.1]:{port} {algo} {b64}\n")).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+}
+
+fn serve(keys: &Keys, dir: &Path) -> Server {
+    rclone_serve(
+        "sftp",
+        dir,
+        &[
+            "--user",
+            "ocisync",
+            "--key",
+            &keys.path("host"),
+            "--authorized-keys",
+            &keys.path("authorized_keys"),
+        ],
+    )
+}
+
+fn values(pairs: &[(&str, &str)]) -> ConfigValues {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), RawValue::String(v.to_string())))
+        .collect()
+}
+
+async fn open(values: &ConfigValues, path: &str) -> ocisync_backend::Result<Remote> {
+    let global = GlobalOptions::default();
+    ocisync_sftp::BACKEND
+        .open(OpenContext {
+            name: "drop",
+            path,
+            values,
+            credentials: None,
+            global: &global,
+        })
+        .await
+}
+
+struct Sftp {
+    values: ConfigValues,
+    _server: Server,
+}
+
+#[async_trait]
+impl Fixture for Sftp {
+    fn name(&self) -> &str {
+        "sftp (rclone serve sftp, OpenSSH client)"
+    }
+
+    async fn remote(&self, case: &str) -> Remote {
+        open(&self.values, &format!("conformance/{case}"))
+            .await
+            .expect("open sftp")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sftp_passes_the_conformance_suite_against_rclone_serve_sftp() {
+    let keys = Keys::new();
+    let root = scratch("sftp-root");
+    let server = serve(&keys, &root);
+    let port = server.port.to_string();
+    let known = keys.known_hosts("known_hosts", server.port, "host.pub");
+    let values = values(&[
+        ("host", "127.0.0.1"),
+        ("port", &port),
+        ("user", "ocisync"),
+        ("key_file", &keys.path("client")),
+        ("known_hosts_file", &known),
+    ]);
+    ocisync_conformance::run(&Sftp {
+        values,
+        _server: server,
+    })
+    .await;
+    let _ = std::fs::remove_dir_all(root);
+    let _ = std::fs::remove_dir_all(&keys.dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_host_keys_and_refused_logins_are_said_plainly() {
+    use futures::StreamExt;
+    let keys = Keys::new();
+    let root = scratch("sftp-root");
+    let server = serve(&keys, &root);
+    let port = server.port.to_string();
+    // The file names another key for this host: a man in the middle, for ssh.
+    let wrong = keys.known_hosts("wrong_known_hosts", server.port, "stranger.pub");
+    let v = values(&[
+        ("host", "127.0.0.1"),
+        ("port", &port),
+        ("user", "ocisync"),
+        ("key_file", &keys.path("client")),
+        ("known_hosts_file", &wrong),
+    ]);
+    let remote = open(&v, "x").await.expect("open is lazy");
+    let first = match remote.list(true).await {
+        Err(e) => e,
+        Ok(mut s) => s.next().await.expect("an item").expect_err("must fail"),
+    };
+    let text = first.to_string();
+    assert!(text.contains("host key"), "{text}");
+    assert!(text.contains("ssh-keyscan"), "{text}");
+    assert!(text.contains("wrong_known_hosts"), "{text}");
+    // Nothing was written on the server.
+    assert_eq!(std::fs::read_dir(&root).unwrap().count(), 0);
+
+    // The right host key, a key the server does not know.
+    let known = keys.known_hosts("known_hosts", server.port, "host.pub");
+    let v = values(&[
+        ("host", "127.0.0.1"),
+        ("port", &port),
+        ("user", "ocisync"),
+        ("key_file", &keys.path("stranger")),
+        ("known_hosts_file", &known),
+    ]);
+    let remote = open(&v, "x").await.expect("open is lazy");
+    let err = remote
+        .op
+        .write("a.txt", b"x".to_vec())
+        .await
+        .expect_err("login must fail");
+    let text = err.to_string();
+    assert!(text.contains("refused the login"), "{text}");
+    drop(server);
+    let _ = std::fs::remove_dir_all(root);
+    let _ = std::fs::remove_dir_all(&keys.dir);
+}
