@@ -14,6 +14,8 @@ static BACKENDS: &[&dyn Backend] = &[
     &ocisync_gcs::BACKEND,
     #[cfg(feature = "webdav")]
     &ocisync_webdav::BACKEND,
+    #[cfg(feature = "swift")]
+    &ocisync_swift::BACKEND,
 ];
 
 static CREDENTIAL_TYPES: &[&dyn CredentialType] = &[
