@@ -14,6 +14,8 @@ static BACKENDS: &[&dyn Backend] = &[
     &ocisync_gcs::BACKEND,
     #[cfg(feature = "webdav")]
     &ocisync_webdav::BACKEND,
+    #[cfg(feature = "sftp")]
+    &ocisync_sftp::BACKEND,
     #[cfg(feature = "swift")]
     &ocisync_swift::BACKEND,
 ];
