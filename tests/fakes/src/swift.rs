@@ -212,6 +212,11 @@ impl Saio {
         self.proxy.log()
     }
 
+    /// The proxy, the server clients talk to.
+    pub fn proxy(&self) -> &Server {
+        &self.proxy
+    }
+
     /// One HTTP/1.0 request to the proxy: status and headers.
     pub fn request(
         &self,
