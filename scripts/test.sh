@@ -45,6 +45,13 @@ fi
 target/npm-test/node_modules/.bin/azurite-blob --version
 took
 
+echo "== installing OpenStack Swift (tests/requirements-swift.txt) into target/venv-swift"
+mapfile -t SWIFT_PINS < <(grep -v -e '^#' -e '^[[:space:]]*$' tests/requirements-swift.txt)
+ensure_venv "$PWD/target/venv-swift" "${SWIFT_PINS[@]}"
+target/venv-swift/bin/python -c "import swift, pyeclib" ||
+    { echo "target/venv-swift lacks swift or pyeclib" >&2; exit 1; }
+took
+
 echo "== starting moto (S3) on 127.0.0.1"
 moto_log=$(mktemp)
 python3 tests/moto_server.py >"$moto_log" 2>&1 &
