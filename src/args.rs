@@ -117,12 +117,15 @@ fn timeout(flag: &str, v: &str) -> Result<Duration, UsageError> {
     Ok(if d.is_zero() { Duration::MAX } else { d })
 }
 
+/// `--transfers` when not given (rclone's default), for objects that are not small.
+pub const DEFAULT_TRANSFERS: usize = 4;
+
 pub fn global_options(f: &Flags) -> Result<GlobalOptions, UsageError> {
     Ok(GlobalOptions {
         low_level_retries: f.low_level_retries.max(1),
         timeout: timeout("contimeout", &f.contimeout)?,
         io_timeout: timeout("timeout", &f.timeout)?,
-        transfers: f.transfers.max(1),
+        transfers: f.transfers.unwrap_or(DEFAULT_TRANSFERS).max(1),
         checkers: f.checkers.max(1),
     })
 }
@@ -148,7 +151,11 @@ pub fn run_options(f: &Flags, mode: Mode, filter: Filter) -> Result<RunOptions, 
         mode,
         dry_run: f.dry_run,
         compare,
-        transfers: f.transfers.max(1),
+        transfers: f.transfers.unwrap_or(DEFAULT_TRANSFERS).max(1),
+        // Not given: small objects may use more slots (engine::sync::AUTO_SMALL_TRANSFERS).
+        small_transfers: f
+            .transfers
+            .map_or(crate::engine::sync::AUTO_SMALL_TRANSFERS, |n| n.max(1)),
         checkers: f.checkers.max(1),
         filter,
         max_delete: u64::try_from(f.max_delete).ok(),

@@ -268,9 +268,10 @@ pub struct Flags {
     /// Maximum time difference to be considered the same (e.g. 1s).
     #[arg(long, global = true, default_value = "1ns", value_name = "DURATION")]
     pub modify_window: String,
-    /// Number of file transfers to run in parallel.
-    #[arg(long, global = true, default_value_t = 4)]
-    pub transfers: usize,
+    /// Number of file transfers to run in parallel [default: 4, and up to 16 while the objects
+    /// are under 1 MiB — latency-bound — when not given; see docs/sync.md].
+    #[arg(long, global = true, value_name = "N")]
+    pub transfers: Option<usize>,
     /// Number of checkers to run in parallel.
     #[arg(long, global = true, default_value_t = 8)]
     pub checkers: usize,
@@ -577,7 +578,7 @@ mod tests {
         .unwrap();
         assert!(p.cli.flags.dry_run && p.cli.flags.checksum);
         assert_eq!(p.cli.flags.verbose, 2);
-        assert_eq!(p.cli.flags.transfers, 16);
+        assert_eq!(p.cli.flags.transfers, Some(16));
         assert_eq!(
             p.filter_rules,
             vec![
@@ -613,7 +614,7 @@ mod tests {
             "*.gz",
         ])
         .unwrap();
-        assert_eq!(p.cli.flags.transfers, 8);
+        assert_eq!(p.cli.flags.transfers, Some(8));
         assert!(p.cli.flags.dry_run);
         assert_eq!(p.cli.flags.include, ["*.csv", "*.gz"]);
     }
@@ -631,7 +632,7 @@ mod tests {
         let f = &p.cli.flags;
         assert_eq!(
             (
-                f.transfers,
+                f.transfers.unwrap_or(crate::args::DEFAULT_TRANSFERS),
                 f.checkers,
                 f.retries,
                 f.low_level_retries,

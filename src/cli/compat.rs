@@ -655,7 +655,14 @@ pub const FLAGS: &[Flag] = &[
         ),
     ),
     flag("checkers", "Performance", true, Supported("")),
-    flag("transfers", "Performance", true, Supported("")),
+    flag(
+        "transfers",
+        "Performance",
+        true,
+        Different(
+            "when not given: 4 for objects of 1 MiB and more, and up to 16 in all while objects are smaller (their time is round trips, not bytes); given: exactly N, as rclone",
+        ),
+    ),
 ];
 
 const NO_GUI: Status =

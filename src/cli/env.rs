@@ -233,7 +233,7 @@ mod tests {
         );
         let f = &p.cli.flags;
         assert!(f.dry_run);
-        assert_eq!(f.transfers, 16, "OCISYNC_ over RCLONE_");
+        assert_eq!(f.transfers, Some(16), "OCISYNC_ over RCLONE_");
         assert_eq!(f.verbose, 2);
         assert_eq!(f.exclude, ["*.tmp", "*.bak"]);
         assert_eq!(
@@ -245,7 +245,7 @@ mod tests {
             &["ocisync", "sync", "a:", "b:", "--transfers", "2"],
             &[("RCLONE_TRANSFERS", "8"), ("RCLONE_DRY_RUN", "false")],
         );
-        assert_eq!(p.cli.flags.transfers, 2);
+        assert_eq!(p.cli.flags.transfers, Some(2));
         assert!(!p.cli.flags.dry_run);
         // A subcommand's own flag.
         let p = parsed(&["ocisync", "lsf", "x"], &[("RCLONE_FORMAT", "ps")]);

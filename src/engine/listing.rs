@@ -34,7 +34,7 @@
 //! took [`MIN_LATENCY`] or more, one HEAD of a key that is not expected to exist
 //! ([`PROBE_KEY`]) measures the round trip without the listing's server work, and the
 //! shorter of the two decides. That HEAD is the only request the automatic mode adds, and
-//! only listings with a slow first page send it.
+//! only listings longer than a page whose first page was slow send it.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
@@ -161,6 +161,8 @@ async fn range_body(
 ) {
     let mut count = 0usize;
     let mut page_first: Option<String> = None;
+    // The first page's latency (the first range, automatic fan-out), until it is used.
+    let mut first_page: Option<Duration> = None;
     while let Some(item) = stream.next().await {
         let obj = match item {
             Ok(obj) => obj,
@@ -175,25 +177,19 @@ async fn range_body(
         }
         if count == 0
             && let Some(started) = measure
-            && shared.fanout.load(Relaxed) == 0
         {
-            let page = started.elapsed();
-            let latency = if page < MIN_LATENCY {
-                page
-            } else {
-                round_trip(&shared.remote, page).await
-            };
-            let fanout = auto_fanout(latency);
-            tracing::debug!(
-                remote = %shared.remote.display(),
-                "first listing page in {page:?}, round trip {latency:?}: \
-                 {fanout} listing(s) in flight"
-            );
-            shared.fanout.store(fanout, Relaxed);
+            first_page = Some(started.elapsed());
         }
         count += 1;
         let first = page_first.get_or_insert_with(|| obj.path.to_string());
         if count.is_multiple_of(PAGE) {
+            // A full first page: the listing goes on, so the fan-out is decided now (a
+            // listing of one page never sends the probe).
+            if let Some(page) = first_page.take()
+                && shared.fanout.load(Relaxed) == 0
+            {
+                decide_fanout(&shared, page).await;
+            }
             let bounds = plan_split(&shared, first, &obj.path, end.as_deref());
             page_first = None;
             if let Some(q1) = bounds.first() {
@@ -225,6 +221,22 @@ async fn range_body(
             return;
         }
     }
+}
+
+/// Sets the automatic fan-out from the first page's latency `page`, probing the round trip
+/// when the page was slow.
+async fn decide_fanout(shared: &Shared, page: Duration) {
+    let latency = if page < MIN_LATENCY {
+        page
+    } else {
+        round_trip(&shared.remote, page).await
+    };
+    let fanout = auto_fanout(latency);
+    tracing::debug!(
+        remote = %shared.remote.display(),
+        "first listing page in {page:?}, round trip {latency:?}: {fanout} listing(s) in flight"
+    );
+    shared.fanout.store(fanout, Relaxed);
 }
 
 /// One request's round trip to `remote`, at most `page` (the first page's time, which bounds

@@ -35,12 +35,29 @@ pub enum Mode {
     Sync,
 }
 
+/// Below this size an object's copy time is its round trips (a GET and a PUT, each waiting a
+/// round trip before the first byte), not its bytes: at a 30 ms cross-cloud round trip a
+/// 64 KiB object spends ~60 ms waiting and ~1 ms moving. Such objects may use the extra
+/// transfer slots of [`AUTO_SMALL_TRANSFERS`] when `--transfers` is not given.
+pub const SMALL_OBJECT: u64 = 1024 * 1024;
+/// Transfers in flight when `--transfers` is not given and the objects are small: 16, as many
+/// round trips in flight as parallel listing and rclone's checkers use — bounded, because each
+/// holds a connection to each side and at most one [`SMALL_OBJECT`] of buffers. Objects of
+/// [`SMALL_OBJECT`] and more still take one of rclone's default 4 slots each (their time is
+/// bandwidth, which more streams only split).
+pub const AUTO_SMALL_TRANSFERS: usize = 16;
+
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub mode: Mode,
     pub dry_run: bool,
     pub compare: CompareOptions,
+    /// `--transfers`: objects copied at once. When the flag is not given, this is rclone's 4
+    /// for objects of [`SMALL_OBJECT`] and more, and `small_transfers` counts too.
     pub transfers: usize,
+    /// Objects copied at once when all of them are smaller than [`SMALL_OBJECT`]: `transfers`
+    /// when `--transfers` is given, [`AUTO_SMALL_TRANSFERS`] when it is not.
+    pub small_transfers: usize,
     pub checkers: usize,
     pub filter: Filter,
     /// `--max-delete`: more deletions than this stop the run before any is made.
@@ -57,6 +74,13 @@ pub struct RunOptions {
     /// rclone's Copy and Sync flags beyond these ([`Rules`]: ignore-existing, backups, order,
     /// cutoff mode, move...).
     pub rules: Rules,
+}
+
+impl RunOptions {
+    /// Transfers in flight at most, small objects included.
+    pub fn all_transfers(&self) -> usize {
+        self.small_transfers.max(self.transfers).max(1)
+    }
 }
 
 /// Source objects waiting for the destination listing to finish.
@@ -82,7 +106,10 @@ pub struct SyncRun<'a> {
     o: &'a RunOptions,
     stats: &'a Stats,
     check_slots: Semaphore,
+    /// Every transfer takes one (`small_transfers` of them)...
     transfer_slots: Semaphore,
+    /// ...and one of these (`transfers`) first when its object is not small.
+    large_slots: Semaphore,
     /// A source listing error was seen: nothing may be deleted.
     source_failed: AtomicBool,
     /// Source objects that passed the filters (an empty source must not empty the destination).
@@ -113,7 +140,8 @@ impl<'a> SyncRun<'a> {
             o,
             stats,
             check_slots: Semaphore::new(o.checkers.max(1)),
-            transfer_slots: Semaphore::new(o.transfers.max(1)),
+            transfer_slots: Semaphore::new(o.all_transfers()),
+            large_slots: Semaphore::new(o.transfers.max(1)),
             source_failed: AtomicBool::new(false),
             source_count: AtomicU64::new(0),
             shard_count: AtomicU64::new(0),
@@ -176,7 +204,7 @@ impl<'a> SyncRun<'a> {
                 stop_for_listing(e)
             })?;
 
-        let concurrency = self.o.checkers.max(1) + self.o.transfers.max(1);
+        let concurrency = self.o.checkers.max(1) + self.o.all_transfers();
         futures::stream::poll_fn(|cx| rx.poll_recv(cx))
             .filter_map(|item| std::future::ready(self.admit(item, &mut dst_index)))
             .for_each_concurrent(concurrency, |job| self.handle(job))
@@ -228,7 +256,7 @@ impl<'a> SyncRun<'a> {
         if let Some(order) = self.o.rules.order_by {
             order.sort(&mut queued, |(o, _)| o);
         }
-        let concurrency = self.o.transfers.max(1);
+        let concurrency = self.o.all_transfers();
         if self.o.rules.order_by.is_some() && concurrency == 1 {
             // One at a time, in order (for_each_concurrent may start them in any order).
             for (obj, existing) in queued {
@@ -515,6 +543,13 @@ impl<'a> SyncRun<'a> {
             stats.bytes.fetch_add(obj.size, Relaxed);
             return;
         }
+        // A large object waits for one of the `transfers` slots before taking a shared one, so
+        // that waiting large objects never hold slots small ones could use.
+        let _large = if obj.size >= SMALL_OBJECT {
+            Some(self.large_slots.acquire().await)
+        } else {
+            None
+        };
         let _slot = self.transfer_slots.acquire().await;
         let to = CopyTo {
             path: None,

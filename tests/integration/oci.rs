@@ -64,7 +64,7 @@ fn lsjson_lists_bling_from_listings_alone() {
         3,
         "2500 objects = 3 pages of 1000"
     );
-    assert_eq!(oci.count("HeadObject") + oci.count("GetObject"), 0);
+    assert_eq!(oci.object_heads() + oci.count("GetObject") as usize, 0);
 }
 
 #[test]
@@ -100,7 +100,7 @@ fn production_job_oci_to_s3_with_checksum() {
         stderr(&out)
     );
     assert_eq!(oci.count("GetObject"), 1200, "one GET per object, no HEAD");
-    assert_eq!(oci.count("HeadObject"), 0);
+    assert_eq!(oci.object_heads(), 0);
 
     // What landed in S3 is byte-identical (read back through ocisync into a local dir).
     let back = TempDir::new("back");
@@ -123,13 +123,9 @@ fn production_job_oci_to_s3_with_checksum() {
         &["sync", "--checksum", &src, &dst, "--error-on-no-transfer"],
     );
     assert_code(&out, 9);
-    assert_eq!(oci.count("GetObject") + oci.count("HeadObject"), 0);
+    assert_eq!(oci.count("GetObject") as usize + oci.object_heads(), 0);
     assert!(s3.writes().is_empty());
-    assert_eq!(
-        s3.count("HeadObject"),
-        0,
-        "S3 ETags are MD5s: no HEAD either"
-    );
+    assert_eq!(s3.object_heads(), 0, "S3 ETags are MD5s: no HEAD either");
 }
 
 #[test]
@@ -328,4 +324,69 @@ fn truncated_bodies_and_503s_are_retried_without_failed_objects() {
         ],
     );
     assert_code(&out, 0);
+}
+
+/// Transfers in flight, seen from the server: every GetObject held `DELAY` ms by the fake, so
+/// each transfer slot completes at most one GET per `DELAY` and no window shorter than that
+/// holds more completions than there are slots. Returns the most GETs in any `DELAY / 2` window.
+fn most_gets_at_once(oci: &Oci) -> usize {
+    let times: Vec<jiff::Timestamp> = oci
+        .fake
+        .monitor()
+        .log()
+        .into_iter()
+        .filter(|e| e.operation == "GetObject")
+        .map(|e| e.time)
+        .collect();
+    let window = jiff::SignedDuration::from_millis(DELAY as i64 / 2);
+    times
+        .iter()
+        .map(|t| {
+            times
+                .iter()
+                .filter(|u| **u >= *t && u.duration_since(*t) < window)
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+const DELAY: u64 = 400;
+
+/// Without `--transfers`, small objects (latency-bound) use up to 16 transfers at once; with
+/// `--transfers 4` — rclone's default, given explicitly — never more than 4.
+#[test]
+fn small_objects_use_more_transfers_unless_transfers_is_given() {
+    let rt = runtime();
+    let oci = rt.block_on(Oci::start(false));
+    bling(&oci, 40);
+    oci.fake.faults().add(
+        FaultRule::new(FaultAction::Delay { millis: DELAY })
+            .operation("GetObject")
+            .times(1000),
+    );
+    let dir = TempDir::new("ociauto");
+    let cfg = config(&dir, &oci.unsigned_remote_toml("oci"));
+    let src = format!("oci:{TENANCY}");
+
+    oci.fake.monitor().reset();
+    let fixed = dir.path().join("fixed");
+    let out = run(
+        &cfg,
+        &["copy", "--transfers", "4", &src, fixed.to_str().unwrap()],
+    );
+    assert_code(&out, 0);
+    let with_four = most_gets_at_once(&oci);
+    assert!(with_four <= 4, "--transfers 4: {with_four} GETs at once");
+
+    oci.fake.monitor().reset();
+    let auto = dir.path().join("auto");
+    let out = run(&cfg, &["copy", &src, auto.to_str().unwrap()]);
+    assert_code(&out, 0);
+    let automatic = most_gets_at_once(&oci);
+    assert!(
+        automatic >= 8,
+        "small objects without --transfers: {automatic} GETs at once (16 allowed)"
+    );
+    assert_eq!(read_tree(&auto), read_tree(&fixed), "the same copy");
 }

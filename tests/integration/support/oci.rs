@@ -85,4 +85,14 @@ impl Oci {
     pub fn count(&self, op: &str) -> u64 {
         self.fake.monitor().count(op)
     }
+
+    /// HEADs of objects: every HeadObject but the parallel listing's one round-trip probe
+    /// (sent when a listing longer than a page had a slow first page).
+    pub fn object_heads(&self) -> usize {
+        let probe = ocisync::engine::listing::PROBE_KEY;
+        let log = self.fake.monitor().log();
+        log.iter()
+            .filter(|e| e.operation == "HeadObject" && !e.target.contains(probe))
+            .count()
+    }
 }

@@ -77,6 +77,16 @@ impl S3 {
         self.proxy.monitor().count(operation)
     }
 
+    /// HEADs of objects: every HeadObject but the parallel listing's one round-trip probe
+    /// (sent when a listing longer than a page had a slow first page).
+    pub fn object_heads(&self) -> usize {
+        let probe = ocisync::engine::listing::PROBE_KEY;
+        let log = self.proxy.monitor().log();
+        log.iter()
+            .filter(|e| e.operation == "HeadObject" && !e.target.contains(probe))
+            .count()
+    }
+
     pub fn reset_log(&self) {
         self.proxy.monitor().reset();
     }
