@@ -31,6 +31,8 @@ hash -r
 python3 -c "import moto, oci, prometheus_client" ||
     { echo "the test venv lacks moto, oci or prometheus_client" >&2; exit 1; }
 command -v openssl >/dev/null || apt_install openssl
+# The sftp backend runs the OpenSSH client; its tests make keys with ssh-keygen.
+{ command -v ssh && command -v ssh-keygen; } >/dev/null || apt_install openssh-client
 rclone version | head -1
 took
 
