@@ -66,9 +66,116 @@ async fn swift_passes_the_conformance_suite_against_openstack_swift() {
     let saio = tokio::task::spawn_blocking(|| {
         let s = saio();
         s.create_container(CONTAINER);
+        s.create_container("v3");
         s
     })
     .await
     .unwrap();
-    ocisync_conformance::run(&Swift { saio }).await;
+    let fixture = Swift { saio };
+    ocisync_conformance::run(&fixture).await;
+    // The same Swift, reached through a Keystone v3 login (one server start for both).
+    keystone_v3_login_reaches_swift_through_the_catalog(&fixture.saio).await;
+}
+
+/// A Keystone v3 stand-in on 127.0.0.1 (no Keystone is installable here): it records the login
+/// request and answers with a real tempauth `token` and a catalog whose object-store endpoints
+/// are `storage_url` in `RegionOne` and a wrong URL in `RegionTwo`.
+fn keystone(token: String, storage_url: String) -> (String, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v3", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if line.trim().is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = line.split_once(':')
+                    && k.eq_ignore_ascii_case("content-length")
+                {
+                    length = v.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let _ = tx.send(format!(
+                "{}\n{}",
+                request_line.trim(),
+                String::from_utf8_lossy(&body)
+            ));
+            let answer = serde_json::json!({ "token": { "catalog": [
+                { "type": "object-store", "endpoints": [
+                    { "interface": "public", "region": "RegionTwo", "url": "http://127.0.0.1:9/v1/AUTH_wrong" },
+                    { "interface": "internal", "region": "RegionOne", "url": "http://127.0.0.1:9/v1/AUTH_internal" },
+                    { "interface": "public", "region": "RegionOne", "url": storage_url },
+                ] },
+            ] } })
+            .to_string();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 201 Created\r\nX-Subject-Token: {token}\r\nContent-Type: \
+                 application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+        }
+    });
+    (url, rx)
+}
+
+/// Keystone v3: the password login rclone would send, the catalog's endpoint for the region
+/// and interface, and the token it returned, working against the real Swift.
+async fn keystone_v3_login_reaches_swift_through_the_catalog(saio: &Saio) {
+    let (auth, requests) = keystone(saio.token(), saio.storage_url.clone());
+    let mut values = ConfigValues::new();
+    for (k, v) in [
+        ("auth", auth.as_str()),
+        ("user", "alice"),
+        ("key", "v3-pa55"),
+        ("domain", "Users"),
+        ("tenant", "reports"),
+        ("region", "RegionOne"),
+    ] {
+        values.insert(k.into(), RawValue::String(v.into()));
+    }
+    let global = GlobalOptions::default();
+    let remote = ocisync_swift::BACKEND
+        .open(OpenContext {
+            name: "v3",
+            path: "v3/prefix",
+            values: &values,
+            credentials: None,
+            global: &global,
+        })
+        .await
+        .expect("open swift through keystone v3");
+    let seen = requests.recv().unwrap();
+    assert!(seen.starts_with("POST /v3/auth/tokens "), "{seen}");
+    let body: serde_json::Value = serde_json::from_str(seen.split_once('\n').unwrap().1).unwrap();
+    assert_eq!(
+        body["auth"]["identity"]["password"]["user"],
+        serde_json::json!({ "name": "alice", "password": "v3-pa55", "domain": { "name": "Users" } })
+    );
+    assert_eq!(
+        body["auth"]["scope"]["project"],
+        serde_json::json!({ "name": "reports", "domain": { "name": "Users" } })
+    );
+    // The RegionOne public endpoint was chosen: the write lands in the real Swift.
+    remote.op.write("a.csv", b"v3".to_vec()).await.unwrap();
+    assert_eq!(remote.op.read("a.csv").await.unwrap().to_vec(), b"v3");
+    let (status, _) = saio.request(
+        "HEAD",
+        "/v1/AUTH_test/v3/prefix/a.csv",
+        &saio.token(),
+        &[],
+        b"",
+    );
+    assert_eq!(status, 200);
 }

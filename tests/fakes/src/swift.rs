@@ -75,7 +75,7 @@ pub fn saio() -> Saio {
         "[swift-hash]\nswift_hash_path_suffix = ocisync-test\nswift_hash_path_prefix = ocisync\n\n\
          [storage-policy:0]\nname = gold\ndefault = yes\n",
     );
-    let mut servers = Vec::new();
+    let mut backends = Vec::new();
     for kind in ["account", "container", "object"] {
         let port = free_port();
         let builder = format!("{kind}.builder");
@@ -115,13 +115,7 @@ pub fn saio() -> Saio {
             dir.join(format!("{kind}.ring.gz")).exists(),
             "no {kind} ring"
         );
-        servers.push(start(
-            &format!("swift-{kind}"),
-            &bin.join(format!("swift-{kind}-server")),
-            &[conf.to_string_lossy().into_owned()],
-            port,
-            &dir,
-        ));
+        backends.push((kind, conf, port));
     }
     let port = free_port();
     let conf = dir.join("proxy.conf");
@@ -147,13 +141,31 @@ pub fn saio() -> Saio {
             swift_dir = dir.display(),
         ),
     );
-    let proxy = start(
-        "swift-proxy",
-        &bin.join("swift-proxy-server"),
-        &[conf.to_string_lossy().into_owned()],
-        port,
-        &dir,
-    );
+    backends.push(("proxy", conf, port));
+    // The four start at once: each is a Python process importing Swift (seconds on a busy
+    // machine).
+    let mut servers: Vec<Server> = std::thread::scope(|s| {
+        let started: Vec<_> = backends
+            .iter()
+            .map(|(kind, conf, port)| {
+                let (bin, dir) = (&bin, &dir);
+                s.spawn(move || {
+                    start(
+                        &format!("swift-{kind}"),
+                        &bin.join(format!("swift-{kind}-server")),
+                        &[conf.to_string_lossy().into_owned()],
+                        *port,
+                        dir,
+                    )
+                })
+            })
+            .collect();
+        started
+            .into_iter()
+            .map(|h| h.join().expect("server start"))
+            .collect()
+    });
+    let proxy = servers.pop().expect("the proxy");
     let saio = Saio {
         auth_url: format!("http://127.0.0.1:{port}/auth/v1.0"),
         storage_url: format!("http://127.0.0.1:{port}/v1/AUTH_test"),
