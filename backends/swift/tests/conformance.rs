@@ -75,6 +75,51 @@ async fn swift_passes_the_conformance_suite_against_openstack_swift() {
     ocisync_conformance::run(&fixture).await;
     // The same Swift, reached through a Keystone v3 login (one server start for both).
     keystone_v3_login_reaches_swift_through_the_catalog(&fixture.saio).await;
+    static_large_objects_list_their_size_without_an_md5(&fixture).await;
+}
+
+/// A static large object (two segments and a manifest, as python-swiftclient or OpenDAL write
+/// them): its listing `hash` is not the content's MD5, so the listing must give its size and no
+/// MD5 — and reading it gives the whole content.
+async fn static_large_objects_list_their_size_without_an_md5(f: &Swift) {
+    let saio = &f.saio;
+    let one = ocisync_conformance::content(31, 1 << 20);
+    let two = ocisync_conformance::content(32, 1000);
+    let token = saio.token();
+    let mut manifest = Vec::new();
+    for (i, part) in [&one, &two].into_iter().enumerate() {
+        let path = format!("/v1/AUTH_test/{CONTAINER}/slo-segments/{i}");
+        let (status, headers) = saio.request("PUT", &path, &token, &[], part);
+        assert_eq!(status, 201, "segment {i}");
+        let etag = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("etag"))
+            .map(|(_, v)| v.trim_matches('"').to_string())
+            .unwrap();
+        manifest.push(serde_json::json!({
+            "path": format!("{CONTAINER}/slo-segments/{i}"),
+            "etag": etag,
+        }));
+    }
+    let body = serde_json::to_vec(&manifest).unwrap();
+    let path = format!("/v1/AUTH_test/{CONTAINER}/slo/whole.bin?multipart-manifest=put");
+    let (status, _) = saio.request("PUT", &path, &token, &[], &body);
+    assert_eq!(status, 201, "SLO manifest\n{}", saio.log());
+    let r = f.remote("slo").await;
+    let mut list = r.list(true).await.unwrap();
+    let mut seen = Vec::new();
+    while let Some(o) = futures::StreamExt::next(&mut list).await {
+        seen.push(o.unwrap());
+    }
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let whole = [one.clone(), two.clone()].concat();
+    assert_eq!(seen[0].path.as_ref() as &str, "whole.bin");
+    assert_eq!(seen[0].size, whole.len() as u64, "the SLO's listed size");
+    assert_eq!(
+        seen[0].md5, None,
+        "an SLO's listing hash is not its content's MD5"
+    );
+    assert_eq!(r.op.read("whole.bin").await.unwrap().to_vec(), whole);
 }
 
 /// A Keystone v3 stand-in on 127.0.0.1 (no Keystone is installable here): it records the login
