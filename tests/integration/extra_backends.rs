@@ -308,3 +308,113 @@ fn swift_on_openstack_swift_agrees_with_rclone_both_ways() {
     assert!(stderr(&out).contains("login"), "{}", stderr(&out));
     assert!(!stderr(&out).contains("Wr0ng-Key-q7"), "{}", stderr(&out));
 }
+
+/// `rclone serve sftp` with its own host key, trusting one login key; the known_hosts file
+/// that names its key. Keys made by the real ssh-keygen, in `dir`.
+fn sftp_server(dir: &TempDir) -> (Server, std::path::PathBuf, std::path::PathBuf) {
+    for name in ["host", "login"] {
+        let st = Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+            .arg(dir.join(name))
+            .status()
+            .expect("ssh-keygen (openssh-client; scripts/test.sh installs it)");
+        assert!(st.success(), "ssh-keygen {name}");
+    }
+    let root = scratch("extra-sftp");
+    let server = rclone_serve(
+        "sftp",
+        &root,
+        &[
+            "--user",
+            "finance",
+            "--key",
+            &dir.join("host").to_string_lossy(),
+            "--authorized-keys",
+            &dir.join("login.pub").to_string_lossy(),
+        ],
+    );
+    let host_pub = std::fs::read_to_string(dir.join("host.pub")).unwrap();
+    let mut f = host_pub.split_whitespace();
+    let known = dir.join("known_hosts");
+    std::fs::write(
+        &known,
+        format!(
+            "[127.0.0.1]:{} {} {}\n",
+            server.port,
+            f.next().unwrap(),
+            f.next().unwrap()
+        ),
+    )
+    .unwrap();
+    (server, dir.join("login"), known)
+}
+
+#[test]
+fn sftp_on_rclone_serve_agrees_with_rclone_both_ways() {
+    let dir = TempDir::new("extra-sftp");
+    let (server, key, known) = sftp_server(&dir);
+    // One rclone.conf for both tools; rclone checks the host key against the same file.
+    let conf = conf(
+        &dir,
+        &format!(
+            "[drop]\ntype = sftp\nhost = 127.0.0.1\nport = {}\nuser = finance\nkey_file = {}\n\
+             known_hosts_file = {}\n",
+            server.port,
+            key.display(),
+            known.display()
+        ),
+    );
+    both_ways(&conf, "drop", "finance", &server, &[]);
+    // Times are the source's, to the second, as rclone lists them.
+    let src = TempDir::new("extra-sftp-times");
+    write_files(src.path(), &[("t.csv", b"t")]);
+    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_764_000_000);
+    std::fs::File::options()
+        .write(true)
+        .open(src.join("t.csv"))
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    assert_code(&run(&conf, &["copy", src.str(), "drop:times"]), 0);
+    let listed = Command::new("rclone")
+        .env("TZ", "UTC")
+        .arg("--config")
+        .arg(&conf)
+        .args(["lsjson", "drop:times"])
+        .output()
+        .unwrap();
+    let listed = stdout(&listed);
+    assert!(
+        listed.contains("\"ModTime\":\"2025-11-24T16:00:00Z\""),
+        "{listed}"
+    );
+    // rclone.conf's `pass` is refused by name, the password never echoed.
+    let bad = dir.join("pass.conf");
+    std::fs::write(
+        &bad,
+        format!(
+            "[drop]\ntype = sftp\nhost = 127.0.0.1\nport = {}\nuser = finance\npass = {}\n",
+            server.port,
+            ocisync_obscure::obscure("Wr0ng-Pa55-q7")
+        ),
+    )
+    .unwrap();
+    let out = run(&bad, &["lsf", "drop:finance"]);
+    assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("pass"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("key_file"), "{}", stderr(&out));
+    // Without the OpenSSH client on PATH, the error says what is missing.
+    let out = crate::support::ocisync()
+        .env("PATH", "/nonexistent")
+        .arg("--config")
+        .arg(&conf)
+        .args(["lsf", "drop:finance"])
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("`ssh` was not found"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -29,6 +29,10 @@ pub struct SftpWriter {
 struct Open {
     ch: Channel,
     file: Pin<Box<TokioCompatFile>>,
+    /// A second reference to the handle, to close it and wait for the answer before the
+    /// rename (servers that handle requests concurrently, like rclone's, would otherwise
+    /// rename a file still open, and a later SETSTAT could find the old name).
+    handle: openssh_sftp_client::file::File,
 }
 
 impl SftpWriter {
@@ -64,6 +68,7 @@ impl SftpWriter {
             };
             self.open = Some(Open {
                 ch,
+                handle: file.clone(),
                 file: Box::pin(TokioCompatFile::new(file)),
             });
         }
@@ -114,9 +119,16 @@ impl oio::Write for SftpWriter {
     async fn close(&mut self) -> Result<Metadata> {
         // An empty file is written too.
         self.file().await?;
-        let Open { ch, mut file } = self.open.take().expect("opened above");
-        if let Err(e) = file.shutdown().await {
-            drop(file);
+        let Open {
+            ch,
+            mut file,
+            handle,
+        } = self.open.take().expect("opened above");
+        // Every write acknowledged...
+        let flushed = file.shutdown().await;
+        drop(file);
+        if let Err(e) = flushed {
+            drop(handle);
             self.remove_partial(&ch).await;
             return Err(Error::new(
                 ErrorKind::Unexpected,
@@ -124,8 +136,11 @@ impl oio::Write for SftpWriter {
             )
             .set_temporary());
         }
-        // Closes the handle; the close request goes out before the rename on this channel.
-        drop(file);
+        // ...then the handle closed (the last reference sends CLOSE and waits for it).
+        if let Err(e) = handle.close().await {
+            self.remove_partial(&ch).await;
+            return Err(self.core.error(&ch, e, "close", &self.partial).await);
+        }
         let mut fs = ch.sftp.fs();
         if let Err(first) = fs.rename(&self.partial, &self.target).await {
             // Without the posix-rename extension, a rename does not replace an existing file.
@@ -144,8 +159,9 @@ impl oio::Write for SftpWriter {
     }
 
     async fn abort(&mut self) -> Result<()> {
-        if let Some(Open { ch, file }) = self.open.take() {
+        if let Some(Open { ch, file, handle }) = self.open.take() {
             drop(file);
+            let _ = handle.close().await;
             self.remove_partial(&ch).await;
         }
         Ok(())
