@@ -76,6 +76,67 @@ async fn swift_passes_the_conformance_suite_against_openstack_swift() {
     // The same Swift, reached through a Keystone v3 login (one server start for both).
     keystone_v3_login_reaches_swift_through_the_catalog(&fixture.saio).await;
     static_large_objects_list_their_size_without_an_md5(&fixture).await;
+    an_object_over_the_limit_is_refused_by_name_and_never_stored(&fixture.saio).await;
+}
+
+/// The single-request limit (5 GiB on Swift, lowered here): the write that crosses it fails
+/// naming the file, and the `PUT` already streaming is cut before its end, so Swift stores
+/// nothing — not a truncated object.
+async fn an_object_over_the_limit_is_refused_by_name_and_never_stored(saio: &Saio) {
+    let token = saio.token();
+    let target = ocisync_swift::put::Target {
+        client: ocisync_backend::transport::client_builder()
+            .build()
+            .unwrap(),
+        storage_url: saio.storage_url.clone(),
+        container: CONTAINER.into(),
+        root: "/limit/".into(),
+        token: ocisync_backend::Secret::new(token.clone()),
+        max_object: 1000,
+    };
+    let op = opendal::Operator::new(
+        opendal::services::Swift::default()
+            .endpoint(&saio.storage_url)
+            .container(CONTAINER)
+            .root("/limit/")
+            .token(&token),
+    )
+    .unwrap()
+    .layer(ocisync_swift::put::SwiftLayer {
+        target: std::sync::Arc::new(target),
+        no_large_objects: false,
+    });
+    let mut w = op.writer("big/report.csv").await.unwrap();
+    w.write(vec![b'a'; 600]).await.unwrap();
+    let e = w.write(vec![b'b'; 600]).await.unwrap_err();
+    assert!(
+        e.to_string().contains("big/report.csv") && e.to_string().contains("over 1000 bytes"),
+        "{e}"
+    );
+    drop(w);
+    // At the limit exactly is fine.
+    op.write("big/exact.csv", vec![b'c'; 1000]).await.unwrap();
+    let (status, _) = saio.request(
+        "HEAD",
+        &format!("/v1/AUTH_test/{CONTAINER}/limit/big/exact.csv"),
+        &token,
+        &[],
+        b"",
+    );
+    assert_eq!(status, 200);
+    let (status, _) = saio.request(
+        "HEAD",
+        &format!("/v1/AUTH_test/{CONTAINER}/limit/big/report.csv"),
+        &token,
+        &[],
+        b"",
+    );
+    assert_eq!(
+        status,
+        404,
+        "an aborted PUT must store nothing\n{}",
+        saio.log()
+    );
 }
 
 /// A static large object (two segments and a manifest, as python-swiftclient or OpenDAL write
