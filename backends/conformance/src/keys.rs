@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use futures::StreamExt;
 use ocisync_backend::{ObjectInfo, Remote};
 
-use super::{Fixture, case, content, get, put};
+use super::{Fixture, case, content, get, seed};
 
 /// `(key, decoy)`: a key another tool may have written, and the object a rewritten key would
 /// reach instead (written too, with other content).
@@ -156,7 +156,7 @@ pub(crate) async fn unicode_and_case_variants_stay_apart(f: &dyn Fixture) {
         "report.csv",
     ];
     for (i, n) in names.iter().enumerate() {
-        put(&r, n, &content(300 + i as u64, 30 + i)).await;
+        seed(f, "variants", &r, n, &content(300 + i as u64, 30 + i)).await;
     }
     let (listed, errors) = listing_and_errors(&r).await;
     assert!(errors.is_empty(), "{at} {errors:?}");
@@ -200,7 +200,7 @@ pub(crate) async fn longest_keys_and_one_byte_more(f: &dyn Fixture) {
         "{at} the longest key is allowed"
     );
     let data = content(400, 64);
-    put(&r, &longest, &data).await;
+    seed(f, "long", &r, &longest, &data).await;
     let (listed, errors) = listing_and_errors(&r).await;
     assert!(errors.is_empty(), "{at} {errors:?}");
     assert!(

@@ -8,7 +8,9 @@
 //! A backend provides a [`Fixture`] that opens a fresh, empty remote per case; [`run`] runs
 //! every case and panics with the backend, the case and what differed. Keys that OpenDAL
 //! would rewrite or the service cannot address ([`keys`]) are stored past OpenDAL through
-//! [`Fixture::put_raw`].
+//! [`Fixture::put_raw`]. A read-only backend (its operator cannot write: `http`) has every
+//! case's objects seeded through [`Fixture::put_raw`] instead, skips the cases that write, and
+//! must refuse writes and deletes.
 
 use std::collections::BTreeMap;
 
@@ -94,6 +96,26 @@ async fn put(r: &Remote, path: &str, data: &[u8]) {
         .unwrap_or_else(|e| panic!("{}: write {path:?}: {e}", r.display()));
 }
 
+/// Whether the backend cannot write (its operator's capability says so): the suite then
+/// seeds objects through [`Fixture::put_raw`] and checks that writes are refused.
+pub fn read_only(r: &Remote) -> bool {
+    !r.op.info().capability().write
+}
+
+/// Stores `data` at `path` of the remote of `case`: through the backend when it writes, else
+/// past it ([`Fixture::put_raw`], which a read-only backend's fixture must support).
+async fn seed(f: &dyn Fixture, case: &str, r: &Remote, path: &str, data: &[u8]) {
+    if read_only(r) {
+        assert!(
+            f.put_raw(case, path, data).await,
+            "{}: a read-only backend's fixture must store {path:?} with put_raw",
+            r.display()
+        );
+    } else {
+        put(r, path, data).await;
+    }
+}
+
 async fn get(r: &Remote, path: &str) -> Vec<u8> {
     r.op.read(path)
         .await
@@ -146,7 +168,7 @@ async fn write_list_stat_read_delete(f: &dyn Fixture) {
         ("dir/sub/deeper.csv".into(), content(2, 70_000)),
     ];
     for (p, data) in &objects {
-        put(&r, p, data).await;
+        seed(f, "basic", &r, p, data).await;
     }
     let listed = listing(&r).await;
     let names: Vec<&str> = listed.keys().map(String::as_str).collect();
@@ -204,6 +226,10 @@ async fn write_list_stat_read_delete(f: &dyn Fixture) {
             );
         }
     }
+    if read_only(&r) {
+        read_only_refuses_changes(&r, &at).await;
+        return;
+    }
     // Delete: gone from the listing and from stat; deleting again is not an error.
     r.op.delete("dir/small.csv")
         .await
@@ -232,12 +258,48 @@ async fn write_list_stat_read_delete(f: &dyn Fixture) {
     );
 }
 
+/// A read-only backend: writes and deletes fail with the reason, naming nothing they did, and
+/// a missing object is `NotFound` naming it.
+async fn read_only_refuses_changes(r: &Remote, at: &str) {
+    let before = listing(r).await;
+    let write =
+        r.op.write("dir/new.csv", b"new".to_vec())
+            .await
+            .expect_err("a read-only backend's write must fail");
+    let delete =
+        r.op.delete("dir/small.csv")
+            .await
+            .expect_err("a read-only backend's delete must fail");
+    for (what, e) in [("write", write), ("delete", delete)] {
+        let err = r.error(e, what, "dir/small.csv");
+        assert_eq!(err.kind, ErrorKind::Unsupported, "{at} {what}: {err}");
+        assert!(
+            err.to_string().contains("read-only") && err.to_string().contains(&r.name),
+            "{at} {what}: the refusal says why and names the remote: {err}"
+        );
+    }
+    assert_eq!(listing(r).await, before, "{at} nothing changed");
+    let err = r
+        .stat("dir/missing.csv")
+        .await
+        .expect_err("stat of a missing object");
+    assert_eq!(
+        err.kind,
+        ErrorKind::NotFound,
+        "{at} stat of a missing object: {err}"
+    );
+    assert!(
+        err.to_string().contains("dir/missing.csv"),
+        "{at} errors name the object: {err}"
+    );
+}
+
 async fn awkward_names_round_trip(f: &dyn Fixture) {
     let at = case(f, "awkward names");
     let r = f.remote("names").await;
     let names = awkward_names();
     for (i, n) in names.iter().enumerate() {
-        put(&r, n, &content(i as u64, 10 + i)).await;
+        seed(f, "names", &r, n, &content(i as u64, 10 + i)).await;
     }
     let listed = listing(&r).await;
     let mut wanted = names.clone();
@@ -309,8 +371,8 @@ async fn modification_time_round_trip(f: &dyn Fixture) {
 async fn non_recursive_listing_shows_directories(f: &dyn Fixture) {
     let at = case(f, "non-recursive listing");
     let r = f.remote("dirs").await;
-    put(&r, "top.csv", b"t").await;
-    put(&r, "d/inner.csv", b"i").await;
+    seed(f, "dirs", &r, "top.csv", b"t").await;
+    seed(f, "dirs", &r, "d/inner.csv", b"i").await;
     let mut list = r.list(false).await.unwrap_or_else(|e| panic!("{at} {e}"));
     let mut seen = BTreeMap::new();
     while let Some(o) = list.next().await {
@@ -332,8 +394,8 @@ async fn non_recursive_listing_shows_directories(f: &dyn Fixture) {
 async fn multipart_write_reads_back(f: &dyn Fixture) {
     let at = case(f, "multipart");
     let r = f.remote("multipart").await;
-    let Some(chunk) = r.features.write_chunk else {
-        return; // the service decides: single writes only
+    let Some(chunk) = r.features.write_chunk.filter(|_| !read_only(&r)) else {
+        return; // the service decides: single writes only (or none)
     };
     // Two and a half parts: a short last part.
     let data = content(7, chunk * 2 + chunk / 2);
