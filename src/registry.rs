@@ -18,6 +18,8 @@ static BACKENDS: &[&dyn Backend] = &[
     &ocisync_sftp::BACKEND,
     #[cfg(feature = "swift")]
     &ocisync_swift::BACKEND,
+    #[cfg(feature = "http")]
+    &ocisync_http::BACKEND,
 ];
 
 static CREDENTIAL_TYPES: &[&dyn CredentialType] = &[
