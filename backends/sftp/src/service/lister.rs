@@ -63,6 +63,19 @@ impl oio::List for SftpLister {
                         Err(e) => {
                             let err = self.core.error(&ch, e, "list", &abs).await;
                             self.state = State::Done;
+                            // A file, not a directory: nothing under it, as an object store's
+                            // `file/` prefix (the engine then looks the path up as one object).
+                            let is_file = err.kind() == ErrorKind::Unexpected
+                                && !err.is_temporary()
+                                && ch
+                                    .sftp
+                                    .fs()
+                                    .metadata(&abs)
+                                    .await
+                                    .is_ok_and(|m| m.file_type().is_some_and(|t| !t.is_dir()));
+                            if is_file {
+                                return Ok(None);
+                            }
                             return match err.kind() {
                                 // A directory that does not exist lists as empty.
                                 ErrorKind::NotFound => Ok(None),
