@@ -10,6 +10,9 @@
 //! (`--exclude 'sub/**'`), and then the two do not overlap.
 //!
 //! [`Features::location`]: ocisync_backend::Features::location
+//!
+//! A destination that cannot be written at all (its operator has no write capability: the
+//! read-only `http` backend) is refused here too, before anything is listed or copied.
 
 use ocisync_backend::Remote;
 
@@ -18,6 +21,7 @@ use crate::filter::Filter;
 /// Fails with rclone's message when `src` and `dst` overlap (and the filter does not exclude
 /// the nested part).
 pub fn check(src: &Remote, dst: &Remote, filter: &Filter) -> Result<(), String> {
+    read_only(dst)?;
     let (Some(s), Some(d)) = (&src.features.location, &dst.features.location) else {
         return Ok(());
     };
@@ -45,6 +49,19 @@ pub fn check(src: &Remote, dst: &Remote, filter: &Filter) -> Result<(), String> 
             src.display()
         )),
     }
+}
+
+/// Fails when `dst` cannot be written: rclone's read-only backends refuse every write.
+fn read_only(dst: &Remote) -> Result<(), String> {
+    let info = dst.op.info();
+    if info.capability().write {
+        return Ok(());
+    }
+    Err(format!(
+        "cannot sync or copy to {}: {} remotes are read-only, as in rclone",
+        dst.display(),
+        info.scheme()
+    ))
 }
 
 #[cfg(test)]

@@ -418,3 +418,141 @@ fn sftp_on_rclone_serve_agrees_with_rclone_both_ways() {
         stderr(&out)
     );
 }
+
+/// `python3 -m http.server` serving `dir` on 127.0.0.1 (another index format than rclone's).
+fn python_http_server(dir: &Path) -> Server {
+    let port = ocisync_fakes::servers::free_port();
+    let python = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|p| p.join("python3"))
+        .find(|p| p.is_file())
+        .expect("python3 on PATH");
+    let args: Vec<String> = vec![
+        "-m".into(),
+        "http.server".into(),
+        port.to_string(),
+        "--bind".into(),
+        "127.0.0.1".into(),
+        "--directory".into(),
+        dir.to_string_lossy().into_owned(),
+    ];
+    ocisync_fakes::servers::start("python-http-server", &python, &args, port, dir)
+}
+
+/// `lsjson -R` output as (path → (is_dir, size, mtime)).
+fn listed(json: &str) -> std::collections::BTreeMap<String, (bool, i64, Option<jiff::Timestamp>)> {
+    let v: serde_json::Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    v.as_array()
+        .expect("a JSON array")
+        .iter()
+        .map(|o| {
+            (
+                o["Path"].as_str().unwrap().to_string(),
+                (
+                    o["IsDir"].as_bool().unwrap(),
+                    o["Size"].as_i64().unwrap(),
+                    o["ModTime"].as_str().and_then(|t| t.parse().ok()),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The read-only http backend against `rclone serve http` and `python3 -m http.server`: ocisync
+/// syncs a published tree down and rclone's `check` of the same http remote agrees; after
+/// rclone's own sync down, ocisync finds nothing to do; both tools list the same names, sizes
+/// and times (within a second); and writing to the remote is refused before any work.
+#[test]
+fn http_on_rclone_serve_and_python_agrees_with_rclone() {
+    // The served directory is the published tree itself: `web:` is its root, `web:reports`
+    // one of its directories.
+    let published = TempDir::new("extra-http-pub");
+    tree(&published);
+    let root = published.path();
+    for server in [rclone_serve("http", root, &[]), python_http_server(root)] {
+        let dir = TempDir::new("extra-http");
+        let conf = conf(
+            &dir,
+            &format!("[web]\ntype = http\nurl = {}/\n", server.endpoint),
+        );
+        let remote = "web:".to_string();
+        let down = TempDir::new("extra-http-down");
+        assert_code(&run(&conf, &["sync", &remote, down.str(), "-v"]), 0);
+        assert_eq!(read_tree(down.path()), read_tree(published.path()));
+        let out = rclone(&conf, &["check", &remote, down.str()]);
+        assert!(
+            out.status.success() && stderr(&out).contains("0 differences found"),
+            "rclone check after ocisync sync from http: {}\n{}",
+            stderr(&out),
+            server.log()
+        );
+        assert_code(
+            &run(
+                &conf,
+                &["sync", &remote, down.str(), "--error-on-no-transfer"],
+            ),
+            9,
+        );
+
+        let by_rclone = TempDir::new("extra-http-rclone");
+        let out = rclone(&conf, &["sync", &remote, by_rclone.str()]);
+        assert!(out.status.success(), "rclone sync: {}", stderr(&out));
+        let out = run(
+            &conf,
+            &[
+                "sync",
+                &remote,
+                by_rclone.str(),
+                "--error-on-no-transfer",
+                "-v",
+            ],
+        );
+        assert_code(&out, 9);
+        assert_code(&run(&conf, &["check", &remote, by_rclone.str()]), 0);
+
+        let ours = listed(&stdout(&run(&conf, &["lsjson", "-R", &remote])));
+        let out = Command::new("rclone")
+            .args(["lsjson", "-R", "--config", "/nonexistent/rclone.conf"])
+            .arg(":http:")
+            .arg("--http-url")
+            .arg(format!("{}/", server.endpoint))
+            .output()
+            .expect("rclone");
+        let theirs = listed(&String::from_utf8_lossy(&out.stdout));
+        assert!(ours.contains_key("big/large.bin"), "{ours:?}");
+        assert_eq!(
+            ours.keys().collect::<Vec<_>>(),
+            theirs.keys().collect::<Vec<_>>(),
+            "names"
+        );
+        for (path, (dir, size, t)) in &ours {
+            let (tdir, tsize, tt) = &theirs[path];
+            assert_eq!((dir, size), (tdir, tsize), "{path}");
+            if !dir {
+                let (a, b) = (t.expect("ocisync's time"), tt.expect("rclone's time"));
+                assert!(
+                    a.duration_since(b).abs() <= jiff::SignedDuration::from_secs(1),
+                    "{path}: ocisync {a}, rclone {b}"
+                );
+            }
+        }
+
+        // Read-only: a sync to it is refused before anything is listed; so is a delete.
+        let before = read_tree(published.path());
+        let out = run(&conf, &["sync", down.str(), "web:reports"]);
+        assert_ne!(out.status.code(), Some(0));
+        assert!(
+            stderr(&out).contains(
+                "cannot sync or copy to web:reports: http remotes are read-only, as in rclone"
+            ),
+            "{}",
+            stderr(&out)
+        );
+        let out = run(
+            &conf,
+            &["deletefile", "web:reports/cost-csv/0001000000670898.csv.gz"],
+        );
+        assert_ne!(out.status.code(), Some(0));
+        assert!(stderr(&out).contains("read-only"), "{}", stderr(&out));
+        assert_eq!(read_tree(published.path()), before, "nothing changed");
+    }
+}
