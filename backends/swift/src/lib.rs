@@ -16,10 +16,12 @@
 //! What the engine may rely on: listings carry the size and `hash`, the MD5 of the content for
 //! every object ocisync writes (large-object manifests made by other tools excepted, see
 //! docs/remotes.md); the real modification time is rclone's `X-Object-Meta-Mtime` (decimal
-//! seconds, written by both), read by a HEAD, as rclone does.
+//! seconds, written by both), read by a HEAD, as rclone does, and changed in place by a POST
+//! ([`mtime`]).
 
 pub mod auth;
 pub mod list;
+pub mod mtime;
 pub mod put;
 
 use std::sync::Arc;
@@ -326,8 +328,9 @@ impl Backend for SwiftBackend {
             token: session.token,
             max_object: put::MAX_SINGLE_OBJECT,
         };
+        let target = Arc::new(target);
         let op = op.layer(put::SwiftLayer {
-            target: Arc::new(target),
+            target: target.clone(),
             no_large_objects: o.no_large_objects,
         });
         let features = Features {
@@ -336,7 +339,8 @@ impl Backend for SwiftBackend {
             md5_in_metadata: false,
             md5_by_reading: false,
             modtime: ModtimeSource::Metadata,
-            set_modtime: SetModtime::No,
+            // A POST with the object's metadata and the new mtime, as rclone's SetModTime.
+            set_modtime: SetModtime::Yes,
             writes_metadata: true,
             mtime_format: MtimeFormat::UnixSeconds,
             write_chunk: None,
@@ -364,7 +368,7 @@ impl Backend for SwiftBackend {
             root: ctx.path.to_string(),
             op: with_standard_layers(op, ctx.global),
             features,
-            modtime_setter: None,
+            modtime_setter: Some(Arc::new(mtime::Setter(target))),
             root_exists: None,
         })
     }

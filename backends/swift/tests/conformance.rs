@@ -77,6 +77,69 @@ async fn swift_passes_the_conformance_suite_against_openstack_swift() {
     keystone_v3_login_reaches_swift_through_the_catalog(&fixture.saio).await;
     static_large_objects_list_their_size_without_an_md5(&fixture).await;
     an_object_over_the_limit_is_refused_by_name_and_never_stored(&fixture.saio).await;
+    times_change_in_place_and_keep_the_rest(&fixture).await;
+}
+
+/// `set_modtime` (what `sync` does when only the time differs) POSTs the new `mtime` with what
+/// the object had: its other metadata, its content type, and a dynamic large object's manifest
+/// header — without which the POST would leave a 0-byte object.
+async fn times_change_in_place_and_keep_the_rest(f: &Swift) {
+    let saio = &f.saio;
+    let r = f.remote("set-mtime").await;
+    let t1: jiff::Timestamp = "2026-03-01T06:07:08.123456789Z".parse().unwrap();
+    let t2: jiff::Timestamp = "2026-04-02T01:02:03.5Z".parse().unwrap();
+    let mut meta = r.write_metadata(Some(t1), None, false).unwrap();
+    meta.insert("owner".into(), "finops".into());
+    r.op.write_with("keep.csv", b"a,b\n".to_vec())
+        .user_metadata(meta)
+        .content_type("text/csv")
+        .await
+        .unwrap();
+    r.set_modtime("keep.csv", t2).await.unwrap();
+    let st = r.stat("keep.csv").await.unwrap();
+    assert_eq!(st.mtime, Some(t2), "the new time");
+    let token = saio.token();
+    let (_, headers) = saio.request(
+        "HEAD",
+        &format!("/v1/AUTH_test/{CONTAINER}/set-mtime/keep.csv"),
+        &token,
+        &[],
+        b"",
+    );
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(header("x-object-meta-owner").as_deref(), Some("finops"));
+    assert_eq!(header("content-type").as_deref(), Some("text/csv"));
+    assert_eq!(r.op.read("keep.csv").await.unwrap().to_vec(), b"a,b\n");
+    // A dynamic large object (as rclone writes them): still whole after its time changed.
+    let parts = [
+        ocisync_conformance::content(41, 1000),
+        ocisync_conformance::content(42, 500),
+    ];
+    for (i, part) in parts.iter().enumerate() {
+        let path = format!("/v1/AUTH_test/{CONTAINER}/dlo-segments/{i:08}");
+        assert_eq!(saio.request("PUT", &path, &token, &[], part).0, 201);
+    }
+    let manifest = format!("{CONTAINER}/dlo-segments/");
+    let (status, _) = saio.request(
+        "PUT",
+        &format!("/v1/AUTH_test/{CONTAINER}/set-mtime/dlo.bin"),
+        &token,
+        &[("X-Object-Manifest", &manifest)],
+        b"",
+    );
+    assert_eq!(status, 201);
+    r.set_modtime("dlo.bin", t2).await.unwrap();
+    assert_eq!(r.stat("dlo.bin").await.unwrap().mtime, Some(t2));
+    assert_eq!(
+        r.op.read("dlo.bin").await.unwrap().to_vec(),
+        parts.concat(),
+        "the manifest survived the POST"
+    );
 }
 
 /// The single-request limit (5 GiB on Swift, lowered here): the write that crosses it fails
