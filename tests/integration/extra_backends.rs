@@ -287,6 +287,37 @@ fn swift_on_openstack_swift_agrees_with_rclone_both_ways() {
     let back = TempDir::new("extra-swift-back");
     assert_code(&run(&conf, &["copy", "sw:reports/dlo", back.str()]), 0);
     assert_eq!(read_tree(back.path()), read_tree(big.path()));
+    // A source file whose time changed and content did not: ocisync changes the time in place
+    // (a POST, as rclone), and rclone reads the new time.
+    let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_767_225_600);
+    std::fs::File::options()
+        .write(true)
+        .open(big.join("large.bin"))
+        .unwrap()
+        .set_modified(when)
+        .unwrap();
+    let out = run(&conf, &["sync", big.str(), "sw:reports/times", "-v"]);
+    assert_code(&out, 0);
+    std::fs::File::options()
+        .write(true)
+        .open(big.join("large.bin"))
+        .unwrap()
+        .set_modified(when + std::time::Duration::from_secs(3600))
+        .unwrap();
+    let out = run(&conf, &["sync", big.str(), "sw:reports/times", "-v"]);
+    assert_code(&out, 0);
+    assert!(
+        stderr(&out).contains("Updated modification time"),
+        "{}",
+        stderr(&out)
+    );
+    let listed = stdout(&rclone(&conf, &["lsjson", "sw:reports/times"]));
+    assert!(
+        listed.contains("\"ModTime\":\"2026-01-01T01:00:00."),
+        "{listed}"
+    );
+    let out = rclone(&conf, &["check", big.str(), "sw:reports/times"]);
+    assert!(out.status.success(), "{}", stderr(&out));
     // A wrong key is refused by the login, said as such, never echoed.
     let bad = dir.join("bad.conf");
     std::fs::write(
