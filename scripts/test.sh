@@ -33,6 +33,10 @@ python3 -c "import moto, oci, prometheus_client" ||
 command -v openssl >/dev/null || apt_install openssl
 # The sftp backend runs the OpenSSH client; its tests make keys with ssh-keygen.
 { command -v ssh && command -v ssh-keygen; } >/dev/null || apt_install openssh-client
+# Its conformance suite also runs against OpenSSH's sshd, started by the test on 127.0.0.1; the
+# package's own service (port 22) is not wanted where this script installed it.
+[[ -x /usr/sbin/sshd ]] ||
+    { apt_install openssh-server && { systemctl disable --now ssh >/dev/null 2>&1 || true; }; }
 rclone version | head -1
 took
 

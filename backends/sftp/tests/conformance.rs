@@ -172,3 +172,96 @@ async fn unknown_host_keys_and_refused_logins_are_said_plainly() {
     let _ = std::fs::remove_dir_all(root);
     let _ = std::fs::remove_dir_all(&keys.dir);
 }
+
+/// OpenSSH's own server (Debian `openssh-server`), run by this test as the current user on
+/// 127.0.0.1: its own host key and authorized_keys in the scratch directory, key logins only,
+/// the in-process `internal-sftp` subsystem. Paths are absolute (under the scratch directory),
+/// so nothing is written in the user's home.
+fn sshd(keys: &Keys) -> Server {
+    let program = Path::new("/usr/sbin/sshd");
+    assert!(
+        program.exists(),
+        "/usr/sbin/sshd missing: install openssh-server (scripts/test.sh does)"
+    );
+    // Its privilege-separation directory, as the package's service unit makes it.
+    let _ = std::fs::create_dir_all("/run/sshd");
+    let port = ocisync_fakes::servers::free_port();
+    let cfg = keys.dir.join("sshd_config");
+    std::fs::write(
+        &cfg,
+        format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {host}\nAuthorizedKeysFile {auth}\n\
+             PidFile none\nStrictModes no\nUsePAM no\nPasswordAuthentication no\n\
+             KbdInteractiveAuthentication no\nPubkeyAuthentication yes\n\
+             PermitRootLogin prohibit-password\nSubsystem sftp internal-sftp\n",
+            host = keys.path("host"),
+            auth = keys.path("authorized_keys"),
+        ),
+    )
+    .unwrap();
+    let args = ["-D", "-e", "-f", &cfg.to_string_lossy()].map(String::from);
+    ocisync_fakes::servers::start("sshd", program, &args, port, &keys.dir)
+}
+
+fn current_user() -> String {
+    let out = Command::new("id").arg("-un").output().expect("id -un");
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+struct OpenSsh {
+    values: ConfigValues,
+    root: PathBuf,
+    _server: Server,
+}
+
+#[async_trait]
+impl Fixture for OpenSsh {
+    fn name(&self) -> &str {
+        "sftp (OpenSSH sshd, internal-sftp)"
+    }
+
+    async fn remote(&self, case: &str) -> Remote {
+        let path = format!("{}/conformance/{case}", self.root.display());
+        open(&self.values, &path).await.expect("open sftp")
+    }
+
+    async fn put_raw(&self, case: &str, key: &str, data: &[u8]) -> bool {
+        // The server's own file system, as another tool would have written it; a file system
+        // holds no key with an empty, `.` or `..` segment (and `/abs` must not leave the root).
+        if key.starts_with('/')
+            || key.ends_with('/')
+            || key
+                .split('/')
+                .any(|s| s.is_empty() || s == "." || s == "..")
+        {
+            return false;
+        }
+        let p = self.root.join("conformance").join(case).join(key);
+        std::fs::create_dir_all(p.parent().unwrap()).is_ok() && std::fs::write(p, data).is_ok()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sftp_passes_the_conformance_suite_against_openssh_sshd() {
+    let keys = Keys::new();
+    let server = sshd(&keys);
+    let root = scratch("sftp-sshd-root");
+    let port = server.port.to_string();
+    let known = keys.known_hosts("known_hosts", server.port, "host.pub");
+    let user = current_user();
+    let values = values(&[
+        ("host", "127.0.0.1"),
+        ("port", &port),
+        ("user", &user),
+        ("key_file", &keys.path("client")),
+        ("known_hosts_file", &known),
+    ]);
+    ocisync_conformance::run(&OpenSsh {
+        values,
+        root: root.clone(),
+        _server: server,
+    })
+    .await;
+    let _ = std::fs::remove_dir_all(root);
+    let _ = std::fs::remove_dir_all(&keys.dir);
+}

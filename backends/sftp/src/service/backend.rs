@@ -58,7 +58,7 @@ impl Service for SftpBackend {
     type Composer = ();
 
     fn info(&self) -> ServiceInfo {
-        ServiceInfo::new(SCHEME, &self.core.root, &self.core.destination())
+        ServiceInfo::new(SCHEME, &self.core.root, self.core.destination())
     }
 
     fn capability(&self) -> Capability {

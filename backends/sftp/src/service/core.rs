@@ -257,12 +257,31 @@ impl SftpCore {
 
 impl Drop for SftpCore {
     fn drop(&mut self) {
-        // Channels first, then the master (openssh's Session asks it to exit when dropped);
-        // the control directory goes with `control`.
         for s in &mut self.slots {
             s.get_mut().take();
         }
-        self.session.get_mut().take();
+        // The channels' tasks may still hold the session (openssh asks the master to exit only
+        // when the last holder drops it), and `control` — removed right after this — holds its
+        // socket: ask the master to exit now, through the socket, rather than leave it running
+        // until its idle timeout.
+        if let Some(session) = self.session.get_mut().take() {
+            let _ = std::process::Command::new("ssh")
+                .arg("-S")
+                .arg(session.control_socket())
+                .args([
+                    "-F",
+                    "/dev/null",
+                    "-o",
+                    "BatchMode=yes",
+                    "-O",
+                    "exit",
+                    "none",
+                ])
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
     }
 }
 
