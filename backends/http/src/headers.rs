@@ -53,7 +53,7 @@ pub fn csv_fields(s: &str) -> Result<Vec<String>, String> {
 /// The headers of `fields` (name, value, name, value...). Errors name the problem and the
 /// header name, never a value.
 pub fn header_map(fields: &[String]) -> Result<HeaderMap, String> {
-    if fields.len() % 2 != 0 {
+    if !fields.len().is_multiple_of(2) {
         return Err(format!(
             "{} fields: an odd number (name,value pairs expected)",
             fields.len()
