@@ -104,8 +104,10 @@ ocisync_backend::declare_options! {
         /// Disable support for static and dynamic large objects: 0-byte listing entries are
         /// taken as listed, without the HEAD that finds a dynamic large object's real size.
         no_large_objects: bool = "false", advanced;
-        /// Choose destination for large object segments (accepted for rclone; ocisync writes no
-        /// segments).
+        /// Where rclone keeps large-object segments: true, false or unset (rclone's choice: false
+        /// for the providers it knows need it, such as Blomp). When false, the container's
+        /// `.file-segments` directory is left out of listings, as rclone does, so no sync copies
+        /// or deletes it. ocisync itself writes no segments.
         use_segments_container: Option<String>, advanced;
         /// The encoding for the backend. Only rclone's default (Slash,InvalidUtf8) is supported:
         /// ocisync stores names as they are.
@@ -248,12 +250,6 @@ impl Backend for SwiftBackend {
                 "ocisync writes each object in one request (up to Swift's 5 GiB limit)".into(),
             ));
         }
-        if o.use_segments_container.is_some() {
-            out.push((
-                "use_segments_container",
-                "ocisync writes no large-object segments".into(),
-            ));
-        }
         out
     }
 
@@ -273,6 +269,7 @@ impl Backend for SwiftBackend {
         if o.env_auth {
             c.apply_env(|name| std::env::var(name).ok());
         }
+        let c_auth = c.creds.auth_url.clone();
         if let Some(source) = &ctx.credentials {
             let got = source.get().await.map_err(|e| e.with_remote(ctx.name))?;
             // A provider's values are the secrets themselves.
@@ -348,6 +345,9 @@ impl Backend for SwiftBackend {
             // A PUT's ETag is the MD5 of what Swift stored.
             etag_is_md5_for_single_part: true,
             sorted_listing: true,
+            // rclone's segments directory, left out of a container's listing as rclone does.
+            skip_prefix: (root == "/" && hides_segments_directory(&o, &c_auth))
+                .then_some(SEGMENTS_DIRECTORY),
             classify_error: Some(classify),
             keys: KeyRules {
                 // Swift's MAX_OBJECT_NAME_LENGTH.
@@ -506,6 +506,45 @@ impl Connection {
     }
 }
 
+/// The directory at a container's root where rclone puts large-object segments when
+/// `use_segments_container` is false.
+const SEGMENTS_DIRECTORY: &str = ".file-segments";
+
+/// rclone's `use_segments_container`: when false (set, or chosen by rclone for the providers it
+/// knows need it), rclone keeps segments in `.file-segments` and leaves it out of listings.
+fn hides_segments_directory(o: &SwiftOptions, auth_url: &str) -> bool {
+    match o
+        .use_segments_container
+        .as_deref()
+        .map(|v| v.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        Some("true") => false,
+        Some("false") => true,
+        _ => needs_file_segments_directory(auth_url),
+    }
+}
+
+/// rclone's `needFileSegmentsDirectory`: `\.(ain?\.net|blomp\.com|praetector\.com|
+/// signmy\.name|rackfactory\.com)($|/)` on the auth URL.
+fn needs_file_segments_directory(auth_url: &str) -> bool {
+    [
+        ".ain.net",
+        ".an.net",
+        ".blomp.com",
+        ".praetector.com",
+        ".signmy.name",
+        ".rackfactory.com",
+    ]
+    .iter()
+    .any(|domain| {
+        auth_url.match_indices(domain).any(|(i, m)| {
+            let rest = &auth_url[i + m.len()..];
+            rest.is_empty() || rest.starts_with('/')
+        })
+    })
+}
+
 /// Swift's refusal of a token (expired during a long run, or revoked) is a login problem, not
 /// a permission one.
 fn classify(e: &opendal::Error) -> Option<(ErrorKind, String)> {
@@ -583,7 +622,6 @@ mod tests {
             ("storage_policy", "pca"),
             ("chunk_size", "1Gi"),
             ("fetch_until_empty_page", "true"),
-            ("use_segments_container", "true"),
         ]));
         let keys: Vec<&str> = got.iter().map(|(k, _)| *k).collect();
         assert_eq!(
@@ -593,7 +631,6 @@ mod tests {
                 "storage_policy",
                 "fetch_until_empty_page",
                 "chunk_size",
-                "use_segments_container"
             ]
         );
         assert!(
@@ -628,6 +665,30 @@ mod tests {
         assert_eq!(c.creds.region.as_deref(), Some("GRA"));
         assert_eq!(c.creds.domain, None, "an empty variable changes nothing");
         assert!(!format!("{c:?}").contains("env-pass"), "{c:?}");
+    }
+
+    #[test]
+    fn segments_directory_as_rclone_decides() {
+        assert!(needs_file_segments_directory(
+            "https://authenticate.ain.net"
+        ));
+        assert!(needs_file_segments_directory("https://x.blomp.com/v1"));
+        assert!(!needs_file_segments_directory(
+            "https://authenticate.ain.network"
+        ));
+        assert!(!needs_file_segments_directory(
+            "https://auth.cloud.ovh.net/v3"
+        ));
+        let opts = |v: &str| SwiftOptions::from_values(&values(&[("use_segments_container", v)]));
+        assert!(hides_segments_directory(&opts("false").unwrap(), ""));
+        assert!(!hides_segments_directory(
+            &opts("true").unwrap(),
+            "https://authenticate.ain.net"
+        ));
+        assert!(hides_segments_directory(
+            &opts("").unwrap(),
+            "https://authenticate.ain.net"
+        ));
     }
 
     #[test]

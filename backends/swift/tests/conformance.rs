@@ -78,6 +78,49 @@ async fn swift_passes_the_conformance_suite_against_openstack_swift() {
     static_large_objects_list_their_size_without_an_md5(&fixture).await;
     an_object_over_the_limit_is_refused_by_name_and_never_stored(&fixture.saio).await;
     times_change_in_place_and_keep_the_rest(&fixture).await;
+    rclones_segments_directory_is_left_out_when_rclone_uses_it(&fixture.saio).await;
+}
+
+/// `use_segments_container = false`: rclone keeps segments in `.file-segments` at the container
+/// root and lists around it; ocisync must too, or a sync to the container would delete them.
+async fn rclones_segments_directory_is_left_out_when_rclone_uses_it(saio: &Saio) {
+    let token = saio.token();
+    saio.create_container("fileseg");
+    for key in [".file-segments/big.bin/0001", "top.csv"] {
+        let path = format!("/v1/AUTH_test/fileseg/{key}");
+        assert_eq!(saio.request("PUT", &path, &token, &[], b"x").0, 201);
+    }
+    for (setting, wanted) in [
+        ("false", vec!["top.csv"]),
+        ("true", vec![".file-segments/big.bin/0001", "top.csv"]),
+    ] {
+        let mut values = ConfigValues::new();
+        for (k, v) in [
+            ("auth", saio.auth_url.as_str()),
+            ("user", USER),
+            ("key", KEY),
+            ("use_segments_container", setting),
+        ] {
+            values.insert(k.into(), RawValue::String(v.into()));
+        }
+        let global = GlobalOptions::default();
+        let r = ocisync_swift::BACKEND
+            .open(OpenContext {
+                name: "seg",
+                path: "fileseg",
+                values: &values,
+                credentials: None,
+                global: &global,
+            })
+            .await
+            .unwrap();
+        let mut list = r.list(true).await.unwrap();
+        let mut seen = Vec::new();
+        while let Some(o) = futures::StreamExt::next(&mut list).await {
+            seen.push(o.unwrap().path.to_string());
+        }
+        assert_eq!(seen, wanted, "use_segments_container = {setting}");
+    }
 }
 
 /// `set_modtime` (what `sync` does when only the time differs) POSTs the new `mtime` with what
