@@ -184,13 +184,18 @@ impl SftpCore {
             _ => (ErrorKind::Unexpected, true),
         };
         if temporary {
-            let mut held = self.slots[ch.slot].lock().await;
-            if held.as_ref().is_some_and(|s| Arc::ptr_eq(s, &ch.sftp)) {
-                *held = None;
-            }
+            self.discard(ch).await;
         }
         let err = Error::new(kind, format!("sftp {op} {path:?}: {e}"));
         if temporary { err.set_temporary() } else { err }
+    }
+
+    /// Drops a channel that failed, so that the next request opens a fresh one.
+    pub async fn discard(&self, ch: &Channel) {
+        let mut held = self.slots[ch.slot].lock().await;
+        if held.as_ref().is_some_and(|s| Arc::ptr_eq(s, &ch.sftp)) {
+            *held = None;
+        }
     }
 
     /// Creates `dir` (server-side path) and its missing parents.

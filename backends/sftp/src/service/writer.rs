@@ -100,19 +100,33 @@ async fn create(
 
 impl oio::Write for SftpWriter {
     async fn write(&mut self, mut bs: Buffer) -> Result<()> {
+        let (core, target) = (self.core.clone(), self.target.clone());
         let open = self.file().await?;
-        let mut n_total = 0u64;
+        let mut moved = 0u64;
         while bs.has_remaining() {
-            let n = open.file.write(bs.chunk()).await.map_err(|e| {
-                Error::new(ErrorKind::Unexpected, format!("sftp write: {e}")).set_temporary()
-            })?;
+            let n = match open.file.write(bs.chunk()).await {
+                Ok(0) => 0,
+                Ok(n) => n,
+                Err(e) => {
+                    // Not retried in place (part of the buffer may be written): the channel
+                    // goes, and the next attempt of the file starts a new partial file.
+                    core.discard(&open.ch).await;
+                    return Err(Error::new(
+                        ErrorKind::Unexpected,
+                        format!("sftp write {target:?}: {e}"),
+                    ));
+                }
+            };
             if n == 0 {
-                return Err(Error::new(ErrorKind::Unexpected, "sftp write: no progress"));
+                return Err(Error::new(
+                    ErrorKind::Unexpected,
+                    format!("sftp write {target:?}: no progress"),
+                ));
             }
             bs.advance(n);
-            n_total += n as u64;
+            moved += n as u64;
         }
-        self.written += n_total;
+        self.written += moved;
         Ok(())
     }
 
@@ -129,12 +143,12 @@ impl oio::Write for SftpWriter {
         drop(file);
         if let Err(e) = flushed {
             drop(handle);
+            self.core.discard(&ch).await;
             self.remove_partial(&ch).await;
             return Err(Error::new(
                 ErrorKind::Unexpected,
                 format!("sftp write {:?}: {e}", self.target),
-            )
-            .set_temporary());
+            ));
         }
         // ...then the handle closed (the last reference sends CLOSE and waits for it).
         if let Err(e) = handle.close().await {
