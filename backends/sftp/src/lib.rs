@@ -313,6 +313,17 @@ fn expand_home(p: &str) -> PathBuf {
     }
 }
 
+/// A configured value as the operator wrote it, for notes (none of these keys is a secret).
+fn shown(values: &ConfigValues, key: &str) -> String {
+    match values.get(key) {
+        Some(ocisync_backend::RawValue::String(s)) => format!("{s:?}"),
+        Some(ocisync_backend::RawValue::Bool(b)) => b.to_string(),
+        Some(ocisync_backend::RawValue::Int(i)) => i.to_string(),
+        Some(ocisync_backend::RawValue::List(l)) => format!("{l:?}"),
+        _ => "...".to_string(),
+    }
+}
+
 /// Whether `program` is an executable file in a PATH directory.
 fn on_path(program: &str) -> bool {
     use std::os::unix::fs::PermissionsExt;
@@ -359,9 +370,9 @@ impl Backend for SftpBackend {
         let Ok(o) = SftpOptions::from_values(values) else {
             return Vec::new();
         };
-        let mut out = Vec::new();
-        let no_commands = "ocisync runs no commands over ssh (SFTP listings carry no hash)";
-        for (key, v) in [
+        let no_commands = "ocisync runs no commands over ssh: SFTP listings carry no hash";
+        let tuning = "ocisync's SFTP client sizes its own requests";
+        let mut candidates: Vec<(&'static str, bool, &str)> = [
             ("path_override", &o.path_override),
             ("shell_type", &o.shell_type),
             ("md5sum_command", &o.md5sum_command),
@@ -371,45 +382,42 @@ impl Backend for SftpBackend {
             ("blake3sum_command", &o.blake3sum_command),
             ("xxh3sum_command", &o.xxh3sum_command),
             ("xxh128sum_command", &o.xxh128sum_command),
-        ] {
-            if set(v) {
-                out.push((key, no_commands.to_string()));
-            }
-        }
-        if set(&o.hashes) {
-            out.push(("hashes", no_commands.to_string()));
-        }
-        if set(&o.encoding) {
-            out.push(("encoding", "names are sent as they are".to_string()));
-        }
-        for (key, on) in [
-            ("use_fstat", o.use_fstat),
-            ("disable_concurrent_reads", o.disable_concurrent_reads),
-            ("disable_concurrent_writes", o.disable_concurrent_writes),
-            ("copy_is_hardlink", o.copy_is_hardlink),
-        ] {
-            if on {
-                out.push((key, "not acted on by ocisync's sftp backend".to_string()));
-            }
-        }
-        if o.idle_timeout.is_some() {
-            out.push((
+        ]
+        .into_iter()
+        .map(|(key, v)| (key, set(v), no_commands))
+        .collect();
+        candidates.extend([
+            ("hashes", set(&o.hashes), no_commands),
+            ("encoding", set(&o.encoding), "names are sent as they are"),
+            ("use_fstat", o.use_fstat, tuning),
+            (
+                "disable_concurrent_reads",
+                o.disable_concurrent_reads,
+                tuning,
+            ),
+            (
+                "disable_concurrent_writes",
+                o.disable_concurrent_writes,
+                tuning,
+            ),
+            ("chunk_size", o.chunk_size.is_some(), tuning),
+            ("concurrency", o.concurrency.is_some(), tuning),
+            (
                 "idle_timeout",
-                "ocisync keeps one connection for the run".to_string(),
-            ));
-        }
-        if o.chunk_size.is_some() || o.concurrency.is_some() {
-            let key = if o.chunk_size.is_some() {
-                "chunk_size"
-            } else {
-                "concurrency"
-            };
-            out.push((
-                key,
-                "ocisync uses the server's largest requests".to_string(),
-            ));
-        }
-        out
+                o.idle_timeout.is_some(),
+                "ocisync keeps one connection for the run",
+            ),
+            (
+                "copy_is_hardlink",
+                o.copy_is_hardlink,
+                "ocisync makes no server-side copies",
+            ),
+        ]);
+        candidates
+            .into_iter()
+            .filter(|(_, on, _)| *on)
+            .map(|(key, _, why)| (key, format!("{key} = {} ({why})", shown(values, key))))
+            .collect()
     }
 
     async fn open(&self, ctx: OpenContext<'_>) -> Result<Remote> {
@@ -613,6 +621,11 @@ mod tests {
         ]));
         let keys: Vec<_> = ig.iter().map(|(k, _)| *k).collect();
         assert_eq!(keys, ["md5sum_command", "use_fstat", "chunk_size"]);
+        assert!(
+            ig[0].1.starts_with("md5sum_command = \"md5sum\" ("),
+            "{}",
+            ig[0].1
+        );
         assert!(BACKEND.ignored(&values(&[("host", "h")])).is_empty());
     }
 
