@@ -459,7 +459,11 @@ impl Backend for SftpBackend {
                 .as_deref()
                 .filter(|k| !k.trim().is_empty())
                 .map(expand_home),
-            connect_timeout: ctx.global.timeout.min(std::time::Duration::from_secs(60)),
+            // ssh counts whole seconds (0 would mean no timeout at all).
+            connect_timeout: ctx.global.timeout.clamp(
+                std::time::Duration::from_secs(1),
+                std::time::Duration::from_secs(60),
+            ),
             channels,
         };
         if let Some(k) = &connect.known_hosts_file
