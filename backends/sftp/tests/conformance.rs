@@ -322,3 +322,60 @@ async fn a_restarted_server_is_connected_to_again() {
     let _ = std::fs::remove_dir_all(root);
     let _ = std::fs::remove_dir_all(&keys.dir);
 }
+
+/// A file of several read rounds (1 MiB each, 20 KiB requests sent together), whole and in
+/// ranges that start and end inside requests, from both servers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_files_and_ranges_read_back_exactly_from_both_servers() {
+    let keys = Keys::new();
+    let rclone_root = scratch("sftp-root");
+    let rclone = serve(&keys, &rclone_root);
+    let openssh = sshd(&keys);
+    let openssh_root = scratch("sftp-sshd-root");
+    let data = ocisync_conformance::content(3, (3 << 20) + (1 << 19) + 7);
+    for (server, user, path) in [
+        (&rclone, "ocisync".to_string(), "big".to_string()),
+        (
+            &openssh,
+            current_user(),
+            format!("{}/big", openssh_root.display()),
+        ),
+    ] {
+        let port = server.port.to_string();
+        let known = keys.known_hosts("known_hosts", server.port, "host.pub");
+        let v = values(&[
+            ("host", "127.0.0.1"),
+            ("port", &port),
+            ("user", &user),
+            ("key_file", &keys.path("client")),
+            ("known_hosts_file", &known),
+        ]);
+        let remote = open(&v, &path).await.unwrap();
+        remote.op.write("f.bin", data.clone()).await.unwrap();
+        let whole = remote.op.read("f.bin").await.unwrap().to_vec();
+        assert!(whole == data, "{user}@{port}: whole file differs");
+        for (start, end) in [
+            (0, 1),
+            ((1 << 20) - 3, (3 << 20) + 5),
+            (20 * 1024 - 1, 20 * 1024 + 1),
+            (data.len() as u64 - 9, data.len() as u64),
+        ] {
+            let got = remote
+                .op
+                .read_with("f.bin")
+                .range(start..end)
+                .await
+                .unwrap()
+                .to_vec();
+            assert!(
+                got == data[start as usize..end as usize],
+                "{user}@{port}: range {start}..{end} differs ({} bytes)",
+                got.len()
+            );
+        }
+    }
+    drop((rclone, openssh));
+    let _ = std::fs::remove_dir_all(rclone_root);
+    let _ = std::fs::remove_dir_all(openssh_root);
+    let _ = std::fs::remove_dir_all(&keys.dir);
+}

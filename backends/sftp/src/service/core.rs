@@ -31,6 +31,12 @@ pub struct ConnectOptions {
     pub channels: usize,
 }
 
+/// The size of one read request: what the SFTP client allows on every server (its default
+/// without the server's `limits@openssh.com`, OpenSSH's 20 KiB download buffer; servers with
+/// the extension allow more). Readers send as many at once as a round needs, so a server's
+/// larger limit buys little; a shorter answer is still read correctly.
+pub const READ_PIECE: u32 = 20 * 1024;
+
 /// One SFTP channel handed out, with the slot it came from (to drop it if it breaks).
 #[derive(Clone)]
 pub struct Channel {
