@@ -669,10 +669,15 @@ def main():
                     help="with --rtt: cap each server's link to this many MiB/s (0: no cap)")
     ap.add_argument("--ocisync-flags", default="",
                     help="extra flags for every ocisync run (e.g. '--list-concurrency 1')")
+    ap.add_argument("--defaults", action="store_true",
+                    help="give neither tool --transfers/--checkers: each runs with its own defaults "
+                         "(ocisync raises its transfers for small objects, rclone keeps 4)")
     ap.add_argument("--json", help="write the results here too")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (logs, outputs)")
     ap.add_argument("--render", metavar="JSON", help="print the table of an earlier run's --json file and exit")
     args = ap.parse_args()
+    if args.defaults:
+        COMMON.clear()
     runs = args.runs or (1 if args.quick else 5)
     if args.render:
         log(table(load_summaries(args.render, args.quick), runs))
@@ -690,7 +695,7 @@ def main():
     ctx.proxy = CountingProxy(workdir, ctx.s3.url)
     log(f"S3 server: {ctx.s3.describe} at {ctx.s3.url}; counting proxy at {ctx.proxy.url}")
     log(f"ocisync binary: {OCISYNC_BIN}")
-    log(f"flags for both tools: {' '.join(COMMON)} (+ --checksum, chunk flags per workload)")
+    log(f"flags for both tools: {' '.join(COMMON) or '(each tool its defaults)'} (+ --checksum, chunk flags per workload)")
     log(f"work directory: {workdir}")
     summaries = []
     shard_rows = []
