@@ -20,6 +20,8 @@ static BACKENDS: &[&dyn Backend] = &[
     &ocisync_swift::BACKEND,
     #[cfg(feature = "http")]
     &ocisync_http::BACKEND,
+    #[cfg(feature = "ftp")]
+    &ocisync_ftp::BACKEND,
 ];
 
 static CREDENTIAL_TYPES: &[&dyn CredentialType] = &[

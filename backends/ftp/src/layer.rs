@@ -12,7 +12,12 @@
 //! - **Empty files.** The service opens the upload on the first `write` with data, so a file
 //!   of zero bytes was never created. A writer closed without data sends one empty write
 //!   first, which opens (and completes) an empty upload.
+//! - **Names `LIST` cannot carry.** Listings are `ls`-style lines parsed by suppaftp: leading
+//!   spaces of a name are lost and a line break splits it. A directory listing that gives one
+//!   name twice (` a` next to `a`) fails instead of going on with a wrong listing; a lone
+//!   damaged name fails when it is read.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use opendal::raw::oio;
@@ -129,7 +134,41 @@ impl Service for FtpFixService {
     }
 
     async fn stat(&self, ctx: &OperationContext, path: &str, args: OpStat) -> Result<RpStat> {
-        self.inner.stat(ctx, path, args).await
+        if path.is_empty() || path == "/" || path.ends_with('/') {
+            return self.inner.stat(ctx, path, args).await;
+        }
+        // The service's stat takes the first line of the parent's listing with the name; a
+        // name that lost its leading spaces can come first and give another file's size.
+        // The same one LIST here, and more than one match is an error.
+        let (parent, name) = match path.rsplit_once('/') {
+            Some((p, n)) => (format!("{p}/"), n),
+            None => (String::from("/"), path),
+        };
+        let mut lister = self.inner.list(ctx, &parent, OpList::new())?;
+        let mut found = None;
+        while let Some(e) = oio::List::next(&mut lister).await? {
+            let listed = e.path().trim_end_matches('/');
+            if listed.rsplit('/').next() == Some(name) {
+                if found.is_some() {
+                    return Err(Error::new(
+                        ErrorKind::Unexpected,
+                        format!(
+                            "the server listed {path:?} twice: FTP's LIST lines cannot carry \
+                             names with leading spaces or line breaks; rename that file on the \
+                             server"
+                        ),
+                    ));
+                }
+                found = Some(e.into_parts().1);
+            }
+        }
+        match found {
+            Some(meta) => Ok(RpStat::new(meta)),
+            None => Err(Error::new(
+                ErrorKind::NotFound,
+                "not found in its directory's listing",
+            )),
+        }
     }
 
     fn read(&self, ctx: &OperationContext, path: &str, args: OpRead) -> Result<Self::Reader> {
@@ -153,6 +192,7 @@ impl Service for FtpFixService {
         Ok(FixLister {
             inner: self.inner.list(ctx, path, args)?,
             root: at_root.then(|| self.root.clone()),
+            seen: HashSet::new(),
         })
     }
 
@@ -219,6 +259,8 @@ pub struct FixLister {
     inner: oio::Lister,
     /// Set for a listing of the root until its existence is checked.
     root: Option<Arc<Root>>,
+    /// The names this directory's listing gave so far.
+    seen: HashSet<String>,
 }
 
 impl oio::List for FixLister {
@@ -226,6 +268,21 @@ impl oio::List for FixLister {
         if let Some(root) = self.root.take() {
             root.exists().await?;
         }
-        self.inner.next().await
+        let entry = self.inner.next().await?;
+        if let Some(e) = &entry
+            && !self.seen.insert(e.path().to_string())
+        {
+            // A directory cannot hold one name twice: the `ls`-style line lost part of a
+            // name (leading spaces), so the listing is not to be trusted.
+            return Err(Error::new(
+                ErrorKind::Unexpected,
+                format!(
+                    "the server listed {:?} twice: FTP's LIST lines cannot carry names with \
+                     leading spaces or line breaks; rename that file on the server",
+                    e.path()
+                ),
+            ));
+        }
+        Ok(entry)
     }
 }
