@@ -4,11 +4,10 @@
 //!   one `MKD` if missing, which fails for `ftp:new/deep/dir` (the parent is missing too), so
 //!   every request fails. Before the first write the layer creates the root one level at a
 //!   time, through a second operator rooted at the server's `/`.
-//! - **Missing roots listed as empty.** The same connect-time `MKD` makes a listing of a
-//!   missing one-level root create it and list it empty — and a `sync` from a mistyped source
-//!   would then delete everything at its destination. The first listing of the root asks
-//!   whether it exists first (one `LIST` of its parent) and fails with not-found if not, as
-//!   rclone does ("directory not found").
+//! - **Listings that create their root.** The same connect-time `MKD` makes a listing of a
+//!   missing one-level root create it (`ocisync ls ftp:typo` would leave a `typo` directory).
+//!   The first listing of the root asks whether it exists (one `LIST` of its parent) and, if
+//!   not, lists nothing without connecting into it.
 //! - **Empty files.** The service opens the upload on the first `write` with data, so a file
 //!   of zero bytes was never created. A writer closed without data sends one empty write
 //!   first, which opens (and completes) an empty upload.
@@ -65,24 +64,23 @@ impl Root {
             .map(|_| ())
     }
 
-    /// Fails with not-found when the root does not exist (checked until it is seen once).
-    async fn exists(&self) -> Result<()> {
-        if self.dir.is_empty() {
-            return Ok(());
+    /// Whether the root exists (asked until it is seen once).
+    async fn exists(&self) -> Result<bool> {
+        if self.dir.is_empty() || self.seen.initialized() {
+            return Ok(true);
         }
-        self.seen
-            .get_or_try_init(|| async {
-                match self.top.stat(&format!("{}/", self.dir)).await {
-                    Ok(m) if m.is_dir() => Ok(()),
-                    Ok(_) => Err(Error::new(ErrorKind::NotADirectory, "the root is a file")),
-                    Err(e) if e.kind() == ErrorKind::NotFound => {
-                        Err(Error::new(ErrorKind::NotFound, "directory not found"))
-                    }
-                    Err(e) => Err(e),
-                }
-            })
-            .await
-            .map(|_| ())
+        match self.top.stat(&format!("{}/", self.dir)).await {
+            Ok(m) if m.is_dir() => {
+                let _ = self.seen.set(());
+                Ok(true)
+            }
+            Ok(_) => Err(Error::new(
+                ErrorKind::NotADirectory,
+                "the root is a file, not a directory",
+            )),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -193,6 +191,7 @@ impl Service for FtpFixService {
             inner: self.inner.list(ctx, path, args)?,
             root: at_root.then(|| self.root.clone()),
             seen: HashSet::new(),
+            done: false,
         })
     }
 
@@ -261,12 +260,22 @@ pub struct FixLister {
     root: Option<Arc<Root>>,
     /// The names this directory's listing gave so far.
     seen: HashSet<String>,
+    /// The root is missing: nothing to list.
+    done: bool,
 }
 
 impl oio::List for FixLister {
     async fn next(&mut self) -> Result<Option<oio::Entry>> {
-        if let Some(root) = self.root.take() {
-            root.exists().await?;
+        if let Some(root) = self.root.take()
+            && !root.exists().await?
+        {
+            // Listed as empty, as OpenDAL's other services list a missing directory (a sync
+            // creates its destination on the first write; an empty source deletes nothing
+            // without --allow-empty-source) — and not created by the listing.
+            self.done = true;
+        }
+        if self.done {
+            return Ok(None);
         }
         let entry = self.inner.next().await?;
         if let Some(e) = &entry

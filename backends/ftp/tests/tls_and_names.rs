@@ -6,9 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use futures::StreamExt;
-use ocisync_backend::{
-    Backend, ConfigValues, ErrorKind, GlobalOptions, OpenContext, RawValue, Remote,
-};
+use ocisync_backend::{Backend, ConfigValues, GlobalOptions, OpenContext, RawValue, Remote};
 use ocisync_fakes::servers::{pyftpdlib, scratch};
 
 async fn open(port: u16, root: &str, extra: &[(&str, &str)]) -> ocisync_backend::Result<Remote> {
@@ -146,8 +144,11 @@ async fn explicit_ftps_verifies_the_server_and_passes_the_conformance_suite() {
 
     // Plain FTP to a server that requires TLS: the login is refused.
     let plain = open(server.port, "a", &[]).await.unwrap();
-    let (_, errors) = list_all(&plain).await;
-    assert!(!errors.is_empty(), "a plain login to a TLS-only server");
+    plain
+        .op
+        .write("x.csv", b"x".to_vec())
+        .await
+        .expect_err("a plain login to a TLS-only server");
 
     // Trusting another CA: the certificate is refused.
     // SAFETY: set before any thread of this test reads it; this test binary's only other
@@ -198,9 +199,9 @@ async fn explicit_ftps_verifies_the_server_and_passes_the_conformance_suite() {
 
 /// Names another tool wrote that an `ls`-style line cannot carry: a listing that gives one
 /// name twice fails naming it, and so does a stat of that name — never another file's size.
-/// A missing root fails as not found and is not created.
+/// A missing root lists as empty and is not created by the listing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn names_list_cannot_carry_fail_and_missing_roots_are_not_created() {
+async fn names_list_cannot_carry_fail_and_listings_create_no_root() {
     ocisync_backend::transport::install();
     let dir = scratch("ftp-names");
     let server = pyftpdlib(&dir, "ocisync", "ftp-secret", None);
@@ -218,24 +219,17 @@ async fn names_list_cannot_carry_fail_and_missing_roots_are_not_created() {
     let e = r.stat("lead.csv").await.expect_err("an ambiguous stat");
     assert!(e.to_string().contains("twice"), "{e}");
 
-    let missing = open(server.port, "no/such", &[]).await.unwrap();
-    let (keys, errors) = list_all(&missing).await;
-    assert!(keys.is_empty());
-    assert!(
-        errors.iter().any(|e| e.contains("directory not found")),
-        "{errors:?}"
-    );
-    let one = open(server.port, "typo", &[]).await.unwrap();
-    let err = one.list(true).await.err().map(|e| e.kind);
-    let mut first = None;
-    if err.is_none() {
-        first = one.list(true).await.unwrap().next().await;
+    // A missing root lists as empty (as OpenDAL's other services list one), without creating
+    // it; the first write creates it, parents included.
+    for root in ["typo", "no/such"] {
+        let missing = open(server.port, root, &[]).await.unwrap();
+        let (keys, errors) = list_all(&missing).await;
+        assert!(keys.is_empty() && errors.is_empty(), "{keys:?} {errors:?}");
     }
-    assert!(
-        err == Some(ErrorKind::DirNotFound)
-            || matches!(&first, Some(Err(e)) if e.kind == ErrorKind::DirNotFound),
-        "{err:?} {first:?}"
-    );
     assert!(!dir.join("typo").exists(), "listing a missing root made it");
+    assert!(!dir.join("no").exists(), "listing a missing root made it");
+    let deep = open(server.port, "no/such", &[]).await.unwrap();
+    deep.op.write("x.csv", b"x".to_vec()).await.unwrap();
+    assert_eq!(std::fs::read(dir.join("no/such/x.csv")).unwrap(), b"x");
     let _ = std::fs::remove_dir_all(dir);
 }
