@@ -587,3 +587,105 @@ fn http_on_rclone_serve_and_python_agrees_with_rclone() {
         assert_eq!(read_tree(published.path()), before, "nothing changed");
     }
 }
+
+/// ftp against pyftpdlib and `rclone serve ftp`, the password obscured by the real rclone:
+/// both directions, each tool checking the other's work. ocisync cannot set a file's time
+/// over ftp (OpenDAL has no MFMT), so a server that lets rclone set times (pyftpdlib: MFMT)
+/// has upload times on ocisync's copies, which rclone compares: rclone's sync after ocisync's
+/// runs with `--size-only` there (docs/remotes.md, ftp).
+#[test]
+fn ftp_on_pyftpdlib_and_rclone_serve_agrees_with_rclone_both_ways() {
+    let obscured = stdout(&rclone(
+        Path::new("/nonexistent/rclone.conf"),
+        &["obscure", "ftp-pa55"],
+    ));
+    for server_kind in ["pyftpdlib", "rclone serve ftp"] {
+        let root = scratch("extra-ftp");
+        let server = match server_kind {
+            "pyftpdlib" => ocisync_fakes::servers::pyftpdlib(&root, "finance", "ftp-pa55", None),
+            _ => rclone_serve("ftp", &root, &["--user", "finance", "--pass", "ftp-pa55"]),
+        };
+        let dir = TempDir::new("extra-ftp");
+        let conf = conf(
+            &dir,
+            &format!(
+                "[ftp]\ntype = ftp\nhost = 127.0.0.1\nport = {}\nuser = finance\npass = {}\n",
+                server.port,
+                obscured.trim()
+            ),
+        );
+        let src = TempDir::new("extra-src");
+        tree(&src);
+        let by_ocisync = "ftp:drop/by-ocisync";
+        assert_code(&run(&conf, &["sync", src.str(), by_ocisync, "-v"]), 0);
+        let out = rclone(&conf, &["check", src.str(), by_ocisync]);
+        assert!(
+            out.status.success() && stderr(&out).contains("0 differences found"),
+            "{server_kind}: rclone check after ocisync sync: {}\n{}",
+            stderr(&out),
+            server.log()
+        );
+        let out = rclone(&conf, &["sync", src.str(), by_ocisync, "-v", "--size-only"]);
+        assert!(
+            out.status.success() && stderr(&out).contains("There was nothing to transfer"),
+            "{server_kind}: rclone sync after ocisync's: {}",
+            stderr(&out)
+        );
+        // What ocisync wrote is on the server's disk, byte for byte.
+        assert_eq!(
+            read_tree(&root.join("drop/by-ocisync")),
+            read_tree(src.path()),
+            "{server_kind}"
+        );
+
+        let by_rclone = "ftp:drop/by-rclone";
+        let out = rclone(&conf, &["sync", src.str(), by_rclone]);
+        assert!(out.status.success(), "rclone sync: {}", stderr(&out));
+        for mode in [&[][..], &["--checksum"][..]] {
+            let mut args = vec!["sync", src.str(), by_rclone, "--error-on-no-transfer", "-v"];
+            args.extend_from_slice(mode);
+            assert_code(&run(&conf, &args), 9);
+        }
+        assert_code(&run(&conf, &["check", src.str(), by_rclone]), 0);
+        let back = TempDir::new("extra-back");
+        assert_code(&run(&conf, &["copy", by_rclone, back.str()]), 0);
+        assert_eq!(
+            read_tree(back.path()),
+            read_tree(src.path()),
+            "{server_kind}"
+        );
+        // Both tools list the same names and sizes.
+        let listing = |out: Output| {
+            let mut v: Vec<(String, u64)> =
+                serde_json::from_str::<Vec<serde_json::Value>>(&stdout(&out))
+                    .unwrap_or_else(|e| panic!("lsjson: {e}: {}", stdout(&out)))
+                    .into_iter()
+                    .filter(|o| o["IsDir"] == false)
+                    .map(|o| {
+                        (
+                            o["Path"].as_str().unwrap().to_string(),
+                            o["Size"].as_u64().unwrap(),
+                        )
+                    })
+                    .collect();
+            v.sort();
+            v
+        };
+        let ours = listing(run(&conf, &["lsjson", "-R", by_rclone]));
+        let theirs = listing(rclone(&conf, &["lsjson", "-R", by_rclone]));
+        assert_eq!(ours, theirs, "{server_kind} lsjson -R");
+        assert_eq!(ours.len(), 6, "{ours:?}");
+
+        // A changed file goes across with ocisync's sync, and a deleted one is deleted.
+        write_files(src.path(), &[("empty.csv", b"now three")]);
+        std::fs::remove_file(src.path().join("unicodé ファイル.csv")).unwrap();
+        assert_code(&run(&conf, &["sync", src.str(), by_rclone]), 0);
+        let out = rclone(&conf, &["check", src.str(), by_rclone]);
+        assert!(
+            out.status.success() && stderr(&out).contains("0 differences found"),
+            "{server_kind}: rclone check after the change: {}",
+            stderr(&out)
+        );
+        let _ = std::fs::remove_dir_all(root);
+    }
+}
