@@ -9,7 +9,7 @@ fn validate_names_file_line_remote_and_key() {
     let dir = TempDir::new("cfg");
     let cfg = config(
         &dir,
-        "[remotes.aws_s3]\ntype = \"s3\"\nregoin = \"us-east-2\"\nupload_concurrency = \"many\"\n\n[remotes.odd]\ntype = \"ftp\"\n\n[remotes.scratch]\ntype = \"opendal\"\n\n[remotes.keyed]\ntype = \"s3\"\ncredentials = \"nope\"\n",
+        "[remotes.aws_s3]\ntype = \"s3\"\nregoin = \"us-east-2\"\nupload_concurrency = \"many\"\n\n[remotes.odd]\ntype = \"mega\"\n\n[remotes.scratch]\ntype = \"opendal\"\n\n[remotes.keyed]\ntype = \"s3\"\ncredentials = \"nope\"\n",
     );
     let out = run(&cfg, &["config", "validate"]);
     assert_code(&out, 1);
@@ -29,7 +29,7 @@ fn validate_names_file_line_remote_and_key() {
     );
     assert!(
         err.contains(&format!(
-            "{file}:7: [remotes.odd] unknown backend type \"ftp\""
+            "{file}:7: [remotes.odd] unknown backend type \"mega\""
         )),
         "{err}"
     );

@@ -71,18 +71,20 @@ ocisync_backend::declare_options! {
         /// Use `LIST -a` to list hidden files. Not supported by ocisync (it sends a plain
         /// LIST); refused, so that files it cannot see are not taken as missing.
         force_list_hidden: bool = "false", advanced;
-        /// Time before idle connections are closed (accepted and reported as ignored).
+        /// Time before idle connections are closed (another value is accepted and reported as
+        /// ignored).
         idle_timeout: ocisync_backend::Duration = "1m0s", advanced;
-        /// Time to wait for a response to close (accepted and reported as ignored).
+        /// Time to wait for a response to close (another value is accepted and reported as
+        /// ignored).
         close_timeout: ocisync_backend::Duration = "1m0s", advanced;
-        /// TLS session cache size (accepted and reported as ignored).
+        /// TLS session cache size (another value is accepted and reported as ignored).
         tls_cache_size: u64 = "32", advanced;
         /// Disable TLS 1.3. Not supported by ocisync (refused when true).
         disable_tls13: bool = "false", advanced;
         /// Allow insecure TLS ciphers. Not supported by ocisync (refused when true).
         allow_insecure_tls_ciphers: bool = "false", advanced;
-        /// Time to wait for the data connection's closing status (accepted and reported as
-        /// ignored).
+        /// Time to wait for the data connection's closing status (another value is accepted
+        /// and reported as ignored).
         shut_timeout: ocisync_backend::Duration = "1m0s", advanced;
         /// Ask for the password when needed. Not supported: ocisync never prompts (refused
         /// when true); set pass or use credentials = "NAME".
@@ -91,8 +93,7 @@ ocisync_backend::declare_options! {
         socks_proxy: Option<String>, advanced;
         /// HTTP CONNECT proxy URL. Not supported by ocisync (refused when set).
         http_proxy: Option<String>, advanced;
-        /// Don't check the upload is OK. ocisync checks each copy's size by its own listing:
-        /// accepted either way.
+        /// Don't check the upload is OK. Accepted either way; it changes nothing in ocisync.
         no_check_upload: bool = "false", advanced;
         /// rclone's file-name encoding. ocisync keeps names as they are and refuses the names
         /// rclone's default would change (control characters, trailing spaces): another
