@@ -371,8 +371,9 @@ impl Backend for FtpBackend {
         if o.explicit_tls {
             install_crypto_provider();
         }
-        // OpenDAL's root is relative to the login directory unless it starts with '/':
-        // rclone's `ftp:dir` is relative, `ftp:/dir` absolute.
+        // OpenDAL makes the root absolute (`ftp:dir` is `/dir`), where rclone reads a relative
+        // path from the login directory: the same on servers that chroot their users
+        // (docs/remotes.md, ftp).
         let root = match ctx.path.trim_end_matches('/') {
             "" => String::new(),
             p => format!("{p}/"),
