@@ -24,6 +24,7 @@ use ocisync_backend::{
 
 mod keys;
 mod layer;
+mod login_dir;
 
 /// rclone's `fs.ModTimeNotSupported`: a precision so coarse that any two times are equal.
 pub const MODTIME_NOT_SUPPORTED: std::time::Duration =
@@ -371,12 +372,24 @@ impl Backend for FtpBackend {
         if o.explicit_tls {
             install_crypto_provider();
         }
-        // OpenDAL makes the root absolute (`ftp:dir` is `/dir`), where rclone reads a relative
-        // path from the login directory: the same on servers that chroot their users
-        // (docs/remotes.md, ftp).
-        let root = match ctx.path.trim_end_matches('/') {
-            "" => String::new(),
-            p => format!("{p}/"),
+        // OpenDAL makes the root absolute; rclone reads a relative path (and an empty one) from
+        // the login directory: ask the server where that is (login_dir.rs).
+        let root = if ctx.path.starts_with('/') {
+            login_dir::join("/", ctx.path)
+        } else {
+            let pwd = login_dir::login_dir(&login_dir::Login {
+                address: &authority(host, u64::from(port)),
+                host,
+                tls: o.explicit_tls,
+                user: &user,
+                pass: pass.as_ref().map(Secret::expose).unwrap_or(""),
+                timeout: ctx.global.timeout,
+            })
+            .await
+            .map_err(|(kind, m)| {
+                Error::new(kind, format!("finding the login directory: {m}")).with_remote(ctx.name)
+            })?;
+            login_dir::join(&pwd, ctx.path)
         };
         let builder = |root: &str| {
             let b = opendal::services::Ftp::default()
@@ -416,7 +429,7 @@ impl Backend for FtpBackend {
                 prefix_bytes: 0,
                 service: "FTP",
             },
-            location: Some(location(scheme, host, port, &user, ctx.path)),
+            location: Some(location(scheme, host, port, &user, &root)),
             ..Features::default()
         };
         Ok(Remote {

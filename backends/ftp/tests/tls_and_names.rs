@@ -142,19 +142,25 @@ async fn explicit_ftps_verifies_the_server_and_passes_the_conformance_suite() {
     );
     let tls = [("explicit_tls", "true")];
 
-    // Plain FTP to a server that requires TLS: the login is refused.
-    let plain = open(server.port, "a", &[]).await.unwrap();
-    plain
-        .op
-        .write("x.csv", b"x".to_vec())
+    // Plain FTP to a server that requires TLS: the login (for the login directory, when the
+    // remote is opened) is refused.
+    let e = open(server.port, "a", &[])
         .await
-        .expect_err("a plain login to a TLS-only server");
+        .err()
+        .expect("a plain login to a TLS-only server");
+    assert!(e.to_string().contains("logging in"), "{e}");
 
-    // Trusting another CA: the certificate is refused.
+    // Trusting another CA: the certificate is refused, at open and by the operator's own
+    // connections (an absolute path needs no login directory).
     // SAFETY: set before any thread of this test reads it; this test binary's only other
     // test does not read it.
     unsafe { std::env::set_var("SSL_CERT_FILE", certs.join("other-ca.pem")) };
-    let untrusted = open(server.port, "a", &tls).await.unwrap();
+    let e = open(server.port, "a", &tls)
+        .await
+        .err()
+        .expect("an untrusted certificate");
+    assert!(e.to_string().to_lowercase().contains("certificate"), "{e}");
+    let untrusted = open(server.port, "/a", &tls).await.unwrap();
     let err = untrusted
         .op
         .write("x.csv", b"x".to_vec())
@@ -231,5 +237,90 @@ async fn names_list_cannot_carry_fail_and_listings_create_no_root() {
     let deep = open(server.port, "no/such", &[]).await.unwrap();
     deep.op.write("x.csv", b"x".to_vec()).await.unwrap();
     assert_eq!(std::fs::read(dir.join("no/such/x.csv")).unwrap(), b"x");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A server that starts a login in `/home/ocisync` (pyftpdlib with a handler that changes
+/// directory after the login, as a server that does not chroot its users): `ftp:drop` is
+/// `/home/ocisync/drop`, as rclone reads it, and `ftp:/abs` is `/abs`. The real rclone lists
+/// what ocisync wrote under the same path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relative_paths_start_at_the_login_directory_as_in_rclone() {
+    ocisync_backend::transport::install();
+    let dir = scratch("ftp-home");
+    std::fs::create_dir_all(dir.join("home/ocisync")).unwrap();
+    let port = ocisync_fakes::servers::free_port();
+    let script = r#"
+import sys
+from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.handlers import FTPHandler
+from pyftpdlib.servers import FTPServer
+auth = DummyAuthorizer()
+auth.add_user("ocisync", "ftp-secret", sys.argv[1], perm="elradfmwMT")
+class Home(FTPHandler):
+    def on_login(self, username):
+        self.fs.cwd = "/home/ocisync"
+Home.authorizer = auth
+FTPServer(("127.0.0.1", int(sys.argv[2])), Home).serve_forever()
+"#;
+    let args: Vec<String> = vec![
+        "-c".into(),
+        script.into(),
+        dir.to_string_lossy().into_owned(),
+        port.to_string(),
+    ];
+    let server =
+        ocisync_fakes::servers::start("pyftpdlib-home", Path::new("python3"), &args, port, &dir);
+    let rel = open(port, "drop", &[]).await.unwrap();
+    rel.op.write("x.csv", b"relative".to_vec()).await.unwrap();
+    assert_eq!(
+        std::fs::read(dir.join("home/ocisync/drop/x.csv")).unwrap(),
+        b"relative",
+        "{}",
+        server.log()
+    );
+    let abs = open(port, "/abs", &[]).await.unwrap();
+    abs.op.write("y.csv", b"absolute".to_vec()).await.unwrap();
+    assert_eq!(std::fs::read(dir.join("abs/y.csv")).unwrap(), b"absolute");
+    let remote = format!(
+        ":ftp,host=127.0.0.1,port={port},user=ocisync,pass={}:drop",
+        ocisync_obscure::obscure("ftp-secret")
+    );
+    let out = Command::new("rclone")
+        .args(["--config", "/nonexistent/rclone.conf", "lsf", &remote])
+        .output()
+        .expect("rclone on PATH (the test venv)");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "x.csv",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A wrong password fails the open as an authentication problem, without the password.
+    let mut values = ConfigValues::new();
+    let wrong = ocisync_obscure::obscure("Wr0ng-ftp-q7");
+    let port_s = port.to_string();
+    for (k, v) in [
+        ("host", "127.0.0.1"),
+        ("port", port_s.as_str()),
+        ("user", "ocisync"),
+        ("pass", wrong.as_str()),
+    ] {
+        values.insert(k.to_string(), RawValue::String(v.to_string()));
+    }
+    let global = GlobalOptions::default();
+    let e = ocisync_ftp::BACKEND
+        .open(OpenContext {
+            name: "ftp",
+            path: "drop",
+            values: &values,
+            credentials: None,
+            global: &global,
+        })
+        .await
+        .err()
+        .expect("a wrong password");
+    assert_eq!(e.kind, ocisync_backend::ErrorKind::Auth, "{e}");
+    assert!(!e.to_string().contains("Wr0ng-ftp-q7"), "{e}");
     let _ = std::fs::remove_dir_all(dir);
 }
