@@ -146,8 +146,7 @@ async fn explicit_ftps_verifies_the_server_and_passes_the_conformance_suite() {
     // remote is opened) is refused.
     let e = open(server.port, "a", &[])
         .await
-        .err()
-        .expect("a plain login to a TLS-only server");
+        .expect_err("a plain login to a TLS-only server");
     assert!(e.to_string().contains("logging in"), "{e}");
 
     // Trusting another CA: the certificate is refused, at open and by the operator's own
@@ -157,8 +156,7 @@ async fn explicit_ftps_verifies_the_server_and_passes_the_conformance_suite() {
     unsafe { std::env::set_var("SSL_CERT_FILE", certs.join("other-ca.pem")) };
     let e = open(server.port, "a", &tls)
         .await
-        .err()
-        .expect("an untrusted certificate");
+        .expect_err("an untrusted certificate");
     assert!(e.to_string().to_lowercase().contains("certificate"), "{e}");
     let untrusted = open(server.port, "/a", &tls).await.unwrap();
     let err = untrusted
@@ -318,8 +316,7 @@ FTPServer(("127.0.0.1", int(sys.argv[2])), Home).serve_forever()
             global: &global,
         })
         .await
-        .err()
-        .expect("a wrong password");
+        .expect_err("a wrong password");
     assert_eq!(e.kind, ocisync_backend::ErrorKind::Auth, "{e}");
     assert!(!e.to_string().contains("Wr0ng-ftp-q7"), "{e}");
     let _ = std::fs::remove_dir_all(dir);
