@@ -57,18 +57,51 @@ pub fn awkward_names() -> Vec<String> {
 }
 
 /// Runs every case; panics on the first failure with what differed.
+///
+/// Each case ends with one line on stderr, `conformance: BACKEND | CASE | passed` (or `skipped:
+/// why`, or `passed (read-only: …)`), so that `--no-capture` runs print the suite's matrix.
 pub async fn run(f: &dyn Fixture) {
     // What ocisync's resolver does before opening remotes: the shared HTTP transport.
     ocisync_backend::transport::install();
     empty_root_lists_nothing(f).await;
+    said(f, "empty root");
     write_list_stat_read_delete(f).await;
+    said(f, "write, list, stat, read, delete");
     awkward_names_round_trip(f).await;
+    said(f, "awkward names");
     modification_time_round_trip(f).await;
+    said(f, "modification time");
     non_recursive_listing_shows_directories(f).await;
+    said(f, "directories in a non-recursive listing");
     multipart_write_reads_back(f).await;
+    said(f, "multipart write");
     keys::hostile_keys_round_trip_or_are_refused(f).await;
+    said(f, "hostile keys");
     keys::unicode_and_case_variants_stay_apart(f).await;
+    said(f, "unicode and case variants");
     keys::longest_keys_and_one_byte_more(f).await;
+    said(f, "longest keys");
+}
+
+/// How the running case of each fixture ended other than plainly passing (set by the case).
+static OUTCOME: std::sync::Mutex<BTreeMap<String, String>> = std::sync::Mutex::new(BTreeMap::new());
+
+/// Records that the running case of `f` did not run in full, and why.
+fn note(f: &dyn Fixture, outcome: &str) {
+    OUTCOME
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(f.name().to_string(), outcome.to_string());
+}
+
+/// Prints the matrix line of the case that just ended.
+fn said(f: &dyn Fixture, case: &str) {
+    let outcome = OUTCOME
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(f.name())
+        .unwrap_or_else(|| "passed".into());
+    eprintln!("conformance: {} | {case} | {outcome}", f.name());
 }
 
 /// Deterministic content of `len` bytes.
@@ -228,6 +261,10 @@ async fn write_list_stat_read_delete(f: &dyn Fixture) {
     }
     if read_only(&r) {
         read_only_refuses_changes(&r, &at).await;
+        note(
+            f,
+            "passed (read-only: seeded past the backend; writes and deletes refused)",
+        );
         return;
     }
     // Delete: gone from the listing and from stat; deleting again is not an error.
@@ -341,7 +378,11 @@ async fn modification_time_round_trip(f: &dyn Fixture) {
                 .await
                 .unwrap_or_else(|e| panic!("{at} set_modtime: {e}"));
         }
-        (false, SetModtime::No) => return, // no way to keep a time: nothing to check
+        (false, SetModtime::No) => {
+            // No way to keep a time: nothing to check.
+            note(f, "skipped: the backend keeps no modification time");
+            return;
+        }
     }
     let st = r.stat(path).await.unwrap();
     let got = st
@@ -395,7 +436,9 @@ async fn multipart_write_reads_back(f: &dyn Fixture) {
     let at = case(f, "multipart");
     let r = f.remote("multipart").await;
     let Some(chunk) = r.features.write_chunk.filter(|_| !read_only(&r)) else {
-        return; // the service decides: single writes only (or none)
+        // The service decides: single writes only (or none).
+        note(f, "skipped: single-request writes only (or read-only)");
+        return;
     };
     // Two and a half parts: a short last part.
     let data = content(7, chunk * 2 + chunk / 2);
