@@ -16,7 +16,7 @@ echo "== the pinned rclone (tests/requirements.txt, in the test venv under targe
 # shellcheck source=scripts/venv.sh
 . scripts/venv.sh
 use_test_venv
-rclone version | head -1
+rclone version | sed -n 1p   # sed reads it all: head could close the pipe early (SIGPIPE, exit 141 under pipefail)
 if [[ ! -x /usr/bin/time ]]; then
     echo "== installing GNU time (peak RSS)"
     apt-get update -qq && apt-get install -y -qq time

@@ -222,7 +222,7 @@ smoke_target() {   # smoke_target TRIPLE
         [[ $arch == aarch64 ]] || die "no emulator set up for $arch"
         need_qemu
         run=("$QEMU_AARCH64")
-        echo "   running under $QEMU_AARCH64 ($("$QEMU_AARCH64" --version | head -1))"
+        echo "   running under $QEMU_AARCH64 ($("$QEMU_AARCH64" --version | sed -n 1p))"
     fi
     local bin=$root/ocisync
     # No config file: local paths need none; an empty HOME keeps a developer's own config out.

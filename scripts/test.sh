@@ -37,7 +37,7 @@ command -v openssl >/dev/null || apt_install openssl
 # package's own service (port 22) is not wanted where this script installed it.
 [[ -x /usr/sbin/sshd ]] ||
     { apt_install openssh-server && { systemctl disable --now ssh >/dev/null 2>&1 || true; }; }
-rclone version | head -1
+rclone version | sed -n 1p   # sed reads it all: head could close the pipe early (SIGPIPE, exit 141 under pipefail)
 took
 
 echo "== installing npm test servers (tests/package.json: Azurite) into target/npm-test"
