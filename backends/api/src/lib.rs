@@ -32,7 +32,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use object::{Md5, ObjectInfo};
 pub use ocid::Ocid;
 pub use options::{ConfigValues, OptionError, OptionKind, OptionSpec, OptionType, RawValue};
-pub use remote::{Features, HashSource, ModtimeSource, Remote, SetModtime};
+pub use remote::{Features, HashSource, MODTIME_NOT_SUPPORTED, ModtimeSource, Remote, SetModtime};
 pub use secret::Secret;
 pub use units::{Duration, Size};
 

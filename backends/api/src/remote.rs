@@ -61,6 +61,12 @@ pub enum SetModtime {
     Yes,
 }
 
+/// rclone's `fs.ModTimeNotSupported`, as [`Features::modtime_precision`]: a precision so
+/// coarse that any two times are equal — for backends that cannot keep a source's time, so
+/// that times are never compared (sizes are).
+pub const MODTIME_NOT_SUPPORTED: std::time::Duration =
+    std::time::Duration::from_secs(100 * 365 * 24 * 3600);
+
 /// What a backend can and cannot tell or do, decided when it is opened.
 #[derive(Debug, Clone)]
 pub struct Features {

@@ -26,9 +26,7 @@ mod keys;
 mod layer;
 mod login_dir;
 
-/// rclone's `fs.ModTimeNotSupported`: a precision so coarse that any two times are equal.
-pub const MODTIME_NOT_SUPPORTED: std::time::Duration =
-    std::time::Duration::from_secs(100 * 365 * 24 * 3600);
+pub use ocisync_backend::MODTIME_NOT_SUPPORTED;
 
 /// rclone's default `encoding` for ftp (`encoder.Display | EncodeRightSpace`).
 pub const RCLONE_ENCODING: &str = "Slash,Del,Ctl,RightSpace,Dot";

@@ -30,9 +30,8 @@ use ocisync_backend::{
 
 use service::{ConnectOptions, SftpBuilder, SftpCore};
 
-/// rclone's `fs.ModTimeNotSupported` (set_modtime = false): any two times are equal.
-const MODTIME_NOT_SUPPORTED: std::time::Duration =
-    std::time::Duration::from_secs(100 * 365 * 24 * 3600);
+// rclone's `fs.ModTimeNotSupported` (set_modtime = false): any two times are equal.
+use ocisync_backend::MODTIME_NOT_SUPPORTED;
 
 /// Names of the partial files writes go through: `NAME` + `.XXXXXXXX.partial`.
 const PARTIAL_SUFFIX_BYTES: usize = 17;

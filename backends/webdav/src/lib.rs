@@ -21,9 +21,7 @@ use ocisync_backend::{
     OpenContext, OptionError, Remote, Result, Secret, SetModtime,
 };
 
-/// rclone's `fs.ModTimeNotSupported`: a precision so coarse that any two times are equal.
-pub const MODTIME_NOT_SUPPORTED: std::time::Duration =
-    std::time::Duration::from_secs(100 * 365 * 24 * 3600);
+pub use ocisync_backend::MODTIME_NOT_SUPPORTED;
 
 ocisync_backend::declare_options! {
     /// Options of `type = "webdav"` (rclone's names and meanings).
