@@ -16,7 +16,11 @@ mapfile -t PIP_PACKAGES < <(test_pins)
 TEST_VENV=$PWD/target/venv-test
 
 step_start=$SECONDS
-took() { echo "   ($((SECONDS - step_start))s)"; step_start=$SECONDS; }
+# Each step also prints the disk space left: a CI machine once ran out of disk mid-build.
+took() {
+    echo "   ($((SECONDS - step_start))s, $(df -Ph . | awk 'NR == 2 { print $4 }') free on the target's disk)"
+    step_start=$SECONDS
+}
 
 echo "== installing test tools into $TEST_VENV: ${PIP_PACKAGES[*]}"
 ensure_venv "$TEST_VENV" "${PIP_PACKAGES[@]}"
@@ -98,6 +102,14 @@ echo "== deploy/: bootstrap end to end (tests/deploy/bootstrap_e2e.py)"
 cargo build --quiet -p ocisync --bin ocisync -p ocisync-fakes --bin fake-oci
 python3 tests/deploy/bootstrap_e2e.py
 took
+
+# The debug build is not needed past this point. CI (.ci/run sets OCISYNC_PRUNE_DEBUG=1) drops
+# it so that the release builds below do not need room for both.
+if [[ ${OCISYNC_PRUNE_DEBUG:-0} == 1 ]]; then
+    echo "== removing target/debug (OCISYNC_PRUNE_DEBUG=1)"
+    rm -rf target/debug
+    took
+fi
 
 echo "== static release build, quick (scripts/release.sh --quick: x86_64 musl tarball + smoke test, aarch64 type-check)"
 scripts/release.sh --quick
