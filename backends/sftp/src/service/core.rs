@@ -256,12 +256,26 @@ impl SftpCore {
                 format!("sftp set modtime {abs:?}: the time does not fit SFTP's: {e}"),
             )
         })?;
-        let ch = self.channel().await?;
-        let mut attrs = MetaDataBuilder::new();
-        attrs.time(t, t);
-        match ch.sftp.fs().set_metadata(&abs, attrs.create()).await {
-            Ok(()) => Ok(()),
-            Err(e) => Err(self.error(&ch, e, "set modtime", &abs).await),
+        // A time is set right after the file was written. `rclone serve sftp` renames its
+        // `.partial` file into place after the close has been answered, and a SETSTAT that
+        // arrives in between is refused as no such file (seen in CI on a 9 MiB file): so a
+        // missing file is asked for again, a few times over ~0.75 s, before it is an error.
+        let mut pause = Duration::from_millis(50);
+        loop {
+            let ch = self.channel().await?;
+            let mut attrs = MetaDataBuilder::new();
+            attrs.time(t, t);
+            match ch.sftp.fs().set_metadata(&abs, attrs.create()).await {
+                Ok(()) => return Ok(()),
+                Err(SftpError::SftpError(SftpErrorKind::NoSuchFile, _))
+                    if pause <= Duration::from_millis(400) =>
+                {
+                    drop(ch);
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+                Err(e) => return Err(self.error(&ch, e, "set modtime", &abs).await),
+            }
         }
     }
 }
