@@ -3,7 +3,10 @@
 
 Source: the project's fake OCI Object Storage (`fake-oci --no-auth`, seeded per workload),
 read by ocisync and by rclone's `oracleobjectstorage` backend (`provider = no_auth`).
-Destination: a real S3 server, rclone's `serve s3` over a directory on tmpfs.
+Destination: a real S3 server, rclone's `serve s3` over a directory on tmpfs for the workloads
+(every earlier table was measured on it), SeaweedFS (`weed mini`) for `--scaling`: serve s3
+walks a whole flat prefix for every page of a listing, SeaweedFS lists from the continuation
+key, so only there does a 500k-object run measure the tools rather than the server's pages.
 
 Every workload runs each tool several times, alternately (the order flips every round), with
 the same flags, plus the *ceiling* client (bench/ceiling: only the requests the job needs).

@@ -6,7 +6,8 @@
 #   bench/run.sh                      # the full benchmark (W1-W4, 5 timed runs each)
 #   bench/run.sh --quick              # tiny counts, 1 run: a smoke test of the harness (CI)
 #   bench/run.sh --only W1,W3 --runs 3
-#   bench/run.sh --scaling 5000,50000,500000   # W2 cost as the object count grows
+#   bench/run.sh --scaling 5000,50000,500000 --rtt 0,30   # W2 as the object count grows
+#                                     # (on SeaweedFS; a run past --timeout-min 30 is stopped)
 #
 # See docs/performance.md for what each workload is and the results.
 set -euo pipefail
