@@ -24,6 +24,16 @@
 //! bucket's size. A listing error ends the whole listing with that error (the engine then
 //! deletes nothing), as a failed page ends a sequential listing.
 //!
+//! What is trusted. Within a range, the server's own paging (continuation tokens), as in a
+//! sequential listing. Where ranges meet, `start-after` is checked: a range that stops at its
+//! end tells the consumer the key its listing saw past the end, and the next ranges must
+//! reach that key. A server that keeps keys as a directory tree can answer `start-after`
+//! with keys in tree order and pass over whole directories (SeaweedFS 4.48 after
+//! `…/2026/11.73/…` answers from `reports/…`: measured, docs/performance.md). When that
+//! happens the ranges are dropped and the rest is listed as one listing after the last key
+//! handed out, with a NOTICE; a second skip is an error. So a parallel listing never drops
+//! keys silently, which on a source would make the sync delete them from the destination.
+//!
 //! Fan-out. `--list-concurrency N` fixes it (1: one listing, as before). By default it is
 //! decided from the round trip: one listing in flight per [`PAGE_COST`] of it, at most
 //! [`AUTO_MAX`], and one listing below [`MIN_LATENCY`] — on loopback a page takes a few
@@ -114,6 +124,9 @@ pub async fn list_with(
     let merge = Merge {
         ranges: VecDeque::from([rx]),
         shared,
+        expect: None,
+        last: None,
+        resumed: false,
     };
     Ok(futures::stream::unfold(merge, Merge::next).boxed())
 }
@@ -134,6 +147,11 @@ enum Msg {
     Item(Result<ObjectInfo>),
     /// The range was cut: these ranges follow it, in order.
     Split(Vec<mpsc::Receiver<Msg>>),
+    /// The range is complete: its own listing (continuation tokens, which every server pages
+    /// right) went on to this key, past the range's end. The next range, listed from a
+    /// `start-after`, must reach this key: the check that makes ranges safe on a server whose
+    /// `start-after` skips keys.
+    Next(String),
 }
 
 /// Lists one range: the objects of `stream` (which starts after the range's start) up to and
@@ -173,6 +191,7 @@ async fn range_body(
         };
         if end.as_deref().is_some_and(|end| &*obj.path > end) {
             // The next range's first key: this range is complete.
+            let _ = tx.send(Msg::Next(obj.path.to_string())).await;
             return;
         }
         if count == 0
@@ -277,7 +296,7 @@ fn plan_split(shared: &Shared, first: &str, last: &str, end: Option<&str>) -> Ve
         let made = shared.ranges.fetch_add(bounds.len(), Relaxed) + 1 + bounds.len();
         tracing::trace!(
             remote = %shared.remote.display(),
-            "listing: {} new ranges after {last:?} ({made} in all)",
+            "listing: {} new ranges after {last:?} ({made} in all), starting after {bounds:?}",
             bounds.len()
         );
     }
@@ -292,6 +311,12 @@ fn plan_split(shared: &Shared, first: &str, last: &str, end: Option<&str>) -> Ve
 /// 10, a letter in base 26, anything else in base 95 (printable ASCII). Report names are
 /// mostly digits, so a cut after `…0600999` lands at `…0602000`, not among `:;<=` where no key
 /// is.
+///
+/// Every cut ends with `/`. Servers that keep keys as a directory tree (SeaweedFS's S3
+/// gateway, measured: 4.48) read `start-after` as a path and skip the whole entry its last
+/// component names: after `…/12/02` they answer from `…/12/03/`, although every `…/12/02/…`
+/// key sorts after `…/12/02`. A cut ending in `/` names no entry, and sorts where the cut
+/// did, give or take the keys that start with the cut itself.
 pub fn cuts(first: &str, last: &str, n: usize) -> Vec<String> {
     let mut common = first
         .bytes()
@@ -317,7 +342,10 @@ pub fn cuts(first: &str, last: &str, n: usize) -> Vec<String> {
         else {
             break;
         };
-        let key = format!("{prefix}{key}");
+        let mut key = format!("{prefix}{key}");
+        if !key.ends_with('/') {
+            key.push('/');
+        }
         let previous = out.last().map_or(last, String::as_str);
         if key.as_str() <= previous {
             break;
@@ -395,14 +423,68 @@ impl Radix {
 struct Merge {
     ranges: VecDeque<mpsc::Receiver<Msg>>,
     shared: Arc<Shared>,
+    /// A key an earlier range's own listing saw past its end ([`Msg::Next`]), not yet reached
+    /// by the ranges after it.
+    expect: Option<String>,
+    /// The last key handed out.
+    last: Option<String>,
+    /// The ranges were given up once for one listing after `last`.
+    resumed: bool,
+}
+
+/// What the first keys of a range say of a key `expected` that the range before it saw
+/// past its end.
+#[derive(Debug, PartialEq)]
+enum Continuity {
+    /// Not reached yet: a key before it (written since the other range listed) is fine.
+    Before,
+    /// Reached: the ranges join up.
+    Reached,
+    /// Passed over: the server's `start-after` skipped it (and maybe more).
+    Skipped,
+}
+
+fn continuity(expected: &str, key: &str) -> Continuity {
+    match key.cmp(expected) {
+        std::cmp::Ordering::Less => Continuity::Before,
+        std::cmp::Ordering::Equal => Continuity::Reached,
+        std::cmp::Ordering::Greater => Continuity::Skipped,
+    }
 }
 
 impl Merge {
     async fn next(mut self) -> Option<(Result<ObjectInfo>, Merge)> {
         loop {
-            let front = self.ranges.front_mut()?;
+            let Some(front) = self.ranges.front_mut() else {
+                // Every range taken, and a key one of them saw was never reached.
+                let missing = self.expect.clone()?;
+                if let Err(e) = self.resume(&missing) {
+                    return Some((Err(e), self));
+                }
+                continue;
+            };
             match front.recv().await {
-                Some(Msg::Item(Ok(obj))) => return Some((Ok(obj), self)),
+                Some(Msg::Item(Ok(obj))) => {
+                    if let Some(expected) = &self.expect {
+                        match continuity(expected, &obj.path) {
+                            Continuity::Before => {}
+                            Continuity::Reached => self.expect = None,
+                            Continuity::Skipped => {
+                                let missing = expected.clone();
+                                if let Err(e) = self.resume(&missing) {
+                                    return Some((Err(e), self));
+                                }
+                                continue;
+                            }
+                        }
+                    }
+                    self.last = Some(obj.path.to_string());
+                    return Some((Ok(obj), self));
+                }
+                Some(Msg::Next(key)) => {
+                    // An earlier expectation still open stays: it is the smaller key.
+                    self.expect.get_or_insert(key);
+                }
                 Some(Msg::Item(Err(e))) => {
                     // The listing is incomplete: nothing after this error is believed (the
                     // other ranges' listings end when their receivers go).
@@ -420,6 +502,47 @@ impl Merge {
                 }
             }
         }
+    }
+
+    /// The server skipped `missing` when asked to list after a range's start: the ranges are
+    /// dropped and the rest is listed as one listing after the last key handed out (a key
+    /// the server listed, so no cut of ours). Once: a second skip is an error, so the sync
+    /// deletes nothing on an incomplete listing.
+    fn resume(&mut self, missing: &str) -> Result<()> {
+        let remote = self.shared.remote.display();
+        if self.resumed {
+            return Err(ocisync_backend::Error::new(
+                ocisync_backend::ErrorKind::Other,
+                format!(
+                    "listing {remote}: the server skipped {missing:?} twice when asked to list \
+                     after a key; its listing cannot be trusted past {:?} (--list-concurrency 1 \
+                     lists it one page after another)",
+                    self.last.as_deref().unwrap_or("")
+                ),
+            ));
+        }
+        tracing::warn!(
+            "listing {remote}: the server skipped {missing:?} when asked to list after a key \
+             in the middle; listing the rest one page after another (--list-concurrency 1 \
+             avoids the retry)"
+        );
+        self.resumed = true;
+        self.ranges.clear();
+        // No more ranges: one listing in flight from here on.
+        self.shared.fanout.store(1, Relaxed);
+        self.shared.outstanding.store(1, Relaxed);
+        let (tx, rx) = mpsc::channel(RANGE_BUFFER);
+        let (shared, after) = (self.shared.clone(), self.last.clone());
+        tokio::spawn(async move {
+            match shared.remote.list_after(after.as_deref()).await {
+                Ok(s) => run_range(shared, s, None, tx, None).await,
+                Err(e) => {
+                    let _ = tx.send(Msg::Item(Err(e))).await;
+                }
+            }
+        });
+        self.ranges.push_back(rx);
+        Ok(())
     }
 }
 
@@ -444,6 +567,39 @@ mod tests {
                 && c[0].as_str() < "reports/cost-csv/0001000000605",
             "{c:?}"
         );
+    }
+
+    #[test]
+    fn a_range_must_reach_the_key_the_range_before_it_saw() {
+        let seen = "FOCUS Reports/2026/11/01/0001.csv.gz";
+        // SeaweedFS after the cut `FOCUS Reports/2026/11.73/…/` answers from `reports/…`.
+        assert_eq!(
+            continuity(seen, "reports/cost-csv/0001.csv.gz"),
+            Continuity::Skipped
+        );
+        assert_eq!(continuity(seen, seen), Continuity::Reached);
+        // Written since the range before listed it: still in order, keep waiting.
+        assert_eq!(
+            continuity(seen, "FOCUS Reports/2026/11/01/0000.csv.gz"),
+            Continuity::Before
+        );
+    }
+
+    #[test]
+    fn cuts_end_with_a_slash_so_no_cut_names_a_directory() {
+        // Key names as in the usage reports: a cut in the date part must not stop at
+        // `…/2025/12/05`, which a tree-backed server takes as "after the directory 05".
+        let c = cuts(
+            "FOCUS Reports/2025/12/01/0001000000600007-00001.csv.gz",
+            "FOCUS Reports/2025/12/03/0001000000602738-00001.csv.gz",
+            6,
+        );
+        assert!(!c.is_empty());
+        for k in &c {
+            assert!(k.ends_with('/'), "{k:?}");
+        }
+        assert!(c.windows(2).all(|w| w[0] < w[1]), "{c:?}");
+        assert!(c[0].as_str() > "FOCUS Reports/2025/12/03/0001000000602738-00001.csv.gz");
     }
 
     #[test]

