@@ -654,6 +654,10 @@ def rounds(ctx, w, runs, tools_to_run, counting_round, rtt, fake, s3_proxy):
                 w.check(ctx, tool, run, out_path)
             if proxied:
                 counted[tool] = (oci_ops, s3_proxy.stats())
+                puts = counted[tool][1].get("PutObject", 0)
+                if isinstance(w, Incremental) and puts > w.new:
+                    # Objects already in place sent again: a listing that missed them.
+                    raise SystemExit(f"{name} {tool} run {run}: {puts} PUTs, only {w.new} objects were new")
             if not counting:
                 results[tool].append({"wall": wall, "rss_kib": rss, "cpu": cpu, "oci": oci_ops, "proxied": proxied})
             w.after_run(ctx, tool, run)
@@ -768,8 +772,9 @@ def main():
     ap.add_argument("--only", help="comma-separated workload keys (W1,W2,W2m,W3,W4; W5 only when named)")
     ap.add_argument("--scaling", help="W2 (--checksum, 1-4 KiB objects) at these object counts, e.g. 5000,50000,500000")
     ap.add_argument("--scaling-tools", default="ocisync,rclone,ceiling", help="tools for --scaling")
-    ap.add_argument("--scaling-tools-large", default="ocisync,rclone,ceiling",
-                    help="tools for --scaling counts above 100k (one run each, through the proxy)")
+    ap.add_argument("--scaling-tools-large", default="ocisync,ceiling,rclone",
+                    help="tools for --scaling counts above 100k (one run each, through the proxy, in "
+                         "this order: rclone last, as it may run until --timeout-min)")
     ap.add_argument("--s3-server", choices=sorted(S3_SERVERS), default="rclone",
                     help="the destination S3 server of the workloads (W1-W5, --shards); default rclone "
                          "(serve s3), the server of every earlier table")
