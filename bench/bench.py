@@ -187,6 +187,11 @@ class S3Base:
     def delete_prefix(self, prefix):
         self.delete(list(self.list(prefix)))
 
+    def stop(self):
+        """Stops the server (`self.bg`) and removes its data (`self.dir`)."""
+        self.bg.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
 
 def tmpfs_dir(prefix):
     """A new directory on tmpfs when there is one (the servers' disks out of the measurement)."""
@@ -215,9 +220,6 @@ class RcloneS3(S3Base):
         self.url = self.bg.wait_for(started)
         self.describe = f"rclone {rclone_version()} serve s3 over a directory on {'tmpfs' if on_tmpfs else 'disk'} ({self.dir})"
 
-    def stop(self):
-        self.bg.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def free_ports(n):
@@ -267,10 +269,6 @@ class SeaweedS3(S3Base):
         version = subprocess.run([weed, "version"], capture_output=True, text=True).stdout.split()
         self.describe = (f"SeaweedFS {version[2] if len(version) > 2 else '?'} (weed mini) with its data on "
                          f"{'tmpfs' if on_tmpfs else 'disk'} ({self.dir})")
-
-    def stop(self):
-        self.bg.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 S3_SERVERS = {"rclone": RcloneS3, "seaweedfs": SeaweedS3}
