@@ -322,8 +322,12 @@ async fn copy_once(
     .await
     .ok_or_else(|| a.stopped())??;
     // Part MD5s are a second full pass of MD5 over the data, needed only to check an S3
-    // multipart ETag: single-part uploads are checked against the whole object's.
-    let check_parts = multipart && dst.features.etag_is_md5_for_single_part;
+    // multipart ETag: single-part uploads are checked against the whole object's. Where the
+    // server verifies a checksum sent with every part, that check is already made, per part
+    // and before anything is stored, and the pass is skipped (a third of W3's CPU).
+    let check_parts = multipart
+        && dst.features.etag_is_md5_for_single_part
+        && !dst.features.parts_verified_by_server;
     let mut hashes = CopyHashes::new(obj.size, dst.features.write_chunk.filter(|_| check_parts));
     let total = match pipe(&a, moved, &mut stream, &mut writer, &mut hashes).await {
         Ok(total) => total,

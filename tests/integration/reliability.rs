@@ -959,6 +959,63 @@ fn checksum_algorithm_crc32c_sends_the_right_checksum_with_every_put_and_part() 
     );
 }
 
+/// A multipart part damaged between ocisync and the server is caught either way: by ocisync's
+/// multipart ETag check (the part MD5s) where the server checks nothing (moto), and by the
+/// server itself where every part carries a CRC32C it verifies (SeaweedFS, as AWS) — there
+/// ocisync skips the part MD5s. Damaged every time: nothing is stored; once: the retry stores
+/// the source's bytes.
+#[test]
+fn a_part_damaged_on_the_way_is_caught_by_the_etag_check_or_by_the_servers_crc32c() {
+    let rt = runtime();
+    let src = TempDir::new("damaged-src");
+    let big = bytes(7, 12 << 20);
+    write_files(src.path(), &[("big.bin", &big)]);
+    let dir = TempDir::new("damaged");
+    let weed = ocisync_fakes::servers::seaweedfs("damaged");
+    let cases = [
+        (
+            "moto, no checksum",
+            rt.block_on(Hooked::start("damaged")),
+            "",
+        ),
+        (
+            "seaweedfs, crc32c",
+            rt.block_on(Hooked::over(moto::Moto::existing(
+                &weed.endpoint,
+                "damaged",
+            ))),
+            "checksum_algorithm = \"crc32c\"\n",
+        ),
+    ];
+    for (what, s3, extra) in &cases {
+        let cfg = config(&dir, &format!("{}{extra}", s3.remote_toml("s3")));
+        // Every try damaged: the run fails, naming the file, and nothing is stored.
+        s3.corrupt_part(2, u32::MAX);
+        let out = run(
+            &cfg,
+            &["copy", src.str(), &s3.at("s3", ""), "--retries", "2"],
+        );
+        assert_ne!(code(&out), 0, "{what}: {}", stderr(&out));
+        assert!(stderr(&out).contains("big.bin"), "{what}: {}", stderr(&out));
+        assert_eq!(rt.block_on(s3.moto.get("big.bin")), None, "{what}: stored");
+        let sums = s3.checksums();
+        let with_crc = sums.iter().filter(|c| c.sent.is_some()).count();
+        assert_eq!(with_crc > 0, !extra.is_empty(), "{what}: {sums:?}");
+        // Damaged once: the next try stores the source's bytes.
+        s3.corrupt_part(2, 1);
+        let out = run(
+            &cfg,
+            &["copy", src.str(), &s3.at("s3", ""), "--retries", "2"],
+        );
+        assert_code(&out, 0);
+        assert!(
+            rt.block_on(s3.moto.get("big.bin")) == Some(big.clone()),
+            "{what}: the object is not the source's"
+        );
+        rt.block_on(s3.moto.delete("big.bin"));
+    }
+}
+
 /// rclone's `serve s3` over a temporary directory (anonymous), as the benchmark runs it.
 struct ServeS3 {
     child: Child,

@@ -92,6 +92,10 @@ pub struct Features {
     /// The ETag returned by a single-part write is the hex MD5 of the content, so the engine
     /// can verify an upload it could not send Content-MD5 for.
     pub etag_is_md5_for_single_part: bool,
+    /// Every part of a multipart write carries a checksum the server verifies before it
+    /// stores the part (S3's `x-amz-checksum-crc32c`): a part damaged on the way is refused,
+    /// so the engine need not hash the parts a second time to check the multipart ETag.
+    pub parts_verified_by_server: bool,
     /// The listing's order is byte-wise sorted (object stores).
     pub sorted_listing: bool,
     /// Whether `list` must check that the root exists (file systems list a missing directory
@@ -134,6 +138,7 @@ impl Default for Features {
             write_concurrency: 1,
             upload_cutoff: u64::MAX,
             etag_is_md5_for_single_part: false,
+            parts_verified_by_server: false,
             sorted_listing: false,
             check_root_exists: false,
             unreadable: None,

@@ -72,7 +72,10 @@ ocisync_backend::declare_options! {
         disable_checksum: bool = "false", advanced;
         /// Checksum sent with every PUT and part for the server to verify: crc32c, md5 or none.
         /// Blank: crc32c on AWS (provider AWS, no endpoint), none elsewhere (moto and rclone
-        /// serve s3 verify none). ocisync's own MD5 check of the whole object stays.
+        /// serve s3 verify none). ocisync's own MD5 check of the whole object stays. With
+        /// crc32c the server's check of each part replaces ocisync's second MD5 pass over the
+        /// parts (the multipart ETag check), so set it only for servers that verify it (AWS,
+        /// SeaweedFS).
         checksum_algorithm: Option<String>, advanced;
         /// Shared credentials profile for env_auth.
         profile: Option<String>, advanced;
@@ -229,9 +232,9 @@ impl Backend for S3Backend {
         }
         // Per-part checksums the server verifies (AWS rejects a corrupted part or PUT).
         let on_aws = aws && endpoint_url.is_none();
-        if let Some(algorithm) = checksum_algorithm(&o, on_aws)
-            .map_err(|m| Error::config(format!("checksum_algorithm: {m}")).with_remote(ctx.name))?
-        {
+        let algorithm = checksum_algorithm(&o, on_aws)
+            .map_err(|m| Error::config(format!("checksum_algorithm: {m}")).with_remote(ctx.name))?;
+        if let Some(algorithm) = algorithm {
             b = b.checksum_algorithm(algorithm);
         }
         if let Some(c) = &o.storage_class {
@@ -267,6 +270,9 @@ impl Backend for S3Backend {
             write_concurrency: o.upload_concurrency.max(1),
             upload_cutoff: o.upload_cutoff.bytes(),
             etag_is_md5_for_single_part: etag_is_md5,
+            // OpenDAL sends a CRC32C with every part (and lists them in the completion) only
+            // for crc32c; AWS and SeaweedFS refuse a part that does not match it.
+            parts_verified_by_server: algorithm == Some("crc32c"),
             sorted_listing: true,
             classify_error: Some(errors::classify),
             keys: KeyRules::s3(&root),

@@ -81,6 +81,15 @@ impl Moto {
         m
     }
 
+    /// A bucket that exists on another S3 server (SeaweedFS): the same requests reach it.
+    pub fn existing(endpoint: &str, bucket: &str) -> Moto {
+        Moto {
+            endpoint: endpoint.trim_end_matches('/').to_string(),
+            bucket: bucket.to_string(),
+            client: reqwest::Client::new(),
+        }
+    }
+
     async fn request(&self, method: Method, path: &str, body: Vec<u8>) -> (StatusCode, Vec<u8>) {
         let url = format!("{}/{}{path}", self.endpoint, self.bucket);
         let resp = self
@@ -221,6 +230,9 @@ struct Rules {
     listing: Listing,
     /// The checksum headers of every PutObject and UploadPart, with the body's own CRC32C.
     checksums: Vec<Checksummed>,
+    /// `(part number, times)`: that many UploadParts of this number get one byte flipped on
+    /// the way, their headers left as the client sent them.
+    corrupt_part: Option<(u32, u32)>,
 }
 
 /// What one PUT or part said about its body, and what the body is.
@@ -266,7 +278,11 @@ pub struct Hooked {
 
 impl Hooked {
     pub async fn start(label: &str) -> Hooked {
-        let moto = Moto::bucket(label).await;
+        Hooked::over(Moto::bucket(label).await).await
+    }
+
+    /// The proxy in front of `moto`'s bucket, wherever it is served.
+    pub async fn over(moto: Moto) -> Hooked {
         let client = reqwest::Client::new();
         let service = Arc::new(HookService {
             inner: S3Proxy::new(&moto.endpoint, client.clone()),
@@ -359,6 +375,11 @@ impl Hooked {
         self.server.monitor().count(operation)
     }
 
+    /// The next `times` UploadParts numbered `part` reach the server with one byte changed.
+    pub fn corrupt_part(&self, part: u32, times: u32) {
+        self.rules().corrupt_part = Some((part, times));
+    }
+
     /// Checksums of every PutObject and UploadPart so far.
     pub fn checksums(&self) -> Vec<Checksummed> {
         self.rules().checksums.clone()
@@ -435,11 +456,27 @@ impl HookService {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         let actual = base64::engine::general_purpose::STANDARD.encode(crc32c(&body).to_be_bytes());
-        self.rules().checksums.push(Checksummed {
-            operation,
-            sent,
-            actual,
-        });
+        let body = {
+            let mut rules = self.rules();
+            rules.checksums.push(Checksummed {
+                operation,
+                sent,
+                actual,
+            });
+            let number = target
+                .split(['?', '&'])
+                .find_map(|p| p.strip_prefix("partNumber="))
+                .and_then(|n| n.parse::<u32>().ok());
+            match &mut rules.corrupt_part {
+                Some((part, times)) if *times > 0 && number == Some(*part) && !body.is_empty() => {
+                    *times -= 1;
+                    let mut changed = body.to_vec();
+                    changed[body.len() / 2] ^= 0x01;
+                    Bytes::from(changed)
+                }
+                _ => body,
+            }
+        };
         let mut forward = self
             .client
             .put(format!("{}{target}", self.upstream))
