@@ -73,6 +73,11 @@ impl Index {
         self.names.shrink_to_fit();
     }
 
+    /// The name pushed last.
+    pub fn last_name(&self) -> Option<&str> {
+        self.entries.last().map(|e| self.name(e))
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len()
     }

@@ -7,6 +7,7 @@ pub mod backup;
 pub mod check;
 pub mod copy_object;
 pub mod decide;
+pub mod growing;
 pub(crate) mod hash;
 pub mod index;
 pub mod listing;

@@ -1,4 +1,4 @@
-//! What `sync` and `check` share: the destination listed into the compact [`Index`], and the
+//! What `sync` and `check` share: a listing into the compact [`Index`], and the
 //! comparison of a source object with its destination copy, fetching (and counting) what the
 //! listings could not say.
 
@@ -52,15 +52,6 @@ pub(crate) async fn list_into_index(
     }
     index.finish();
     Ok(index)
-}
-
-/// The destination of a sync: a missing local directory is empty (it will be created); a
-/// missing bucket is an error.
-pub(crate) async fn list_destination(
-    dst: &Remote,
-    stats: &Stats,
-) -> std::result::Result<Index, Stop> {
-    list_into_index(dst, None, &stats.listed_dst, dst.features.check_root_exists).await
 }
 
 /// Decides one pair, fetching what the listings could not say (counted as HEADs). Returns the

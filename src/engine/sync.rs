@@ -3,7 +3,9 @@
 //!
 //! The destination listing is held in memory (the compact [`Index`]); the source listing
 //! streams through a bounded channel, so transfers start while the source is still being
-//! listed and memory stays proportional to the destination, not to both sides.
+//! listed and memory stays proportional to the destination, not to both sides. Both sides are
+//! listed at once, and a source object is compared as soon as the destination listing has
+//! passed its key ([`Growing`]), so a no-op run costs about the longer listing, not the sum.
 //!
 //! One attempt is a [`SyncRun`]: the state every concurrent task shares lives in its fields
 //! rather than in closure captures, and each phase — admitting a listed source object, comparing
@@ -19,10 +21,11 @@ use tokio::sync::Semaphore;
 use super::backup::{self, Found};
 use super::copy_object::{self, CopyTo};
 use super::decide::{CompareOptions, Verdict};
+use super::growing::Growing;
 use super::index::Index;
 use super::markers;
 use super::overlap;
-use super::pairing::{compare, list_destination, stop_for_listing};
+use super::pairing::{compare, stop_for_listing};
 use super::report::Stop;
 use super::rules::{Before, Rules};
 use super::shard::{self, Shard};
@@ -188,15 +191,6 @@ impl<'a> SyncRun<'a> {
             }
         });
 
-        // --no-check-dest: nothing is looked up, everything is copied.
-        let mut dst_index = if self.o.rules.no_check_dest {
-            Index::default()
-        } else {
-            list_destination(self.dst, self.stats)
-                .await
-                .inspect_err(|_| lister.abort())?
-        };
-        let dst_listed = dst_index.len();
         backup::list_other_dests(&self.o.rules.other_dests, &self.src_filter)
             .await
             .map_err(|e| {
@@ -204,12 +198,43 @@ impl<'a> SyncRun<'a> {
                 stop_for_listing(e)
             })?;
 
+        // The destination is listed while the source is compared with what is listed so far:
+        // a source object waits only until the destination listing has passed its key (see
+        // engine/growing.rs). --no-check-dest: nothing is looked up, everything is copied.
+        let no_check_dest = self.o.rules.no_check_dest;
+        let growing = if no_check_dest {
+            Growing::empty()
+        } else {
+            Growing::new(self.dst)
+        };
+        let fill = async {
+            if no_check_dest {
+                return Ok(());
+            }
+            growing.fill(self.dst, self.stats).await
+        };
         let concurrency = self.o.checkers.max(1) + self.o.all_transfers();
-        futures::stream::poll_fn(|cx| rx.poll_recv(cx))
-            .filter_map(|item| std::future::ready(self.admit(item, &mut dst_index)))
-            .for_each_concurrent(concurrency, |job| self.handle(job))
-            .await;
+        let g = &growing;
+        let compare = futures::stream::poll_fn(|cx| rx.poll_recv(cx))
+            .then(move |item| async move {
+                let go_on = match &item {
+                    Ok(obj) => g.reached(&obj.path).await,
+                    Err(_) => true,
+                };
+                (go_on, item)
+            })
+            // A failed destination listing: nothing more is admitted (the run fails below).
+            .take_while(|(go_on, _)| std::future::ready(*go_on))
+            .filter_map(|(_, item)| std::future::ready(self.admit(item, &mut g.lock())))
+            .for_each_concurrent(concurrency, |job| self.handle(job));
+        let (filled, ()) = tokio::join!(fill, compare);
+        if let Err(stop) = filled {
+            lister.abort();
+            return Err(stop);
+        }
         let _ = lister.await;
+        let dst_index = growing.into_index();
+        let dst_listed = dst_index.len();
         // --check-first, --order-by, --delete-before: every comparison is done; deletions
         // first if asked (a failed guard stops the run before any transfer), then the queue.
         let mut deleted = false;

@@ -380,3 +380,54 @@ fn a_server_whose_start_after_skips_directories_loses_no_key_to_the_ranges() {
         assert!(copy.join(name).exists(), "{name} deleted by the sync");
     }
 }
+
+/// The destination is compared while it is being listed: a source object is admitted as soon
+/// as the destination listing has passed its key (src/engine/growing.rs), not after the whole
+/// listing. Three destination pages, each held 700 ms by the fake, listed one after another:
+/// the new object, whose key sorts before every listed one, is sent before the last page is
+/// asked for. (Before, every comparison waited for the whole destination index.)
+#[test]
+fn a_source_object_is_copied_while_the_destination_is_still_being_listed() {
+    let rt = runtime();
+    let oci = seeded_oci(&rt);
+    let dir = TempDir::new("list-growing");
+    let src = TempDir::new("list-growing-src");
+    std::fs::write(src.join("0-new.csv"), b"new").unwrap();
+    let conf = config(&dir, &oci.unsigned_remote_toml("oci"));
+    oci.fake.faults().add(
+        FaultRule::new(FaultAction::Delay { millis: 700 })
+            .operation("ListObjects")
+            .times(1000),
+    );
+    oci.fake.monitor().reset();
+    let out = run(
+        &conf,
+        &[
+            "copy",
+            src.str(),
+            &format!("oci:{TENANCY}"),
+            "--list-concurrency",
+            "1",
+        ],
+    );
+    assert_code(&out, 0);
+    let log: Vec<(String, String)> = oci
+        .fake
+        .monitor()
+        .log()
+        .into_iter()
+        .map(|e| (e.operation.to_string(), e.target))
+        .collect();
+    let lists: Vec<usize> = (0..log.len())
+        .filter(|&i| log[i].0 == "ListObjects")
+        .collect();
+    let put = log
+        .iter()
+        .position(|(op, t)| op == "PutObject" && t.contains("0-new.csv"))
+        .unwrap_or_else(|| panic!("no PUT of the new object: {log:#?}"));
+    assert_eq!(lists.len(), 3, "2,500 keys in pages of 1,000: {log:#?}");
+    assert!(
+        put < lists[2],
+        "the new object was sent only after the last page was asked for: {log:#?}"
+    );
+}
