@@ -127,6 +127,7 @@ pub async fn list_with(
         expect: None,
         last: None,
         resumed: false,
+        failed: false,
     };
     Ok(futures::stream::unfold(merge, Merge::next).boxed())
 }
@@ -308,15 +309,16 @@ fn plan_split(shared: &Shared, first: &str, last: &str, end: Option<&str>) -> Ve
 ///
 /// The distance is measured on the bytes after the two keys' common prefix, read as a
 /// mixed-radix number whose digits follow `last`'s characters: a decimal digit counts in base
-/// 10, a letter in base 26, anything else in base 95 (printable ASCII). Report names are
-/// mostly digits, so a cut after `…0600999` lands at `…0602000`, not among `:;<=` where no key
-/// is.
+/// 10, a letter in base 26, a `/` stays a `/`, anything else counts in base 79 (`0` to `~`).
+/// Report names are mostly digits, so a cut after `…0600999` lands at `…0602000`, not among
+/// `:;<=` where no key is.
 ///
-/// Every cut ends with `/`. Servers that keep keys as a directory tree (SeaweedFS's S3
-/// gateway, measured: 4.48) read `start-after` as a path and skip the whole entry its last
-/// component names: after `…/12/02` they answer from `…/12/03/`, although every `…/12/02/…`
-/// key sorts after `…/12/02`. A cut ending in `/` names no entry, and sorts where the cut
-/// did, give or take the keys that start with the cut itself.
+/// Servers that keep keys as a directory tree (SeaweedFS's S3 gateway, measured: 4.48) read
+/// `start-after` as a path and compare it name by name. So every cut ends with `/` (after
+/// `…/12/02` they answer from `…/12/03/`, although every `…/12/02/…` key sorts after
+/// `…/12/02`), keeps `last`'s `/`s where they are, and has nothing below `0` in a name (after
+/// `…/2026/05.01/` they passed over all of `…/2026/05/`, which sorts after it byte by byte).
+/// The check where ranges meet (see the module) catches what a server still skips.
 pub fn cuts(first: &str, last: &str, n: usize) -> Vec<String> {
     let mut common = first
         .bytes()
@@ -362,17 +364,25 @@ impl Radix {
     const DIGIT: (u8, u8) = (b'0', 10);
     const LOWER: (u8, u8) = (b'a', 26);
     const UPPER: (u8, u8) = (b'A', 26);
-    const OTHER: (u8, u8) = (b' ', 95);
+    /// `0` to `~`: nothing below `/` in a cut's names. A tree-backed server (SeaweedFS)
+    /// compares `start-after` name by name, and a name like `05.01` sorts before the
+    /// directory `05` there but after every `05/…` key in byte order: it passed over the
+    /// whole directory (measured). Real keys' `-` or `.` only ever count as `0`.
+    const OTHER: (u8, u8) = (b'0', 79);
+    /// A `/` of the last key stays where it is (a digit of base 1): cuts keep its
+    /// directories, and a carry never turns a separator into a name character.
+    const SEPARATOR: (u8, u8) = (b'/', 1);
 
     /// The classes of `tail`'s leading characters, as many as a u128 holds with room to add.
     fn of(tail: &[u8]) -> Radix {
         let mut digits = Vec::new();
         let mut span: u128 = 1;
-        for &b in tail.iter().chain(std::iter::repeat(&b' ')) {
+        for &b in tail.iter().chain(std::iter::repeat(&b'0')) {
             let class = match b {
                 b'0'..=b'9' => Self::DIGIT,
                 b'a'..=b'z' => Self::LOWER,
                 b'A'..=b'Z' => Self::UPPER,
+                b'/' => Self::SEPARATOR,
                 _ => Self::OTHER,
             };
             match span.checked_mul(u128::from(class.1)) {
@@ -410,9 +420,9 @@ impl Radix {
         if n != 0 {
             return None;
         }
-        // Trailing spaces are padding: "x" sorts before "x ", so dropping them only moves a
-        // cut down, never past its neighbour (cuts are checked to increase).
-        while out.last() == Some(&b' ') {
+        // Trailing lowest digits are padding: "x" sorts before "x0", so dropping them only
+        // moves a cut down, never past its neighbour (cuts are checked to increase).
+        while out.len() > 1 && out.last() == Some(&b'0') {
             out.pop();
         }
         String::from_utf8(out).ok()
@@ -430,6 +440,8 @@ struct Merge {
     last: Option<String>,
     /// The ranges were given up once for one listing after `last`.
     resumed: bool,
+    /// An error was handed out: the listing has ended.
+    failed: bool,
 }
 
 /// What the first keys of a range say of a key `expected` that the range before it saw
@@ -454,12 +466,15 @@ fn continuity(expected: &str, key: &str) -> Continuity {
 
 impl Merge {
     async fn next(mut self) -> Option<(Result<ObjectInfo>, Merge)> {
+        if self.failed {
+            return None;
+        }
         loop {
             let Some(front) = self.ranges.front_mut() else {
                 // Every range taken, and a key one of them saw was never reached.
                 let missing = self.expect.clone()?;
                 if let Err(e) = self.resume(&missing) {
-                    return Some((Err(e), self));
+                    return self.fail(e);
                 }
                 continue;
             };
@@ -472,7 +487,7 @@ impl Merge {
                             Continuity::Skipped => {
                                 let missing = expected.clone();
                                 if let Err(e) = self.resume(&missing) {
-                                    return Some((Err(e), self));
+                                    return self.fail(e);
                                 }
                                 continue;
                             }
@@ -485,12 +500,7 @@ impl Merge {
                     // An earlier expectation still open stays: it is the smaller key.
                     self.expect.get_or_insert(key);
                 }
-                Some(Msg::Item(Err(e))) => {
-                    // The listing is incomplete: nothing after this error is believed (the
-                    // other ranges' listings end when their receivers go).
-                    self.ranges.clear();
-                    return Some((Err(e), self));
-                }
+                Some(Msg::Item(Err(e))) => return self.fail(e),
                 Some(Msg::Split(next)) => {
                     for (i, rx) in next.into_iter().enumerate() {
                         self.ranges.insert(1 + i, rx);
@@ -502,6 +512,17 @@ impl Merge {
                 }
             }
         }
+    }
+
+    /// The listing is incomplete: `e` is its last item, and nothing after it is believed (the
+    /// ranges' listings end when their receivers go). A listing that went on yielding its
+    /// error made `sync`, which logs a source listing's errors and reads on, spin forever
+    /// (found by reliability::a_range_whose_start_after_skips_a_key_is_caught_where_the_ranges_meet).
+    fn fail(mut self, e: ocisync_backend::Error) -> Option<(Result<ObjectInfo>, Merge)> {
+        self.failed = true;
+        self.ranges.clear();
+        self.expect = None;
+        Some((Err(e), self))
     }
 
     /// The server skipped `missing` when asked to list after a range's start: the ranges are
@@ -600,6 +621,36 @@ mod tests {
         }
         assert!(c.windows(2).all(|w| w[0] < w[1]), "{c:?}");
         assert!(c[0].as_str() > "FOCUS Reports/2025/12/03/0001000000602738-00001.csv.gz");
+    }
+
+    #[test]
+    fn cuts_keep_the_last_keys_directories_and_put_nothing_below_0_in_a_name() {
+        // A page that crosses a month: SeaweedFS compares `start-after` name by name, so a cut
+        // like `…/2026/05.01/…` (`.` < `/`) made it pass over the whole `…/2026/05/` directory
+        // (measured at 500,000 keys). Cuts keep `last`'s `/` where it has them, and their other
+        // characters are `0` or above, so each name of a cut compares with the names of real
+        // keys as the whole key does.
+        let last = "FOCUS Reports/2026/05/01/0001000000806027-00001.csv.gz";
+        for first in [
+            "FOCUS Reports/2026/04/28/0001000000805028-00001.csv.gz",
+            "FOCUS Reports/2025/12/30/0001000000600007-00001.csv.gz",
+            "FOCUS Reports/2026/05/01/0001000000805028-00001.csv.gz",
+        ] {
+            let c = cuts(first, last, 8);
+            assert!(!c.is_empty(), "{first}");
+            assert!(c.windows(2).all(|w| w[0] < w[1]), "{c:?}");
+            assert!(c[0].as_str() > last, "{c:?}");
+            for k in &c {
+                let body = &k[..k.len() - 1];
+                for (i, b) in body.bytes().enumerate() {
+                    if last.as_bytes().get(i) == Some(&b'/') {
+                        assert_eq!(b, b'/', "{k:?} moves a directory separator");
+                    } else if i >= "FOCUS Reports/".len() {
+                        assert!(b > b'/', "{k:?} has {:?} in a name", b as char);
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -351,11 +351,12 @@ fn a_server_whose_start_after_skips_directories_loses_no_key_to_the_ranges() {
         four, names,
         "4 ranges give the sequential listing, in order"
     );
-    // The check caught SeaweedFS's skip and listed the rest after the last key it handed out.
-    assert!(
-        log.contains("the server skipped") && log.contains("one page after another"),
-        "{log}"
-    );
+    // Cuts keep the last key's directories and put nothing below `0` in a name, so
+    // SeaweedFS's skip is not provoked any more (it was, before: 3,340 of these 4,540 keys
+    // were listed by a build without the check where ranges meet). That check is still
+    // there; reliability::a_range_whose_start_after_skips_a_key_is_caught_where_the_ranges_meet
+    // plays the skip in a proxy.
+    assert!(!log.contains("the server skipped"), "{log}");
 
     // On a source, a dropped key would be deleted from the destination: a sync from the
     // ranges into a copy of everything deletes nothing.

@@ -334,6 +334,72 @@ fn a_destination_listing_page_that_fails_after_retries_at_any_page_deletes_nothi
     }
 }
 
+/// A server whose `start-after` skips keys (SeaweedFS 4.48 read it as a path and passed over
+/// whole directories; ocisync's cuts no longer provoke it there, so a proxy plays it): where
+/// two key ranges meet, the next range must reach the key the range before it saw past its
+/// end. Once: the rest is listed one page after another with a NOTICE, every key is found and
+/// a sync deletes nothing. Every time: the second skip is an error, and nothing is deleted.
+#[test]
+fn a_range_whose_start_after_skips_a_key_is_caught_where_the_ranges_meet() {
+    let rt = runtime();
+    let src = rt.block_on(Hooked::start("skips"));
+    // Spread-out names: cuts are made below the first page's common prefix.
+    let mut names: Vec<String> = (0..2500u64)
+        .map(|i| format!("d/{:08x}.csv", (i * 2_654_435_761) % (1 << 32)))
+        .collect();
+    names.sort();
+    rt.block_on(async {
+        for chunk in names.chunks(50) {
+            futures::future::join_all(chunk.iter().map(|n| src.moto.put(n, b"x"))).await;
+        }
+    });
+    // Pages of 100, so that ranges cut (after 1,000 keys) and meet many times.
+    src.page_size(100);
+    let dst = TempDir::new("skips-dst");
+    let files: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b"x"[..])).collect();
+    write_files(dst.path(), &files);
+    let dir = TempDir::new("skips");
+    let cfg = config(&dir, &src.remote_toml("s3"));
+    let sync = || {
+        run(
+            &cfg,
+            &[
+                "sync",
+                &src.at("s3", ""),
+                dst.str(),
+                "--size-only",
+                "--list-concurrency",
+                "4",
+                "--retries",
+                "1",
+                "-v",
+            ],
+        )
+    };
+
+    src.skip_first_key_after_start_after(1);
+    let out = sync();
+    assert_code(&out, 0);
+    let err = stderr(&out);
+    assert!(
+        err.contains("the server skipped") && err.contains("one page after another"),
+        "{err}\n{:#?}",
+        src.log()
+            .into_iter()
+            .filter(|(_, op, _)| *op == "ListObjects")
+            .collect::<Vec<_>>()
+    );
+    assert!(!err.contains("Deleted"), "{err}");
+    assert_eq!(read_tree(dst.path()).len(), names.len(), "nothing deleted");
+
+    src.skip_first_key_after_start_after(u32::MAX);
+    let out = sync();
+    assert_ne!(code(&out), 0);
+    let err = stderr(&out);
+    assert!(err.contains("twice"), "{err}");
+    assert_eq!(read_tree(dst.path()).len(), names.len(), "nothing deleted");
+}
+
 #[test]
 fn a_repeated_page_or_a_key_listed_twice_is_detected_not_looped_on_or_counted_twice() {
     let rt = runtime();

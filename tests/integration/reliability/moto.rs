@@ -212,6 +212,9 @@ struct Listing {
     repeat_page: Option<u32>,
     /// Repeat the last key of page N at the start of page N+1: a key listed twice.
     duplicate_after_page: Option<u32>,
+    /// The next N listings asked with `start-after` lose their first key: a server whose
+    /// `start-after` skips keys (SeaweedFS read it as a path and passed over directories).
+    skip_after_start_after: u32,
     pages: Vec<Bytes>,
 }
 
@@ -355,6 +358,11 @@ impl Hooked {
 
     pub fn repeat_page(&self, n: u32) {
         self.rules().listing.repeat_page = Some(n);
+    }
+
+    /// The next `times` listings asked with `start-after` answer without their first key.
+    pub fn skip_first_key_after_start_after(&self, times: u32) {
+        self.rules().listing.skip_after_start_after = times;
     }
 
     pub fn duplicate_after_page(&self, n: u32) {
@@ -608,6 +616,17 @@ impl Service for HookService {
                     // The previous page's last key again, first on this page.
                     let repeated = &previous[s..e + "</Contents>".len()];
                     page = Bytes::from(format!("{}{repeated}{}", &text[..at], &text[at..]));
+                }
+            }
+            if rules.listing.skip_after_start_after > 0 && target.contains("start-after=") {
+                let text = String::from_utf8_lossy(&page).into_owned();
+                if let (Some(s), Some(e)) = (text.find("<Contents>"), text.find("</Contents>")) {
+                    rules.listing.skip_after_start_after -= 1;
+                    page = Bytes::from(format!(
+                        "{}{}",
+                        &text[..s],
+                        &text[e + "</Contents>".len()..]
+                    ));
                 }
             }
             rules.listing.pages.push(page.clone());
