@@ -6,6 +6,7 @@
 #   bench/run.sh                      # the full benchmark (W1-W4, 5 timed runs each)
 #   bench/run.sh --quick              # tiny counts, 1 run: a smoke test of the harness (CI)
 #   bench/run.sh --only W1,W3 --runs 3
+#   bench/run.sh --only W3 --s3-server seaweedfs   # W3 where the server checks part CRC32Cs
 #   bench/run.sh --scaling 5000,50000,500000 --rtt 0,30   # W2 as the object count grows
 #                                     # (on SeaweedFS; a run past --timeout-min 30 is stopped)
 #
