@@ -48,21 +48,20 @@ pub struct Growing {
 impl Growing {
     /// An index to be filled by [`Growing::fill`] from `dst`.
     pub fn new(dst: &Remote) -> Growing {
-        Growing {
-            index: Mutex::new(Index::default()),
-            state: AtomicU8::new(LISTING),
-            changed: Notify::new(),
-            streaming: dst.features.sorted_listing,
-        }
+        Growing::with(dst.features.sorted_listing, LISTING)
     }
 
     /// A finished, empty index (`--no-check-dest`: nothing is looked up).
     pub fn empty() -> Growing {
+        Growing::with(false, COMPLETE)
+    }
+
+    fn with(streaming: bool, state: u8) -> Growing {
         Growing {
             index: Mutex::new(Index::default()),
-            state: AtomicU8::new(COMPLETE),
+            state: AtomicU8::new(state),
             changed: Notify::new(),
-            streaming: false,
+            streaming,
         }
     }
 
@@ -70,16 +69,20 @@ impl Growing {
     /// directory is empty (it will be created); a missing bucket is an error.
     pub async fn fill(&self, dst: &Remote, stats: &Stats) -> Result<(), Stop> {
         let missing_is_empty = dst.features.check_root_exists;
-        let result = match super::listing::list(dst).await {
+        match super::listing::list(dst).await {
             Ok(list) => self
                 .fill_from(list, missing_is_empty, &stats.listed_dst)
                 .await
                 .map_err(|e| stop_for_listing(e.with_remote(dst.name.clone()))),
-            Err(e) if e.kind == ErrorKind::DirNotFound && missing_is_empty => Ok(()),
-            Err(e) => Err(stop_for_listing(e)),
-        };
-        self.end(result.is_ok());
-        result
+            Err(e) if e.kind == ErrorKind::DirNotFound && missing_is_empty => {
+                self.end(true);
+                Ok(())
+            }
+            Err(e) => {
+                self.end(false);
+                Err(stop_for_listing(e))
+            }
+        }
     }
 
     fn end(&self, complete: bool) {
@@ -88,7 +91,19 @@ impl Growing {
         self.changed.notify_waiters();
     }
 
+    /// Fills the index from `list` and ends it: complete, or failed with the listing's error.
     async fn fill_from(
+        &self,
+        list: impl Stream<Item = ocisync_backend::Result<ObjectInfo>>,
+        missing_is_empty: bool,
+        listed: &AtomicU64,
+    ) -> ocisync_backend::Result<()> {
+        let result = self.push_all(list, missing_is_empty, listed).await;
+        self.end(result.is_ok());
+        result
+    }
+
+    async fn push_all(
         &self,
         list: impl Stream<Item = ocisync_backend::Result<ObjectInfo>>,
         missing_is_empty: bool,
@@ -167,11 +182,19 @@ mod tests {
     use tokio::sync::mpsc;
 
     fn growing(sorted: bool) -> Growing {
-        Growing {
-            index: Mutex::new(Index::default()),
-            state: AtomicU8::new(LISTING),
-            changed: Notify::new(),
-            streaming: sorted,
+        Growing::with(sorted, LISTING)
+    }
+
+    /// `lookup` stays unanswered over a few turns of the runtime.
+    async fn still_waiting(
+        mut lookup: std::pin::Pin<&mut impl std::future::Future<Output = bool>>,
+    ) {
+        for _ in 0..3 {
+            assert!(
+                lookup.as_mut().now_or_never().is_none(),
+                "answered too early"
+            );
+            tokio::task::yield_now().await;
         }
     }
 
@@ -193,11 +216,7 @@ mod tests {
         let g = growing(true);
         let (tx, list) = listing();
         let listed = AtomicU64::new(0);
-        let fill = async {
-            let r = g.fill_from(list, false, &listed).await;
-            g.end(r.is_ok());
-            r
-        };
+        let fill = g.fill_from(list, false, &listed);
         let lookups = async {
             tx.send(key("a")).unwrap();
             tx.send(key("c")).unwrap();
@@ -207,13 +226,7 @@ mod tests {
             assert!(g.lock().take("c").is_some());
             // d is not reached yet: the lookup waits for the listing.
             let mut d = std::pin::pin!(g.reached("d"));
-            for _ in 0..3 {
-                assert!(
-                    d.as_mut().now_or_never().is_none(),
-                    "answered before d was listed"
-                );
-                tokio::task::yield_now().await;
-            }
+            still_waiting(d.as_mut()).await;
             tx.send(key("d")).unwrap();
             assert!(d.await);
             assert!(g.lock().take("d").is_some());
@@ -236,11 +249,7 @@ mod tests {
         let g = growing(true);
         let (tx, list) = listing();
         let listed = AtomicU64::new(0);
-        let fill = async {
-            let r = g.fill_from(list, false, &listed).await;
-            g.end(r.is_ok());
-            r
-        };
+        let fill = g.fill_from(list, false, &listed);
         let lookups = async {
             tx.send(key("b")).unwrap();
             tx.send(key("c")).unwrap();
@@ -262,19 +271,12 @@ mod tests {
         let g = growing(false);
         let (tx, list) = listing();
         let listed = AtomicU64::new(0);
-        let fill = async {
-            let r = g.fill_from(list, false, &listed).await;
-            g.end(r.is_ok());
-            r
-        };
+        let fill = g.fill_from(list, false, &listed);
         let lookups = async {
             tx.send(key("b")).unwrap();
             tx.send(key("a")).unwrap();
             let mut a = std::pin::pin!(g.reached("a"));
-            for _ in 0..3 {
-                assert!(a.as_mut().now_or_never().is_none());
-                tokio::task::yield_now().await;
-            }
+            still_waiting(a.as_mut()).await;
             drop(tx);
             assert!(a.await);
             assert!(g.lock().take("a").is_some(), "sorted at the end");
