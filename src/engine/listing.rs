@@ -19,10 +19,16 @@
 //! right after it, each range's listing is sorted and checked by [`Remote::list_after`] (every
 //! key after the range's start, strictly increasing), and every key of a range is at most its
 //! end — so the merged stream is sorted with nothing missing or repeated. At most fan-out
-//! ranges exist at once (a range counts until the consumer has taken all of it), each holding
-//! at most [`RANGE_BUFFER`] objects ahead of the consumer: memory stays bounded whatever the
-//! bucket's size. A listing error ends the whole listing with that error (the engine then
-//! deletes nothing), as a failed page ends a sequential listing.
+//! ranges are being listed at once, and at most [`WAITING_PER_LISTING`] × fan-out exist (a
+//! range counts until the consumer has taken all of it), each holding at most
+//! [`RANGE_BUFFER`] objects ahead of the consumer: memory stays bounded whatever the bucket's
+//! size. Ranges that are listed and wait for the consumer do not hold a listing slot: when
+//! the range in front turns out to span many pages (a cut made across a month boundary
+//! guesses a page 10 times too wide), it still finds room to cut the rest of its span
+//! instead of being listed page after page while the ranges after it sit finished (seen at
+//! 500,000 objects and 30 ms as a 0.7 s pause; docs/performance.md). A listing error ends
+//! the whole listing with that error (the engine then deletes nothing), as a failed page ends
+//! a sequential listing.
 //!
 //! What is trusted. Within a range, the server's own paging (continuation tokens), as in a
 //! sequential listing. Where ranges meet, `start-after` is checked: a range that stops at its
@@ -48,7 +54,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
@@ -73,6 +79,8 @@ pub const MIN_LATENCY: Duration = Duration::from_millis(10);
 pub const PROBE_KEY: &str = ".ocisync-round-trip-probe";
 /// Objects one range may hold ahead of the consumer: two pages.
 const RANGE_BUFFER: usize = 2 * PAGE;
+/// Ranges that may exist per listing slot (fan-out), listed or waiting for the consumer.
+const WAITING_PER_LISTING: usize = 2;
 
 /// `--list-concurrency` (0: automatic), set once at start.
 static CONCURRENCY: OnceLock<usize> = OnceLock::new();
@@ -116,14 +124,22 @@ pub async fn list_with(
     let shared = Arc::new(Shared {
         remote: remote.clone(),
         fanout: AtomicUsize::new(fanout),
-        outstanding: AtomicUsize::new(1),
+        slots: Mutex::new(Slots {
+            listing: 1,
+            outstanding: 1,
+        }),
         ranges: AtomicUsize::new(1),
     });
     let (tx, rx) = mpsc::channel(RANGE_BUFFER);
-    tokio::spawn(run_range(shared.clone(), first, None, tx, Some(started)));
+    let merge_shared = shared.clone();
+    let listing = Listing(shared.clone());
+    tokio::spawn(async move {
+        run_range(shared, first, None, tx, Some(started)).await;
+        drop(listing);
+    });
     let merge = Merge {
         ranges: VecDeque::from([rx]),
-        shared,
+        shared: merge_shared,
         expect: None,
         last: None,
         resumed: false,
@@ -135,12 +151,46 @@ pub async fn list_with(
 /// What the ranges of one listing share.
 struct Shared {
     remote: Remote,
-    /// Ranges allowed at once (0 until the first page has measured it).
+    /// Ranges listed at once (0 until the first page has measured it).
     fanout: AtomicUsize,
-    /// Ranges made and not yet taken whole by the consumer.
-    outstanding: AtomicUsize,
+    slots: Mutex<Slots>,
     /// Ranges made in all (for the debug log).
     ranges: AtomicUsize,
+}
+
+/// The ranges of one listing that count against its fan-out. Both are reserved together when
+/// a range is cut, so ranges cutting at once never pass the limits together.
+struct Slots {
+    /// Ranges whose listing runs (or has not started): at most the fan-out.
+    listing: usize,
+    /// Ranges made and not yet taken whole by the consumer: at most
+    /// [`WAITING_PER_LISTING`] × the fan-out.
+    outstanding: usize,
+}
+
+impl Shared {
+    fn slots(&self) -> MutexGuard<'_, Slots> {
+        self.slots.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How many new ranges the limits allow now.
+    fn room(&self, slots: &Slots) -> usize {
+        let fanout = self.fanout.load(Relaxed);
+        let listing = fanout.saturating_sub(slots.listing);
+        let existing = (fanout * WAITING_PER_LISTING).saturating_sub(slots.outstanding);
+        listing.min(existing)
+    }
+}
+
+/// A range being listed: holds one listing slot until its task ends (the listing complete,
+/// failed, or no longer wanted).
+struct Listing(Arc<Shared>);
+
+impl Drop for Listing {
+    fn drop(&mut self) {
+        let mut slots = self.0.slots();
+        slots.listing = slots.listing.saturating_sub(1);
+    }
 }
 
 /// What a range sends the consumer.
@@ -223,6 +273,8 @@ async fn range_body(
                     receivers.push(rrx);
                     let shared = shared.clone();
                     let start = start.clone();
+                    // The slot plan_split reserved for this range.
+                    let listing = Listing(shared.clone());
                     tokio::spawn(async move {
                         match shared.remote.list_after(Some(&start)).await {
                             Ok(s) => run_range(shared, s, range_end, rtx, None).await,
@@ -230,6 +282,7 @@ async fn range_body(
                                 let _ = rtx.send(Msg::Item(Err(e))).await;
                             }
                         }
+                        drop(listing);
                     });
                 }
                 if tx.send(Msg::Split(receivers)).await.is_err() {
@@ -272,27 +325,23 @@ async fn round_trip(remote: &Remote, page: Duration) -> Duration {
 
 /// Where to cut this range's key space after `last` (its latest key; `first` the first key
 /// of its latest page; `end` its end): one page-width apart, before `end`, as many cuts as the
-/// fan-out leaves room for. Reserves one range per cut (each cut starts a new range).
+/// fan-out leaves room for. Reserves a listing slot and a range for each cut (each cut starts
+/// a new range).
 fn plan_split(shared: &Shared, first: &str, last: &str, end: Option<&str>) -> Vec<String> {
-    let room = shared
-        .fanout
-        .load(Relaxed)
-        .saturating_sub(shared.outstanding.load(Relaxed));
+    let room = shared.room(&shared.slots());
     if room == 0 {
         return Vec::new();
     }
     let mut bounds = cuts(first, last, room);
     bounds.retain(|q| end.is_none_or(|end| q.as_str() < end));
-    // Reserved atomically: ranges cutting at once never pass the fan-out together.
-    let fanout = shared.fanout.load(Relaxed);
-    let mut granted = 0;
-    let _ = shared
-        .outstanding
-        .fetch_update(Relaxed, Relaxed, |outstanding| {
-            granted = fanout.saturating_sub(outstanding).min(bounds.len());
-            Some(outstanding + granted)
-        });
-    bounds.truncate(granted);
+    {
+        // Reserved under the lock, with the room as it is now (another range may have cut
+        // since it was read above).
+        let mut slots = shared.slots();
+        bounds.truncate(shared.room(&slots));
+        slots.listing += bounds.len();
+        slots.outstanding += bounds.len();
+    }
     if !bounds.is_empty() {
         let made = shared.ranges.fetch_add(bounds.len(), Relaxed) + 1 + bounds.len();
         tracing::trace!(
@@ -493,7 +542,11 @@ impl Merge {
                             }
                         }
                     }
-                    self.last = Some(obj.path.to_string());
+                    // The buffer is reused: a new String per key was a visible part of a
+                    // 500,000-key listing's CPU.
+                    let last = self.last.get_or_insert_with(String::new);
+                    last.clear();
+                    last.push_str(&obj.path);
                     return Some((Ok(obj), self));
                 }
                 Some(Msg::Next(key)) => {
@@ -508,7 +561,8 @@ impl Merge {
                 }
                 None => {
                     self.ranges.pop_front();
-                    self.shared.outstanding.fetch_sub(1, Relaxed);
+                    let mut slots = self.shared.slots();
+                    slots.outstanding = slots.outstanding.saturating_sub(1);
                 }
             }
         }
@@ -549,11 +603,17 @@ impl Merge {
         );
         self.resumed = true;
         self.ranges.clear();
-        // No more ranges: one listing in flight from here on.
+        // No more ranges: one listing in flight from here on (the dropped ranges' listings
+        // end as they find their receivers gone, and a fan-out of 1 leaves no room to cut).
         self.shared.fanout.store(1, Relaxed);
-        self.shared.outstanding.store(1, Relaxed);
+        {
+            let mut slots = self.shared.slots();
+            slots.listing += 1;
+            slots.outstanding = 1;
+        }
         let (tx, rx) = mpsc::channel(RANGE_BUFFER);
         let (shared, after) = (self.shared.clone(), self.last.clone());
+        let listing = Listing(shared.clone());
         tokio::spawn(async move {
             match shared.remote.list_after(after.as_deref()).await {
                 Ok(s) => run_range(shared, s, None, tx, None).await,
@@ -561,6 +621,7 @@ impl Merge {
                     let _ = tx.send(Msg::Item(Err(e))).await;
                 }
             }
+            drop(listing);
         });
         self.ranges.push_back(rx);
         Ok(())

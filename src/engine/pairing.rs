@@ -54,6 +54,19 @@ pub(crate) async fn list_into_index(
     Ok(index)
 }
 
+/// `opts` for comparing objects of `src` with objects of `dst`: the modify window is at
+/// least what either side can keep.
+pub(crate) fn for_remotes(src: &Remote, dst: &Remote, opts: &CompareOptions) -> CompareOptions {
+    let window = opts
+        .window
+        .max(src.features.modtime_precision)
+        .max(dst.features.modtime_precision);
+    CompareOptions {
+        window,
+        ..opts.clone()
+    }
+}
+
 /// Decides one pair, fetching what the listings could not say (counted as HEADs). Returns the
 /// source object as completed by what was fetched, with the verdict.
 pub(crate) async fn compare(
@@ -64,14 +77,7 @@ pub(crate) async fn compare(
     opts: &CompareOptions,
     stats: &Stats,
 ) -> Result<(ObjectInfo, Verdict)> {
-    let window = opts
-        .window
-        .max(src.features.modtime_precision)
-        .max(dst.features.modtime_precision);
-    let opts = CompareOptions {
-        window,
-        ..opts.clone()
-    };
+    let opts = for_remotes(src, dst, opts);
     loop {
         match decide(&s, &d, &opts) {
             Verdict::Need(need) => match need {

@@ -105,10 +105,10 @@ impl KeyRules {
                     .into(),
             );
         }
-        // Whatever else OpenDAL's normalisation would change (nothing, as of 0.59).
-        if opendal::raw::normalize_path(key) != key {
-            return Some("the storage library rewrites this key".into());
-        }
+        // The checks above are all of OpenDAL 0.59's `normalize_path`; not calling it here
+        // saves two allocations per key on both sides of every comparison (5% of a
+        // 500,000-object no-op's CPU). `checked_keys_are_what_opendal_leaves_alone` fails
+        // should a newer OpenDAL rewrite more.
         if let Some(c) = key.chars().find(|c| self.forbidden.contains(c)) {
             return Some(format!(
                 "{} does not allow {} in names",
@@ -201,6 +201,30 @@ mod tests {
         }
         // Dots are the service's business: allowed by OpenDAL itself.
         assert_eq!(any.check("a/../b"), None);
+    }
+
+    /// `check` no longer calls OpenDAL's `normalize_path` for every key; this is what makes
+    /// that safe: every key it lets through, OpenDAL leaves as it is.
+    #[test]
+    fn checked_keys_are_what_opendal_leaves_alone() {
+        let any = KeyRules::default();
+        let parts = [
+            "", " ", "/", "//", "a", "b c", ".", "..", "\u{a0}", "\t", "\u{3000}", "é", "x\u{0}",
+            "\n", "~", "%2F",
+        ];
+        let mut checked = 0;
+        for a in parts {
+            for b in parts {
+                for c in parts {
+                    let key = format!("{a}{b}{c}");
+                    if any.check(&key).is_none() {
+                        checked += 1;
+                        assert_eq!(opendal::raw::normalize_path(&key), key, "{key:?}");
+                    }
+                }
+            }
+        }
+        assert!(checked > 500, "only {checked} keys passed the check");
     }
 
     #[test]

@@ -493,7 +493,10 @@ impl Order {
                  or a broken pagination token); stopped"
             ));
         }
-        *last = Some(path.to_string());
+        // Reused rather than allocated anew for every listed key.
+        let last = last.get_or_insert_with(String::new);
+        last.clear();
+        last.push_str(path);
         Ok(())
     }
 }
