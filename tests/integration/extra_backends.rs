@@ -363,7 +363,9 @@ fn sftp_server(dir: &TempDir) -> (Server, std::path::PathBuf, std::path::PathBuf
             "--authorized-keys",
             &dir.join("login.pub").to_string_lossy(),
         ],
-    );
+    )
+    // The root goes with the server, not when this function returns.
+    .owning(root);
     let host_pub = std::fs::read_to_string(dir.join("host.pub")).unwrap();
     let mut f = host_pub.split_whitespace();
     let known = dir.join("known_hosts");

@@ -81,11 +81,10 @@ async fn ftp_passes_the_conformance_suite_against_rclone_serve_ftp() {
     ocisync_conformance::run(&Ftp {
         label: "ftp (rclone serve ftp)",
         server,
-        dir: dir.clone(),
+        dir: dir.to_path_buf(),
         raw: false,
     })
     .await;
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -95,9 +94,8 @@ async fn ftp_passes_the_conformance_suite_against_pyftpdlib() {
     ocisync_conformance::run(&Ftp {
         label: "ftp (pyftpdlib)",
         server,
-        dir: dir.clone(),
+        dir: dir.to_path_buf(),
         raw: true,
     })
     .await;
-    let _ = std::fs::remove_dir_all(dir);
 }

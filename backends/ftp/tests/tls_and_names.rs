@@ -197,7 +197,6 @@ async fn explicit_ftps_verifies_the_server_and_passes_the_conformance_suite() {
         }
     }
     ocisync_conformance::run(&Ftps(server.port)).await;
-    let _ = std::fs::remove_dir_all(dir);
     let _ = std::fs::remove_dir_all(certs);
 }
 
@@ -235,7 +234,6 @@ async fn names_list_cannot_carry_fail_and_listings_create_no_root() {
     let deep = open(server.port, "no/such", &[]).await.unwrap();
     deep.op.write("x.csv", b"x".to_vec()).await.unwrap();
     assert_eq!(std::fs::read(dir.join("no/such/x.csv")).unwrap(), b"x");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// A server that starts a login in `/home/ocisync` (pyftpdlib with a handler that changes
@@ -319,5 +317,4 @@ FTPServer(("127.0.0.1", int(sys.argv[2])), Home).serve_forever()
         .expect_err("a wrong password");
     assert_eq!(e.kind, ocisync_backend::ErrorKind::Auth, "{e}");
     assert!(!e.to_string().contains("Wr0ng-ftp-q7"), "{e}");
-    let _ = std::fs::remove_dir_all(dir);
 }

@@ -99,11 +99,10 @@ async fn http_passes_the_conformance_suite_against_rclone_serve_http() {
     ocisync_conformance::run(&Served {
         label: "http (rclone serve http)",
         server,
-        dir: dir.clone(),
+        dir: dir.to_path_buf(),
         control_chars: false,
     })
     .await;
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -113,9 +112,8 @@ async fn http_passes_the_conformance_suite_against_python_http_server() {
     ocisync_conformance::run(&Served {
         label: "http (python3 -m http.server)",
         server,
-        dir: dir.clone(),
+        dir: dir.to_path_buf(),
         control_chars: true,
     })
     .await;
-    let _ = std::fs::remove_dir_all(dir);
 }

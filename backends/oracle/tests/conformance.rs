@@ -68,8 +68,8 @@ async fn oracle_object_storage_passes_the_conformance_suite_against_the_fake() {
     let key = TestKeyPair::generate().unwrap();
     fake.keys()
         .register_api_key(TENANCY, USER, key.public_key());
-    let dir = std::env::temp_dir().join(format!("ocisync-conformance-oci-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    // Removed when the test ends, passed or not: it holds a private key.
+    let dir = ocisync_fakes::servers::scratch("conformance-oci");
     let key_file = dir.join("key.pem");
     std::fs::write(&key_file, key.private_key_pem().unwrap().as_bytes()).unwrap();
     // A private key readable by every user is refused, as ssh refuses it.
@@ -89,5 +89,5 @@ async fn oracle_object_storage_passes_the_conformance_suite_against_the_fake() {
     )
     .unwrap();
     ocisync_conformance::run(&Oci { fake, config_file }).await;
-    let _ = std::fs::remove_dir_all(dir);
+    drop(dir);
 }

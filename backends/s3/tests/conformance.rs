@@ -72,10 +72,22 @@ impl Fixture for S3 {
             "PUT /{bucket}/{encoded} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
             data.len()
         );
-        conn.write_all(head.as_bytes()).await.unwrap();
-        conn.write_all(data).await.unwrap();
+        // One write, then the write side shut: moto's server (werkzeug) drains what is left
+        // of a request it answered without reading (a refused key) with a read that returns
+        // only at EOF. A body that arrived after its first read, with our side still open,
+        // left both ends waiting for the other to close (a CI run hung here for 18 minutes).
+        let mut request = head.into_bytes();
+        request.extend_from_slice(data);
+        conn.write_all(&request).await.unwrap();
+        conn.shutdown().await.unwrap();
         let mut answer = Vec::new();
-        conn.read_to_end(&mut answer).await.unwrap();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            conn.read_to_end(&mut answer),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("PUT {key:?}: no answer from moto within 60 s"))
+        .unwrap();
         let status = String::from_utf8_lossy(&answer);
         status.starts_with("HTTP/1.1 200") || status.starts_with("HTTP/1.0 200")
     }

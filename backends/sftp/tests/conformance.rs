@@ -14,7 +14,7 @@ use ocisync_fakes::servers::{Server, rclone_serve, scratch};
 /// Keys made for this test: the server's host key, the client's login key, the known_hosts
 /// and authorized_keys files that trust them.
 struct Keys {
-    dir: PathBuf,
+    dir: ocisync_fakes::servers::Scratch,
 }
 
 impl Keys {
@@ -119,8 +119,6 @@ async fn sftp_passes_the_conformance_suite_against_rclone_serve_sftp() {
         _server: server,
     })
     .await;
-    let _ = std::fs::remove_dir_all(root);
-    let _ = std::fs::remove_dir_all(&keys.dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -169,8 +167,6 @@ async fn unknown_host_keys_and_refused_logins_are_said_plainly() {
     let text = err.to_string();
     assert!(text.contains("refused the login"), "{text}");
     drop(server);
-    let _ = std::fs::remove_dir_all(root);
-    let _ = std::fs::remove_dir_all(&keys.dir);
 }
 
 /// OpenSSH's own server (Debian `openssh-server`), run by this test as the current user on
@@ -258,12 +254,10 @@ async fn sftp_passes_the_conformance_suite_against_openssh_sshd() {
     ]);
     ocisync_conformance::run(&OpenSsh {
         values,
-        root: root.clone(),
+        root: root.to_path_buf(),
         _server: server,
     })
     .await;
-    let _ = std::fs::remove_dir_all(root);
-    let _ = std::fs::remove_dir_all(&keys.dir);
 }
 
 /// `rclone serve sftp` on a given port (to restart it where the remote expects it).
@@ -319,8 +313,6 @@ async fn a_restarted_server_is_connected_to_again() {
     remote.op.write("b.txt", b"after".to_vec()).await.unwrap();
     assert_eq!(remote.op.read("b.txt").await.unwrap().to_vec(), b"after");
     drop(remote);
-    let _ = std::fs::remove_dir_all(root);
-    let _ = std::fs::remove_dir_all(&keys.dir);
 }
 
 /// A file of several read rounds (1 MiB each, 20 KiB requests sent together), whole and in
@@ -377,5 +369,4 @@ async fn large_files_and_ranges_read_back_exactly_from_both_servers() {
     drop((rclone, openssh));
     let _ = std::fs::remove_dir_all(rclone_root);
     let _ = std::fs::remove_dir_all(openssh_root);
-    let _ = std::fs::remove_dir_all(&keys.dir);
 }

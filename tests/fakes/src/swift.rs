@@ -14,7 +14,7 @@ use std::net::{Ipv4Addr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::servers::{Server, free_port, scratch, start};
+use crate::servers::{Scratch, Server, free_port, scratch, start};
 
 /// tempauth's account and user, as Swift's own functional tests use them.
 pub const USER: &str = "test:tester";
@@ -30,13 +30,8 @@ pub struct Saio {
     // Proxy first: dropped (stopped) before the servers behind it.
     proxy: Server,
     _servers: Vec<Server>,
-    dir: PathBuf,
-}
-
-impl Drop for Saio {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+    // Last: removed after the servers working in it have stopped.
+    _dir: Scratch,
 }
 
 /// Where the Swift scripts are.
@@ -172,7 +167,7 @@ pub fn saio() -> Saio {
         proxy_port: port,
         proxy,
         _servers: servers,
-        dir,
+        _dir: dir,
     };
     // The account exists once the first authorised request made it (account_autocreate).
     let token = saio.token();

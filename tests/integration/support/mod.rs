@@ -68,3 +68,24 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .build()
         .expect("runtime")
 }
+
+/// The message says `this machine's clock is {m}m {s}s {way}`, with an offset within 30 s of
+/// `expected_secs`: the server's `Date` has whole seconds, and the run itself takes time.
+pub fn assert_offset_said(err: &str, way: &str, expected_secs: i64) {
+    let said = err
+        .split("this machine's clock is ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no offset in: {err}"));
+    let (minutes, rest) = said.split_once("m ").expect("{m}m {s}s");
+    let (seconds, after) = rest.split_once("s ").expect("{s}s");
+    assert!(after.starts_with(way), "expected \"{way}\": {err}");
+    let number = |n: &str| {
+        n.parse::<i64>()
+            .unwrap_or_else(|_| panic!("not `{{m}}m {{s}}s` minutes and seconds: {err}"))
+    };
+    let secs = number(minutes) * 60 + number(seconds);
+    assert!(
+        (expected_secs - 30..=expected_secs + 30).contains(&secs),
+        "offset {secs} s, expected about {expected_secs} s: {err}"
+    );
+}
