@@ -34,6 +34,7 @@ import urllib.error
 import urllib.request
 
 import shards
+import targets
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RELEASE = os.path.join(REPO, "target", "release")
@@ -589,6 +590,39 @@ class Context:
     pass
 
 
+def seed_and_prepare(ctx, w):
+    """Starts the fake OCI server seeded with `w`'s source and prepares the destination
+    (`w.prepare`), with the tools' configs pointing at both servers directly. Returns the fake
+    (the caller stops it)."""
+    t0 = time.perf_counter()
+    fake = FakeOci(ctx.workdir, w.objects, w.min_size, w.max_size)
+    try:
+        ctx.fake = fake
+        ctx.source = fake.listing()
+        log(f"   fake OCI seeded in {time.perf_counter() - t0:.0f} s: {len(ctx.source)} objects, {fake.url}")
+        ctx.tools = Tools(ctx.workdir, fake.url, ctx.s3.url, ctx.proxy.url, s3_crc32c=ctx.s3.verifies_crc32c)
+        w.prepare(ctx)
+        return fake
+    except BaseException:
+        fake.stop()
+        ctx.fake = None
+        raise
+
+
+def delay_proxies(ctx, fake, rtt):
+    """A delay proxy in front of each server (`rtt` ms per request, `ctx.bandwidth`), and the
+    tools' configs through them. Returns [oci_proxy, s3_proxy] (the caller stops them)."""
+    oci_proxy = CountingProxy(ctx.workdir, fake.url, rtt, ctx.bandwidth, name="oci-delay")
+    try:
+        s3_proxy = CountingProxy(ctx.workdir, ctx.s3.url, rtt, ctx.bandwidth, name="s3-delay")
+    except BaseException:
+        oci_proxy.stop()
+        raise
+    ctx.tools = Tools(ctx.workdir, oci_proxy.url, s3_proxy.url, s3_proxy.url, oci_direct=fake.url,
+                      s3_crc32c=ctx.s3.verifies_crc32c)
+    return [oci_proxy, s3_proxy]
+
+
 def run_workload(ctx, w, runs, tools_to_run, counting_round=True, rtts=(0,)):
     """Runs every tool `runs` times, alternately, once per round-trip delay in `rtts` (ms; the
     same seeded source and filled destination for all). With `counting_round`, a first untimed
@@ -597,27 +631,17 @@ def run_workload(ctx, w, runs, tools_to_run, counting_round=True, rtts=(0,)):
     round goes through the delay proxies (one per server; they count too). Returns one summary
     per delay."""
     log(f"\n== {w.key}: {w.title} ({w.objects} objects, {w.min_size}-{w.max_size} bytes)")
-    t0 = time.perf_counter()
-    fake = FakeOci(ctx.workdir, w.objects, w.min_size, w.max_size)
+    fake = seed_and_prepare(ctx, w)
     out = []
     try:
-        ctx.fake = fake
-        ctx.source = fake.listing()
-        log(f"   fake OCI seeded in {time.perf_counter() - t0:.0f} s: {len(ctx.source)} objects, {fake.url}")
-        ctx.tools = Tools(ctx.workdir, fake.url, ctx.s3.url, ctx.proxy.url, s3_crc32c=ctx.s3.verifies_crc32c)
-        w.prepare(ctx)
         for rtt in rtts:
             delayed = []
             try:
                 if rtt or ctx.bandwidth:
-                    oci_proxy = CountingProxy(ctx.workdir, fake.url, rtt, ctx.bandwidth, name="oci-delay")
-                    delayed.append(oci_proxy)
-                    s3_proxy = CountingProxy(ctx.workdir, ctx.s3.url, rtt, ctx.bandwidth, name="s3-delay")
-                    delayed.append(s3_proxy)
+                    delayed = delay_proxies(ctx, fake, rtt)
+                    oci_proxy, s3_proxy = delayed
                     log(f"   --rtt {rtt} ms" + (f", {ctx.bandwidth} MiB/s" if ctx.bandwidth else "") +
                         f": OCI through {oci_proxy.url}, S3 through {s3_proxy.url}")
-                    ctx.tools = Tools(ctx.workdir, oci_proxy.url, s3_proxy.url, s3_proxy.url, oci_direct=fake.url,
-                                      s3_crc32c=ctx.s3.verifies_crc32c)
                 else:
                     s3_proxy = ctx.proxy
                     ctx.tools = Tools(ctx.workdir, fake.url, ctx.s3.url, ctx.proxy.url, s3_crc32c=ctx.s3.verifies_crc32c)
@@ -753,8 +777,17 @@ def load_summaries(path, quick):
             n = int(s["title"].split(" at ")[1].split(" ")[0])
             w = scaling_workloads([n])[0]
         out.append({"workload": w, "label": s.get("label", key), "rtt": s.get("rtt", 0), "results": s["results"],
-                    "counted": s["counted"], "load": s["load"]})
+                    "counted": s["counted"], "load": s["load"], "server": s.get("server"),
+                    "defaults": s.get("defaults", False)})
     return out
+
+
+def print_targets(summaries):
+    """Issue 12's targets against this run's rows, when it measured any of them."""
+    rows = targets.evaluate(summaries)
+    if any(said != "not measured in this run" for _, _, said, _ in rows):
+        log("\nissue 12's targets (ratios of medians within one workload and delay; bench/targets.py)\n")
+        log(targets.table(summaries))
 
 
 def machine():
@@ -814,6 +847,9 @@ def main():
     ap.add_argument("--defaults", action="store_true",
                     help="give neither tool --transfers/--checkers: each runs with its own defaults "
                          "(ocisync raises its transfers for small objects, rclone keeps 4)")
+    ap.add_argument("--targets", action="store_true",
+                    help="every measurement issue 12's targets name, in one run (about 30 min; with --quick at "
+                         "the smoke-test counts), then a table of target, measured, met (bench/targets.py)")
     ap.add_argument("--json", help="write the results here too")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (logs, outputs)")
     ap.add_argument("--render", metavar="JSON", help="print the table of an earlier run's --json file and exit")
@@ -822,7 +858,9 @@ def main():
         COMMON.clear()
     runs = args.runs or (1 if args.quick else 5)
     if args.render:
-        log(table(load_summaries(args.render, args.quick), runs))
+        loaded = load_summaries(args.render, args.quick)
+        log(table(loaded, runs))
+        print_targets(loaded)
         return
 
     workdir = tempfile.mkdtemp(prefix="ocisync-bench-")
@@ -852,7 +890,12 @@ def main():
     # --quick also smoke-tests the scaling path and its server, at a count that takes seconds.
     if args.quick and not args.only and not args.scaling and not args.shards:
         scaling = [2000]
+    if args.targets:
+        chosen, run_shards, scaling = [], False, []
     try:
+        if args.targets:
+            runs = args.runs or (1 if args.quick else 3)
+            summaries = targets.run(sys.modules[__name__], ctx, args.quick, runs)
         if chosen or run_shards:
             start_s3(ctx, args.s3_server)
             for w in chosen:
@@ -863,7 +906,9 @@ def main():
                     tools.append("oci-read")
                 # --quick also smoke-tests the delay proxies: W2 once more at a 5 ms round trip.
                 w_rtts = [0, 5] if args.quick and w.key == "W2" and rtts == [0] else rtts
-                summaries += run_workload(ctx, w, runs, tools, rtts=w_rtts)
+                for s in run_workload(ctx, w, runs, tools, rtts=w_rtts):
+                    s["server"] = args.s3_server
+                    summaries.append(s)
             if run_shards:
                 counts = [int(n) for n in (args.shards or "1,2,4").split(",")]
                 shard_rows = shards.run(sys.modules[__name__], ctx, counts, args.quick, runs)
@@ -874,8 +919,10 @@ def main():
                 # Past 100k objects each run takes minutes: one run, through the counting proxy.
                 big = w.objects > 100000
                 tools = args.scaling_tools_large if big else args.scaling_tools
-                summaries += run_workload(ctx, w, 1 if big else runs, tools.split(","), counting_round=not big,
-                                          rtts=rtts)
+                for s in run_workload(ctx, w, 1 if big else runs, tools.split(","), counting_round=not big,
+                                      rtts=rtts):
+                    s["server"] = args.scaling_s3_server
+                    summaries.append(s)
             stop_s3(ctx)
     finally:
         stop_s3(ctx)
@@ -884,8 +931,10 @@ def main():
 
     log(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if summaries:
-        log(f"median of {runs} timed run(s) per tool; requests from the counting run\n")
+        runs_said = f"{runs} timed run(s)" if not args.targets else f"1 timed run for W1 and W2, {runs} for W3 and W5,"
+        log(f"median of {runs_said} per tool; requests from the counting run\n")
         log(table(summaries, runs))
+        print_targets(summaries)
     if shard_rows:
         log(f"\nW1 split between N workers, started at once on this machine (median of {runs} timed run(s); "
             "requests from the counting run)\n")
@@ -894,7 +943,8 @@ def main():
         with open(args.json, "w") as f:
             json.dump([{"workload": s["workload"].key, "label": s["label"], "rtt": s["rtt"],
                         "title": s["workload"].title, "results": s["results"],
-                        "counted": s["counted"], "load": s["load"]} for s in summaries], f, indent=1)
+                        "counted": s["counted"], "load": s["load"], "server": s.get("server"),
+                        "defaults": s.get("defaults", False)} for s in summaries], f, indent=1)
 
 
 if __name__ == "__main__":

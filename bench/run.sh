@@ -9,6 +9,8 @@
 #   bench/run.sh --only W3 --s3-server seaweedfs   # W3 where the server checks part CRC32Cs
 #   bench/run.sh --scaling 5000,50000,500000 --rtt 0,30   # W2 as the object count grows
 #                                     # (on SeaweedFS; a run past --timeout-min 30 is stopped)
+#   bench/run.sh --targets            # every measurement issue 12's targets name, then a table
+#                                     # of target / measured / met (about 30 min; bench/targets.py)
 #
 # See docs/performance.md for what each workload is and the results.
 set -euo pipefail

@@ -123,4 +123,7 @@ if [[ -x bench/run.sh ]]; then
     echo "== benchmark harness (quick smoke test, no timing assertions)"
     bench/run.sh --quick
     took
+    echo "== issue 12's targets plan at the smoke-test counts (bench/run.sh --targets --quick: the plan runs; counts too small to judge)"
+    bench/run.sh --targets --quick
+    took
 fi
