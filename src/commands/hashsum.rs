@@ -208,7 +208,17 @@ async fn run_inner(
     let heads = AtomicU64::new(0);
     let width = h.width(f.base64);
     let mut errors = 0u64;
-    let mut results = futures::stream::iter(objs)
+    let objs = futures::stream::iter(objs.into_iter().map(Ok)).boxed();
+    // MD5s that cost a read (local files) are read ahead in groups, hashed side by side.
+    let objs = if remote.features.md5_by_reading && h == Hash::Md5 && !f.download {
+        let wanted = |o: &ObjectInfo| o.md5.is_none() && o.md5_obtainable;
+        crate::engine::hash::hash_ahead(&remote, objs, concurrency, wanted)
+    } else {
+        objs
+    };
+    let mut results = objs
+        // Never an error: the stream is made of `Ok`s above, and `hash_ahead` keeps them so.
+        .filter_map(|o| std::future::ready(o.ok()))
         .map(|o| {
             let (remote, heads) = (&remote, &heads);
             async move {

@@ -28,11 +28,11 @@ pub(crate) const TASK_HASHING_FROM: Option<u64> = None;
 const QUEUE_BYTES: usize = 4 << 20;
 
 /// `sync --checksum` from a source whose MD5 costs a read (local files): the MD5s are computed
-/// as the source is listed, `--checkers` at a time and in listing order, so the hashing
-/// overlaps the destination's listing — which every comparison waits for — instead of
-/// following it (a 3,000-file no-op to S3 was listing, then hashing). Only objects the filters
-/// and the shard keep are read; one that cannot be read here is passed on unhashed, for the
-/// comparison to read again and report.
+/// as the source is listed, in listing order, so the hashing overlaps the destination's
+/// listing — which every comparison waits for — instead of following it (a 3,000-file no-op
+/// to S3 was listing, then hashing), `--checkers` objects at a time ([`hash_ahead`]). Only
+/// objects the filters and the shard keep are read; one that cannot be read here is passed on
+/// unhashed, for the comparison to read again and report.
 pub(crate) fn prehash(
     src: &Remote,
     list: BoxStream<'static, BackendResult<ObjectInfo>>,
@@ -42,29 +42,76 @@ pub(crate) fn prehash(
     if o.compare.mode != super::decide::Compare::Checksum || !src.features.md5_by_reading {
         return list;
     }
-    let (src, filter, shard) = (src.clone(), filter.clone(), o.shard);
-    list.map(move |item| {
-        let wanted = matches!(&item, Ok(obj) if obj.md5.is_none()
+    let (filter, shard) = (filter.clone(), o.shard);
+    hash_ahead(src, list, o.checkers, move |obj| {
+        obj.md5.is_none()
             && obj.md5_obtainable
             && filter.included(&obj.path, obj.size, obj.mtime)
-            && super::shard::owns(shard.as_ref(), &obj.path));
-        let src = src.clone();
-        async move {
-            match item {
-                Ok(mut obj) if wanted => {
-                    if let Ok(md5) = src.read_md5(&obj.path).await {
-                        obj.md5 = Some(md5);
-                        obj.md5_obtainable = false;
-                    }
-                    Ok(obj)
-                }
-                other => other,
-            }
-        }
+            && super::shard::owns(shard.as_ref(), &obj.path)
     })
-    .buffered(o.checkers.max(1))
-    .boxed()
 }
+
+/// The listing `list` of `src` with the MD5 of every object `wanted` picks read and filled in
+/// (the rest, and objects that could not be read, pass as they are), in order: in groups of
+/// up to [`GROUP`] objects the listing has ready, each group read and hashed together by the
+/// backend ([`Remote::read_md5_many`]), `checkers` objects' worth of groups in flight but at
+/// least two, so that two cores hash.
+pub(crate) fn hash_ahead(
+    src: &Remote,
+    list: BoxStream<'static, BackendResult<ObjectInfo>>,
+    checkers: usize,
+    wanted: impl Fn(&ObjectInfo) -> bool + Send + 'static,
+) -> BoxStream<'static, BackendResult<ObjectInfo>> {
+    let src = src.clone();
+    let checkers = checkers.max(1);
+    let in_flight = checkers.div_ceil(GROUP).max(checkers.min(2));
+    list.ready_chunks(GROUP)
+        .map(move |items| {
+            let src = src.clone();
+            let picked: Vec<bool> = items
+                .iter()
+                .map(|item| matches!(item, Ok(obj) if wanted(obj)))
+                .collect();
+            async move {
+                let paths: Vec<String> = items
+                    .iter()
+                    .zip(&picked)
+                    .filter_map(|(item, &p)| match item {
+                        Ok(obj) if p => Some(obj.path.to_string()),
+                        _ => None,
+                    })
+                    .collect();
+                let mut md5s = if paths.is_empty() {
+                    Vec::new()
+                } else {
+                    src.read_md5_many(&paths).await
+                }
+                .into_iter();
+                let items: Vec<_> = items
+                    .into_iter()
+                    .zip(picked)
+                    .map(|(item, p)| match item {
+                        Ok(mut obj) if p => {
+                            if let Some(Ok(md5)) = md5s.next() {
+                                obj.md5 = Some(md5);
+                                obj.md5_obtainable = false;
+                            }
+                            Ok(obj)
+                        }
+                        other => other,
+                    })
+                    .collect();
+                futures::stream::iter(items)
+            }
+        })
+        .buffered(in_flight)
+        .flatten()
+        .boxed()
+}
+
+/// Objects one group of [`hash_ahead`] may hold: twice the lanes, so that lanes freed by short
+/// files are refilled from the same group.
+const GROUP: usize = 2 * ocisync_backend::md5_lanes::LANES;
 
 /// Something that consumes the bytes in order.
 pub(crate) trait Consume: Send + 'static {

@@ -12,6 +12,7 @@ pub mod endpoint;
 pub mod error;
 pub mod fast_md5;
 pub mod keys;
+pub mod md5_lanes;
 pub mod object;
 pub mod ocid;
 pub mod options;
