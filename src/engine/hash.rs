@@ -30,7 +30,7 @@ const QUEUE_BYTES: usize = 4 << 20;
 /// `sync --checksum` from a source whose MD5 costs a read (local files): the MD5s are computed
 /// as the source is listed, in listing order, so the hashing overlaps the destination's
 /// listing — which every comparison waits for — instead of following it (a 3,000-file no-op
-/// to S3 was listing, then hashing), `--checkers` objects at a time ([`hash_ahead`]). Only
+/// to S3 was listing, then hashing), in groups ([`hash_ahead`]). Only
 /// objects the filters and the shard keep are read; one that cannot be read here is passed on
 /// unhashed, for the comparison to read again and report.
 pub(crate) fn prehash(
@@ -54,8 +54,9 @@ pub(crate) fn prehash(
 /// The listing `list` of `src` with the MD5 of every object `wanted` picks read and filled in
 /// (the rest, and objects that could not be read, pass as they are), in order: in groups of
 /// up to [`GROUP`] objects the listing has ready, each group read and hashed together by the
-/// backend ([`Remote::read_md5_many`]), `checkers` objects' worth of groups in flight but at
-/// least two, so that two cores hash.
+/// backend ([`Remote::read_md5_many`]). Groups in flight: one per [`GROUP`] checkers, but at
+/// least two (one with `--checkers 1`), so that two cores hash; the local backend reads a
+/// group's files one after the other on one blocking thread.
 pub(crate) fn hash_ahead(
     src: &Remote,
     list: BoxStream<'static, BackendResult<ObjectInfo>>,

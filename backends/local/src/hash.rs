@@ -109,7 +109,14 @@ fn read_small(
 ) -> io::Result<Result<std::ops::Range<usize>, Md5>> {
     let start = whole.len();
     let mut file = file;
-    let read = (&mut file).take(WHOLE_FILE + 1).read_to_end(whole)?;
+    let read = match (&mut file).take(WHOLE_FILE + 1).read_to_end(whole) {
+        Ok(read) => read,
+        Err(e) => {
+            // What was read of it is no one's.
+            whole.truncate(start);
+            return Err(e);
+        }
+    };
     if read as u64 <= WHOLE_FILE {
         return Ok(Ok(start..start + read));
     }
